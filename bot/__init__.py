@@ -1,0 +1,1 @@
+"""Promotion Bot: GitOps environment promotion by pull request."""

@@ -1,0 +1,1 @@
+"""Outbound I/O: GitHub (githubkit), the job queue, the clock."""

@@ -1,0 +1,1 @@
+"""Inbound: the web app, webhook intake, the scheduler."""

@@ -1,0 +1,1 @@
+"""A GitHub-compatible server backed by real git repositories, for demos and tests."""

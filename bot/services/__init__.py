@@ -1,0 +1,1 @@
+"""Use cases, one module per trigger family, written against small ports."""
