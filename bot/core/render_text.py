@@ -11,10 +11,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# GitHub rejects issue/PR/comment bodies above 65,536 characters and check-run output above
-# 65,535; keep a margin so a caller appending a line cannot push us over.
+# GitHub rejects issue/PR/comment bodies above 65,536 characters; keep a margin so a caller
+# appending a line cannot push us over.
 BODY_LIMIT = 65_000
-CHECK_SUMMARY_LIMIT = 65_000
 # One field never needs more than this in a comment; longer values are cut with an ellipsis.
 FIELD_LIMIT = 200
 
