@@ -92,10 +92,7 @@ def _values(values: Sequence[ValueDelta]) -> str:
     lines = []
     for d in values:
         where = escape_md(d.file) + (f" ({escape_md(d.document)})" if d.document else "")
-        if d.sensitive:
-            change = "changed (value hidden)"
-        else:
-            change = f"{_show(d.old)} → {_show(d.new)}"
+        change = "changed (value hidden)" if d.sensitive else f"{_show(d.old)} → {_show(d.new)}"
         lines.append(f"- {where} {escape_md(d.path)}: {change}")
     return "\n".join(["#### Other value changes", *lines])
 
