@@ -1,0 +1,348 @@
+"""The ``JobQueue`` port on one SQLite file in WAL mode (see docs/adr/0001-durable-sqlite-queue.md).
+
+All statements run on one dedicated thread, so the event loop never waits on disk and the
+connection is never shared between threads. Every write commits with ``synchronous=FULL``: an
+acknowledged delivery survives a crash or a power cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from bot.services.ports import Delivery, EnqueueOutcome, Job, JobKind, NewJob, QueueStats
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    delivery_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    event TEXT NOT NULL,
+    status TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    dedupe_key TEXT,
+    coalesce_key TEXT,
+    serial_key TEXT,
+    installation_id INTEGER,
+    state TEXT NOT NULL DEFAULT 'ready',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    merged INTEGER NOT NULL DEFAULT 1,
+    available_at REAL NOT NULL,
+    leased_until REAL,
+    lease_token TEXT,
+    last_error TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (state, available_at);
+CREATE INDEX IF NOT EXISTS jobs_serial ON jobs (serial_key, state);
+CREATE INDEX IF NOT EXISTS jobs_coalesce ON jobs (coalesce_key, state);
+CREATE TABLE IF NOT EXISTS job_keys (
+    dedupe_key TEXT PRIMARY KEY,
+    job_id INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS throttles (
+    installation_id INTEGER PRIMARY KEY,
+    until REAL NOT NULL,
+    reason TEXT NOT NULL
+);
+"""
+
+# A job may run when it is due, nobody holds a live lease on its serial key and its
+# installation is not throttled. An expired lease counts as released (the holder crashed).
+_LEASE_QUERY = """
+SELECT id, kind, payload, attempts, merged, serial_key, installation_id, dedupe_key FROM jobs j
+WHERE (j.state = 'ready' OR (j.state = 'leased' AND j.leased_until <= :now))
+  AND j.available_at <= :now
+  AND (j.serial_key IS NULL OR NOT EXISTS (
+        SELECT 1 FROM jobs o WHERE o.serial_key = j.serial_key AND o.id != j.id
+          AND o.state = 'leased' AND o.leased_until > :now))
+  AND (j.installation_id IS NULL OR NOT EXISTS (
+        SELECT 1 FROM throttles t WHERE t.installation_id = j.installation_id
+          AND t.until > :now))
+ORDER BY j.available_at, j.id
+LIMIT 1
+"""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqliteJobQueue:
+    """A ``JobQueue`` on a SQLite file; ``reclaim_leases`` frees leases left by a dead process.
+
+    The SQLite backend serves one worker process (``promotion-bot serve``), so leases found at
+    start-up belong to a process that is gone.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        lease: timedelta = timedelta(minutes=5),
+        clock: Callable[[], datetime] = _utcnow,
+        reclaim_leases: bool = True,
+    ) -> None:
+        self._path = str(path)
+        self._lease = lease
+        self._clock = clock
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-queue")
+        self._conn = self._executor.submit(self._connect).result()
+        if reclaim_leases:
+            self._executor.submit(self._reclaim).result()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.executescript(_SCHEMA)
+        return conn
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn, *args)
+
+    def _now(self) -> float:
+        return self._clock().timestamp()
+
+    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in one write transaction, taken up front so two processes never deadlock."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(self._conn)
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+        return result
+
+    def close(self) -> None:
+        self._executor.submit(self._conn.close).result()
+        self._executor.shutdown(wait=True)
+
+    def _reclaim(self) -> int:
+        return self._write(
+            lambda c: (
+                c.execute(
+                    "UPDATE jobs SET state = 'ready', leased_until = NULL, lease_token = NULL "
+                    "WHERE state = 'leased'"
+                ).rowcount
+            )
+        )
+
+    async def accept_delivery(self, delivery: Delivery, job: NewJob | None) -> bool:
+        return await self._call(self._accept_delivery, delivery, job)
+
+    def _accept_delivery(self, delivery: Delivery, job: NewJob | None) -> bool:
+        def run(conn: sqlite3.Connection) -> bool:
+            inserted = conn.execute(
+                "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (
+                    delivery.delivery_id,
+                    delivery.source,
+                    delivery.event,
+                    delivery.status,
+                    delivery.received_at.timestamp(),
+                    json.dumps(delivery.headers),
+                    delivery.body,
+                ),
+            ).rowcount
+            if inserted and job is not None:
+                self._enqueue_in(conn, job)
+            return bool(inserted)
+
+        return self._write(run)
+
+    async def get_delivery(self, delivery_id: str) -> Delivery | None:
+        return await self._call(self._get_delivery, delivery_id)
+
+    def _get_delivery(self, delivery_id: str) -> Delivery | None:
+        row = self._conn.execute(
+            "SELECT delivery_id, source, event, body, received_at, headers, status "
+            "FROM deliveries WHERE delivery_id = ?",
+            (delivery_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return Delivery(
+            delivery_id=row[0],
+            source=row[1],
+            event=row[2],
+            body=bytes(row[3]),
+            received_at=datetime.fromtimestamp(row[4], UTC),
+            headers=json.loads(row[5]),
+            status=row[6],
+        )
+
+    async def enqueue(self, job: NewJob) -> EnqueueOutcome:
+        return await self._call(lambda: self._write(lambda c: self._enqueue_in(c, job)))
+
+    def _enqueue_in(self, conn: sqlite3.Connection, job: NewJob) -> EnqueueOutcome:
+        now = self._now()
+        if job.dedupe_key is not None:
+            seen = conn.execute(
+                "INSERT INTO job_keys VALUES (?, 0, ?) ON CONFLICT DO NOTHING",
+                (job.dedupe_key, now),
+            ).rowcount
+            if not seen:
+                return "duplicate"
+        if job.coalesce_key is not None:
+            merged = conn.execute(
+                "UPDATE jobs SET payload = ?, merged = merged + 1, updated_at = ? "
+                "WHERE id = (SELECT id FROM jobs WHERE coalesce_key = ? AND state = 'ready' "
+                "AND attempts = 0 ORDER BY id LIMIT 1) RETURNING id",
+                (job.payload, now, job.coalesce_key),
+            ).fetchone()
+            if merged is not None:
+                self._link_key(conn, job.dedupe_key, merged[0])
+                return "coalesced"
+        job_id = conn.execute(
+            "INSERT INTO jobs (kind, payload, dedupe_key, coalesce_key, serial_key, "
+            "installation_id, available_at, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                job.kind,
+                job.payload,
+                job.dedupe_key,
+                job.coalesce_key,
+                job.serial_key,
+                job.installation_id,
+                now,
+                now,
+                now,
+            ),
+        ).fetchone()[0]
+        self._link_key(conn, job.dedupe_key, job_id)
+        return "enqueued"
+
+    @staticmethod
+    def _link_key(conn: sqlite3.Connection, dedupe_key: str | None, job_id: int) -> None:
+        if dedupe_key is not None:
+            conn.execute(
+                "UPDATE job_keys SET job_id = ? WHERE dedupe_key = ?", (job_id, dedupe_key)
+            )
+
+    async def lease(self) -> Job | None:
+        return await self._call(lambda: self._write(self._lease_in))
+
+    def _lease_in(self, conn: sqlite3.Connection) -> Job | None:
+        now = self._now()
+        row = conn.execute(_LEASE_QUERY, {"now": now}).fetchone()
+        if row is None:
+            return None
+        token = secrets.token_hex(8)
+        conn.execute(
+            "UPDATE jobs SET state = 'leased', attempts = attempts + 1, lease_token = ?, "
+            "leased_until = ?, updated_at = ? WHERE id = ?",
+            (token, now + self._lease.total_seconds(), now, row[0]),
+        )
+        return Job(
+            id=row[0],
+            kind=cast(JobKind, row[1]),
+            payload=row[2],
+            attempt=row[3] + 1,
+            lease_token=token,
+            merged=row[4],
+            serial_key=row[5],
+            installation_id=row[6],
+            dedupe_key=row[7],
+        )
+
+    async def complete(self, job: Job) -> None:
+        await self._finish(job, "state = 'done', last_error = NULL")
+
+    async def fail(self, job: Job, *, error: str) -> None:
+        await self._finish(job, "state = 'dead', last_error = ?", error)
+
+    async def retry(
+        self, job: Job, *, after: timedelta, error: str, throttle_installation: bool = False
+    ) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            until = self._now() + after.total_seconds()
+            if (
+                self._release(
+                    conn, job, "state = 'ready', last_error = ?, available_at = ?", error, until
+                )
+                and throttle_installation
+                and job.installation_id
+            ):
+                conn.execute(
+                    "INSERT INTO throttles VALUES (?, ?, ?) ON CONFLICT (installation_id) "
+                    "DO UPDATE SET until = max(until, excluded.until), reason = excluded.reason",
+                    (job.installation_id, until, error),
+                )
+
+        await self._call(lambda: self._write(run))
+
+    async def _finish(self, job: Job, assignments: str, *args: Any) -> None:
+        await self._call(lambda: self._write(lambda c: self._release(c, job, assignments, *args)))
+
+    def _release(self, conn: sqlite3.Connection, job: Job, assignments: str, *args: Any) -> bool:
+        """Apply ``assignments`` if ``job`` still holds its lease; a lost lease changes nothing."""
+        return bool(
+            conn.execute(
+                f"UPDATE jobs SET {assignments}, leased_until = NULL, lease_token = NULL, "
+                "updated_at = ? WHERE id = ? AND lease_token = ?",
+                (*args, self._now(), job.id, job.lease_token),
+            ).rowcount
+        )
+
+    async def stats(self) -> QueueStats:
+        return await self._call(self._stats)
+
+    def _stats(self) -> QueueStats:
+        counts = dict(self._conn.execute("SELECT state, count(*) FROM jobs GROUP BY state"))
+        deliveries = self._conn.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+        return QueueStats(
+            ready=counts.get("ready", 0),
+            leased=counts.get("leased", 0),
+            done=counts.get("done", 0),
+            dead=counts.get("dead", 0),
+            deliveries=deliveries,
+        )
+
+    async def dead_jobs(self) -> list[tuple[int, str, str]]:
+        """``(id, kind, last_error)`` of every dead-lettered job, for operators and tests."""
+        return await self._call(
+            lambda: [
+                (r[0], r[1], r[2])
+                for r in self._conn.execute(
+                    "SELECT id, kind, last_error FROM jobs WHERE state = 'dead' ORDER BY id"
+                )
+            ]
+        )
+
+    async def prune(self, older_than: timedelta) -> int:
+        """Delete finished jobs, their dedupe keys and deliveries older than ``older_than``.
+
+        Keep at least GitHub's redelivery window (3 days, 7 on GHES) so a redelivery still dedupes.
+        """
+        cutoff = self._now() - older_than.total_seconds()
+
+        def run(conn: sqlite3.Connection) -> int:
+            conn.execute("DELETE FROM job_keys WHERE created_at < ?", (cutoff,))
+            conn.execute("DELETE FROM deliveries WHERE received_at < ?", (cutoff,))
+            conn.execute("DELETE FROM throttles WHERE until < ?", (cutoff,))
+            return conn.execute(
+                "DELETE FROM jobs WHERE state = 'done' AND updated_at < ?", (cutoff,)
+            ).rowcount
+
+        return await self._call(lambda: self._write(run))

@@ -1,0 +1,132 @@
+"""The job runner: lease a job, run it, then complete, retry or dead-letter it.
+
+A job is completed only after its handler returns, so a crash at any point leaves it leased and
+the queue hands it out again (at least once). The handler signals what went wrong by the
+exception it raises: ``RetryLater`` waits as told (and holds back its installation),
+``JobRejected`` dead-letters at once, anything else retries with exponential backoff and jitter
+until ``max_attempts``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.services.ports import Job, JobQueue, JobRejected, RetryLater
+
+log = logging.getLogger("bot.worker")
+
+JobHandler = Callable[[Job], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff ``base * 2**(attempt-1)`` capped at ``cap``, scaled by a jitter in [0.5, 1)."""
+
+    base: timedelta = timedelta(seconds=2)
+    cap: timedelta = timedelta(minutes=15)
+    max_attempts: int = 8
+    jitter: Callable[[], float] = field(default=random.random)
+
+    def delay(self, attempt: int) -> timedelta:
+        exponential: timedelta = min(self.cap, self.base * 2 ** max(attempt - 1, 0))
+        return exponential * (0.5 + self.jitter() / 2)
+
+
+class Worker:
+    """Runs ``concurrency`` loops that lease jobs from ``queue`` and pass them to ``handle``."""
+
+    def __init__(
+        self,
+        queue: JobQueue,
+        handle: JobHandler,
+        *,
+        concurrency: int = 1,
+        policy: RetryPolicy | None = None,
+        poll_interval: float = 0.1,
+    ) -> None:
+        self.queue = queue
+        self.handle = handle
+        self.concurrency = concurrency
+        self.policy = policy or RetryPolicy()
+        self.poll_interval = poll_interval
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Cut the idle wait short: a job was just enqueued."""
+        self._wake.set()
+
+    async def run_once(self) -> bool:
+        """Lease and run one job; ``False`` when none is runnable now."""
+        job = await self.queue.lease()
+        if job is None:
+            return False
+        await self._run(job)
+        return True
+
+    async def drain(self, limit: int = 10_000) -> int:
+        """Run jobs until none is runnable (or ``limit`` ran); the count that ran."""
+        ran = 0
+        while ran < limit and await self.run_once():
+            ran += 1
+        return ran
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Loop until ``stop`` is set; an unexpected error in one pass never ends the loop."""
+        await asyncio.gather(*(self._loop(stop) for _ in range(self.concurrency)))
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                busy = await self.run_once()
+            except Exception:
+                log.exception("worker pass failed; continuing")
+                busy = False
+            if not busy:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    async def _run(self, job: Job) -> None:
+        context = {"job_id": job.id, "installation_id": job.installation_id, "repo": job.serial_key}
+        if job.attempt > self.policy.max_attempts:
+            # Leased more often than allowed without finishing: the process died running it.
+            await self.queue.fail(job, error=f"gave up after attempts={job.attempt - 1}")
+            log.error("dead-lettered job kind=%s: lease never finished", job.kind, extra=context)
+            return
+        try:
+            await self.handle(job)
+        except RetryLater as signal:
+            await self.queue.retry(
+                job, after=signal.after, error=str(signal), throttle_installation=True
+            )
+            log.warning("job waits: %s", signal, extra=context)
+        except JobRejected as err:
+            await self.queue.fail(job, error=str(err))
+            log.error("dead-lettered job kind=%s: %s", job.kind, err, extra=context)
+        except Exception as err:
+            await self._retry_or_fail(job, err, context)
+        else:
+            await self.queue.complete(job)
+            log.info("completed job kind=%s attempt=%d", job.kind, job.attempt, extra=context)
+
+    async def _retry_or_fail(self, job: Job, err: Exception, context: Mapping[str, object]) -> None:
+        error = f"{type(err).__name__}: {err}"
+        if job.attempt >= self.policy.max_attempts:
+            await self.queue.fail(job, error=error)
+            log.error("dead-lettered job after attempt=%d: %s", job.attempt, error, extra=context)
+            return
+        delay = self.policy.delay(job.attempt)
+        await self.queue.retry(job, after=delay, error=error)
+        log.warning(
+            "job failed attempt=%d, retrying in %.1fs: %s",
+            job.attempt,
+            delay.total_seconds(),
+            error,
+            extra=context,
+        )

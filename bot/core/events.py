@@ -1,0 +1,247 @@
+"""What happened outside the bot, as values: the events the intake hands to the use cases.
+
+Every event carries the ``installation_id`` it arrived for and the ``delivery_id`` of the webhook
+delivery it came from, plus three keys the job queue reads:
+
+- ``dedupe_key``: the same fact reported twice (a redelivery, the ``package`` and
+  ``registry_package`` twins, the per-platform manifests of one push) makes one job;
+- ``coalesce_key``: a burst of facts where only the newest matters (ten pushes of one image in a
+  second) merges into one job while it waits; ``None`` when every event must run;
+- ``serial_key``: the repository whose files the event may change; jobs of one key run one at a
+  time so two promotions never race on the same branch.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class BaseEvent(BaseModel):
+    """Fields every event shares."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    installation_id: int | None = None
+    delivery_id: str = ""
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"{type(self).__name__}:{self.delivery_id}"
+
+    @property
+    def coalesce_key(self) -> str | None:
+        return None
+
+    @property
+    def serial_key(self) -> str:
+        return f"installation:{self.installation_id}"
+
+
+class ImagePushed(BaseEvent):
+    """A tag now points at an image digest in a registry."""
+
+    kind: Literal["image_pushed"] = "image_pushed"
+    registry: str
+    repository: str
+    tag: str
+    digest: str | None = None
+    source_repo: str | None = None
+    source_revision: str | None = None
+
+    @property
+    def image(self) -> str:
+        """The full image name, e.g. ``ghcr.io/acme/api``."""
+        return f"{self.registry}/{self.repository}" if self.registry else self.repository
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"image:{self.image}:{self.tag}@{self.digest or '-'}"
+
+    @property
+    def coalesce_key(self) -> str:
+        return f"image:{self.installation_id}:{self.image}"
+
+    @property
+    def serial_key(self) -> str:
+        return self.source_repo or self.image
+
+
+class TagCreated(BaseEvent):
+    """A git tag was created in an app repository."""
+
+    kind: Literal["tag_created"] = "tag_created"
+    repo: str
+    tag: str
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"tag:{self.repo}:{self.tag}"
+
+    @property
+    def serial_key(self) -> str:
+        return self.repo
+
+
+class ReleasePublished(BaseEvent):
+    """A release became visible (published, released or pre-released)."""
+
+    kind: Literal["release_published"] = "release_published"
+    repo: str
+    tag: str
+    prerelease: bool = False
+    action: str = "published"
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"release:{self.repo}:{self.tag}:{self.prerelease}"
+
+    @property
+    def serial_key(self) -> str:
+        return self.repo
+
+
+class PullClosed(BaseEvent):
+    """A pull request was closed, merged or not."""
+
+    kind: Literal["pull_closed"] = "pull_closed"
+    repo: str
+    number: int
+    merged: bool
+    head_ref: str
+    base_ref: str
+    body: str = ""
+    merge_commit_sha: str | None = None
+
+    @property
+    def serial_key(self) -> str:
+        return self.repo
+
+
+class PullChanged(BaseEvent):
+    """A pull request was opened, reopened, edited or got new commits."""
+
+    kind: Literal["pull_changed"] = "pull_changed"
+    repo: str
+    number: int
+    action: str
+    head_ref: str = ""
+    head_sha: str = ""
+    base_ref: str = ""
+    body: str = ""
+    author: str = ""
+
+    @property
+    def coalesce_key(self) -> str:
+        return f"pull-changed:{self.installation_id}:{self.repo}#{self.number}"
+
+    @property
+    def serial_key(self) -> str:
+        return self.repo
+
+
+class CommentCreated(BaseEvent):
+    """A comment was posted on an issue or pull request."""
+
+    kind: Literal["comment_created"] = "comment_created"
+    repo: str
+    issue_number: int
+    is_pull: bool
+    author: str
+    body: str
+    comment_id: int
+    author_association: str = ""
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"comment:{self.repo}:{self.comment_id}"
+
+    @property
+    def serial_key(self) -> str:
+        return self.repo
+
+
+class ConfigPushed(BaseEvent):
+    """The promotion config changed on a repository's default branch."""
+
+    kind: Literal["config_pushed"] = "config_pushed"
+    repo: str
+    ref: str
+    after: str
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"config:{self.repo}@{self.after}"
+
+    @property
+    def coalesce_key(self) -> str:
+        return f"config:{self.installation_id}:{self.repo}"
+
+    @property
+    def serial_key(self) -> str:
+        return self.repo
+
+
+class CheckActionRequested(BaseEvent):
+    """Someone pressed a button on one of the bot's check runs."""
+
+    kind: Literal["check_action_requested"] = "check_action_requested"
+    repo: str
+    check_run_id: int
+    identifier: str
+    head_sha: str
+    requester: str = ""
+
+    @property
+    def serial_key(self) -> str:
+        return self.repo
+
+
+class InstallationChanged(BaseEvent):
+    """The app was installed, removed, suspended or had its permissions or repositories changed."""
+
+    kind: Literal["installation_changed"] = "installation_changed"
+    action: str
+    account: str = ""
+    repositories_added: tuple[str, ...] = ()
+    repositories_removed: tuple[str, ...] = ()
+
+
+Event = Annotated[
+    ImagePushed
+    | TagCreated
+    | ReleasePublished
+    | PullClosed
+    | PullChanged
+    | CommentCreated
+    | ConfigPushed
+    | CheckActionRequested
+    | InstallationChanged,
+    Field(discriminator="kind"),
+]
+
+EVENT_TYPES: tuple[type[BaseEvent], ...] = (
+    ImagePushed,
+    TagCreated,
+    ReleasePublished,
+    PullClosed,
+    PullChanged,
+    CommentCreated,
+    ConfigPushed,
+    CheckActionRequested,
+    InstallationChanged,
+)
+
+_EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def event_to_json(event: BaseEvent) -> str:
+    """The event as JSON, with its ``kind`` so ``event_from_json`` can rebuild it."""
+    return event.model_dump_json()
+
+
+def event_from_json(text: str | bytes) -> BaseEvent:
+    """Rebuild an event written by ``event_to_json``; raises ``ValueError`` on a bad document."""
+    event: BaseEvent = _EVENT_ADAPTER.validate_json(text)
+    return event

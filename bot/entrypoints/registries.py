@@ -1,0 +1,230 @@
+"""``POST /webhooks/registry/{kind}``: image pushes from registries other than GitHub's.
+
+Each kind authenticates the way its registry can (see docs/webhooks.md), its body is checked
+against a small model (400/422 with the reason when it does not fit), and the delivery is stored
+and queued like a GitHub one; ``normalise`` turns it into ``ImagePushed`` events in the worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bot.core.events import ImagePushed
+from bot.entrypoints.webhooks import (
+    delivery_job,
+    parse_envelope,
+    read_body,
+    signature_valid,
+    store_delivery,
+)
+from bot.services.ports import Delivery, JobQueue
+from bot.settings import Settings
+
+log = logging.getLogger("bot.intake")
+DOCKER_HUB = "docker.io"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class DockerHubRepository(_Model):
+    repo_name: str
+
+
+class DockerHubPushData(_Model):
+    tag: str
+
+
+class DockerHubPush(_Model):
+    repository: DockerHubRepository
+    push_data: DockerHubPushData
+
+
+class HarborResource(_Model):
+    tag: str = ""
+    digest: str | None = None
+    resource_url: str = ""
+
+
+class HarborRepository(_Model):
+    repo_full_name: str
+
+
+class HarborEventData(_Model):
+    resources: list[HarborResource]
+    repository: HarborRepository
+
+
+class HarborEvent(_Model):
+    type: str
+    event_data: HarborEventData
+
+
+class DistributionTarget(_Model):
+    repository: str
+    tag: str = ""
+    digest: str | None = None
+    url: str = ""
+
+
+class DistributionRequest(_Model):
+    host: str = ""
+
+
+class DistributionEvent(_Model):
+    action: str
+    target: DistributionTarget
+    request: DistributionRequest = DistributionRequest()
+
+
+class DistributionEnvelope(_Model):
+    events: list[DistributionEvent]
+
+
+class GenericPush(_Model):
+    image: str
+    tag: str
+    digest: str | None = None
+
+
+def split_image(image: str) -> tuple[str, str]:
+    """``(registry host, repository)`` of an image reference, Docker's rules for the host."""
+    first, _, rest = image.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return first, rest
+    return DOCKER_HUB, image
+
+
+def _dockerhub(body: dict[str, Any], delivery_id: str) -> list[ImagePushed]:
+    push = DockerHubPush.model_validate(body)
+    return [
+        ImagePushed(
+            registry=DOCKER_HUB,
+            repository=push.repository.repo_name,
+            tag=push.push_data.tag,
+            delivery_id=delivery_id,
+        )
+    ]
+
+
+def _harbor(body: dict[str, Any], delivery_id: str) -> list[ImagePushed]:
+    event = HarborEvent.model_validate(body)
+    if event.type != "PUSH_ARTIFACT":
+        return []
+    repository = event.event_data.repository.repo_full_name
+    return [
+        ImagePushed(
+            registry=r.resource_url.split("/", 1)[0] if "/" in r.resource_url else "",
+            repository=repository,
+            tag=r.tag,
+            digest=r.digest,
+            delivery_id=delivery_id,
+        )
+        for r in event.event_data.resources
+        if r.tag
+    ]
+
+
+def _distribution(body: dict[str, Any], delivery_id: str) -> list[ImagePushed]:
+    envelope = DistributionEnvelope.model_validate(body)
+    return [
+        ImagePushed(
+            registry=e.request.host or urlsplit(e.target.url).netloc,
+            repository=e.target.repository,
+            tag=e.target.tag,
+            digest=e.target.digest,
+            delivery_id=delivery_id,
+        )
+        for e in envelope.events
+        if e.action == "push" and e.target.tag
+    ]
+
+
+def _generic(body: dict[str, Any], delivery_id: str) -> list[ImagePushed]:
+    push = GenericPush.model_validate(body)
+    registry, repository = split_image(push.image)
+    return [
+        ImagePushed(
+            registry=registry,
+            repository=repository,
+            tag=push.tag,
+            digest=push.digest,
+            delivery_id=delivery_id,
+        )
+    ]
+
+
+Normaliser = Callable[[dict[str, Any], str], list[ImagePushed]]
+NORMALISERS: Mapping[str, Normaliser] = {
+    "dockerhub": _dockerhub,
+    "harbor": _harbor,
+    "distribution": _distribution,
+    "generic": _generic,
+}
+
+
+def normalise(kind: str, body: dict[str, Any], delivery_id: str) -> list[ImagePushed]:
+    """The image pushes a registry delivery reports; raises ``ValueError`` on a bad shape."""
+    normaliser = NORMALISERS.get(kind)
+    if normaliser is None:
+        raise ValueError(f"unknown registry kind={kind}")
+    return normaliser(body, delivery_id)
+
+
+def authenticated(kind: str, secret: bytes, request: Request, body: bytes) -> bool:
+    """Whether the request proves it knows ``secret``, the way registry ``kind`` can."""
+    if kind == "generic":
+        return signature_valid(secret, body, request.headers.get("x-signature-256"))
+    if kind == "dockerhub":  # Docker Hub cannot sign or send headers: a token in the URL
+        token = request.query_params.get("token") or request.headers.get("x-webhook-token", "")
+        return hmac.compare_digest(token.encode(), secret)
+    header = request.headers.get("authorization", "").encode()
+    return hmac.compare_digest(header, secret) or hmac.compare_digest(header, b"Bearer " + secret)
+
+
+def registry_router(
+    settings: Settings, queue: JobQueue, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/webhooks/registry/{kind}", status_code=202)
+    async def receive(kind: str, request: Request) -> JSONResponse:
+        token = settings.registry_tokens.get(kind)
+        if kind not in NORMALISERS or token is None:
+            raise HTTPException(404, f"unknown or unconfigured registry kind={kind}")
+        body = await read_body(request, settings.max_body_bytes)
+        if not authenticated(kind, token.get_secret_value().encode(), request, body):
+            log.warning("rejecting registry delivery kind=%s: bad credentials", kind)
+            raise HTTPException(401, f"bad or missing credentials for registry kind={kind}")
+        delivery_id = f"registry-{kind}-{hashlib.sha256(body).hexdigest()[:32]}"
+        try:
+            events = normalise(kind, parse_envelope(body), delivery_id)
+        except ValidationError as err:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in err.errors()
+            )
+            raise HTTPException(422, f"bad {kind} payload: {problems}") from None
+        delivery = Delivery(
+            delivery_id=delivery_id,
+            source=f"registry:{kind}",
+            event=kind,
+            body=body,
+            received_at=clock(),
+            status="queued" if events else "ignored",
+        )
+        return await store_delivery(
+            queue, delivery, delivery_job(delivery_id, None) if events else None
+        )
+
+    return router

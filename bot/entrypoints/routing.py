@@ -1,0 +1,152 @@
+"""From a queued job to a use case: deliveries become events, events go through one table.
+
+Two kinds of job flow through the queue:
+
+- ``delivery``: a stored webhook delivery; it is translated (``translate`` for GitHub,
+  ``registries.normalise`` for other registries) and each event is enqueued as an ``event`` job
+  with the event's dedupe, coalesce and serial keys;
+- ``event``: one core event, dispatched through the routing table to its use-case handler.
+
+The handlers are given at wiring time (``Router(routes)``), so this module knows no use case.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.events import BaseEvent, event_from_json, event_to_json
+from bot.entrypoints.registries import normalise
+from bot.entrypoints.translate import PayloadShapeError, shape_problems, translate
+from bot.services.ports import Delivery, Job, JobQueue, JobRejected, NewJob
+
+log = logging.getLogger("bot.routing")
+
+# The GitHub events the router consumes and an App must subscribe to (app-manifest.yml
+# ``default_events``). ``installation`` and ``installation_repositories`` reach every App
+# without a subscription; ``package`` is for repository and organization hooks only.
+ROUTED_GITHUB_EVENTS = frozenset(
+    {"check_run", "create", "issue_comment", "pull_request", "push", "registry_package", "release"}
+)
+UNSUBSCRIBED_GITHUB_EVENTS = frozenset({"installation", "installation_repositories", "package"})
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """What a handler knows about the job it runs in."""
+
+    job_id: int
+    attempt: int
+    merged: int  # how many coalesced events this one stands for
+
+
+Handler = Callable[[Any, EventContext], Awaitable[None]]
+
+
+class Router:
+    """The one routing table: event type -> use-case handler."""
+
+    def __init__(self, routes: Mapping[type[BaseEvent], Handler]) -> None:
+        self.routes = dict(routes)
+
+    async def dispatch(self, event: BaseEvent, context: EventContext) -> bool:
+        """Run the handler of ``event``'s type; ``False`` when no handler is wired for it."""
+        handler = self.routes.get(type(event))
+        if handler is None:
+            log.info(
+                "no handler wired for event=%s", type(event).__name__, extra=_log_fields(event)
+            )
+            return False
+        await handler(event, context)
+        return True
+
+
+def events_of_delivery(delivery: Delivery) -> tuple[BaseEvent, ...]:
+    """The core events a stored delivery means; ``JobRejected`` if it has the wrong shape."""
+    try:
+        payload = json.loads(delivery.body)
+        if delivery.source.startswith("registry:"):
+            kind = delivery.source.removeprefix("registry:")
+            return tuple(normalise(kind, payload, delivery.delivery_id))
+        translation = translate(delivery.event, payload, delivery.delivery_id)
+        if not translation.events:
+            return ()
+        problems = shape_problems(delivery.event, payload, translation.fields_read)
+    except (PayloadShapeError, ValueError) as err:
+        raise JobRejected(
+            f"payload of the wrong shape delivery_id={delivery.delivery_id} "
+            f"event={delivery.event}: {err}"
+        ) from err
+    if problems:
+        raise JobRejected(
+            f"payload of the wrong shape delivery_id={delivery.delivery_id} "
+            f"event={delivery.event}: " + "; ".join(problems)
+        )
+    return translation.events
+
+
+def event_job(event: BaseEvent) -> NewJob:
+    return NewJob(
+        kind="event",
+        payload=event_to_json(event),
+        dedupe_key=event.dedupe_key,
+        coalesce_key=event.coalesce_key,
+        serial_key=event.serial_key,
+        installation_id=event.installation_id,
+    )
+
+
+class JobProcessor:
+    """Runs one leased job: translate a delivery or dispatch an event."""
+
+    def __init__(self, queue: JobQueue, router: Router) -> None:
+        self.queue = queue
+        self.router = router
+
+    async def __call__(self, job: Job) -> None:
+        if job.kind == "delivery":
+            await self._translate(job)
+        else:
+            await self._dispatch(job)
+
+    async def _translate(self, job: Job) -> None:
+        delivery_id = json.loads(job.payload)["delivery_id"]
+        delivery = await self.queue.get_delivery(delivery_id)
+        if delivery is None:
+            raise JobRejected(f"delivery not found delivery_id={delivery_id} job_id={job.id}")
+        events = events_of_delivery(delivery)
+        for event in events:
+            outcome = await self.queue.enqueue(event_job(event))
+            log.info(
+                "queued event=%s outcome=%s",
+                type(event).__name__,
+                outcome,
+                extra=_log_fields(event, job.id),
+            )
+        if not events:
+            log.info(
+                "ignoring delivery event=%s: nothing to do",
+                delivery.event,
+                extra={"delivery_id": delivery_id, "event": delivery.event, "job_id": job.id},
+            )
+
+    async def _dispatch(self, job: Job) -> None:
+        try:
+            event = event_from_json(job.payload)
+        except ValueError as err:
+            raise JobRejected(f"unreadable event job_id={job.id}: {err}") from err
+        context = EventContext(job_id=job.id, attempt=job.attempt, merged=job.merged)
+        await self.router.dispatch(event, context)
+
+
+def _log_fields(event: BaseEvent, job_id: int | None = None) -> dict[str, Any]:
+    return {
+        "delivery_id": event.delivery_id,
+        "event": type(event).__name__,
+        "installation_id": event.installation_id,
+        "repo": event.serial_key,
+        "job_id": job_id,
+    }

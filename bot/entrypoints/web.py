@@ -1,0 +1,61 @@
+"""The FastAPI application: webhook endpoints, health probes, and the worker in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from bot.adapters.worker import Worker
+from bot.entrypoints.registries import registry_router
+from bot.entrypoints.webhooks import github_router
+from bot.services.ports import JobQueue
+from bot.settings import Settings, settings_problems
+
+log = logging.getLogger("bot.web")
+
+
+def create_app(settings: Settings, queue: JobQueue, worker: Worker | None = None) -> FastAPI:
+    """The web app; with ``worker`` it also runs the job loops for the app's lifetime."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if worker is None:
+            yield
+            return
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop), name="worker")
+        log.info("worker started concurrency=%d", worker.concurrency)
+        try:
+            yield
+        finally:
+            stop.set()
+            worker.wake()
+            await task
+            log.info("worker stopped")
+
+    app = FastAPI(title="Promotion Bot", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.include_router(github_router(settings, queue))
+    app.include_router(registry_router(settings, queue))
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        problems = settings_problems(settings)
+        try:
+            stats = await queue.stats()
+        except Exception as err:
+            problems.append(f"queue unreachable: {type(err).__name__}: {err}")
+            return JSONResponse({"status": "not ready", "problems": problems}, 503)
+        if problems:
+            return JSONResponse({"status": "not ready", "problems": problems}, 503)
+        return JSONResponse({"status": "ready", "queue": vars(stats)}, 200)
+
+    return app
