@@ -1,0 +1,133 @@
+"""Policies in configuration: a ``TagPolicy`` plus the gates an environment puts on promotion.
+
+A policy is written inline or named (built-in or under ``policies``) and referenced by name or
+by ``use: NAME`` with field-by-field overrides; ``bot.core.configcheck`` resolves references.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    field_validator,
+)
+
+from bot.core.constraints import ConstraintError, parse_constraint
+from bot.core.durations import Duration
+from bot.core.policy import TagPolicy
+from bot.core.windows import Window
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
+_USER = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})"
+APPROVER_PATTERN = rf"^{_USER}(?:/[A-Za-z0-9._-]{{1,100}})?$"
+
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+
+
+def _strip_at(value: object) -> object:
+    """``@alice`` and ``@acme/sre`` as in CODEOWNERS mean the same as without the ``@``."""
+    return value[1:] if isinstance(value, str) and value.startswith("@") else value
+
+
+Approver = Annotated[str, BeforeValidator(_strip_at), StringConstraints(pattern=APPROVER_PATTERN)]
+
+
+def check_constraint(text: str) -> None:
+    """Raise ValueError unless ``text`` is a version range the selection code can read."""
+    try:
+        parse_constraint(text)
+    except ConstraintError as err:
+        raise ValueError(str(err)) from err
+
+
+def compile_regex(text: str) -> re.Pattern[str]:
+    try:
+        return re.compile(text)
+    except re.error as err:
+        raise ValueError(f"invalid regular expression {text!r}: {err}") from err
+
+
+class Policy(TagPolicy):
+    """A tag policy plus the gates an environment puts on a promotion."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="Policy")
+
+    use: Name | None = Field(
+        default=None,
+        description="Start from this named policy (built-in or under `policies`); "
+        "fields given here override it one by one.",
+    )
+    description: str | None = Field(default=None, description="What the policy is for.")
+    auto: bool = Field(
+        default=True,
+        description="Open the promotion PR on its own; false waits for a `/promote` comment.",
+    )
+    automerge: bool = Field(
+        default=False, description="Merge the PR once its checks pass and any soak is over."
+    )
+    soak: Duration | None = Field(
+        default=None,
+        description="How long a version must have run in the `after` environment first, "
+        "e.g. 30m, 24h, 2d.",
+    )
+    after: Name | None = Field(
+        default=None,
+        description="Environment the version must have reached first; default: the "
+        "previous environment in the list.",
+    )
+    freeze: tuple[Window, ...] = Field(
+        default=(), description="Windows when no promotion is opened or merged."
+    )
+    approvers: tuple[Approver, ...] = Field(
+        default=(),
+        description="Users and `org/team` slugs allowed to `/promote` into the environment; "
+        "empty: anyone with write access.",
+    )
+
+    @field_validator("constraint")
+    @classmethod
+    def _constraint_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_constraint(value)
+        return value
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            compile_regex(value)
+        return value
+
+    @field_validator("match")
+    @classmethod
+    def _match_has_kind(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        kind, sep, expression = value.partition(":")
+        if not sep or kind not in {"glob", "regexp"}:
+            raise ValueError(f"match must start with 'glob:' or 'regexp:' match={value!r}")
+        if kind == "regexp":
+            compile_regex(expression)
+        return value
+
+    def overrides(self) -> dict[str, Any]:
+        """The fields set explicitly, without ``use``: what this policy changes on its base."""
+        return {name: getattr(self, name) for name in self.model_fields_set if name != "use"}
+
+
+def _policy_ref_kind(value: object) -> str:
+    return "policy-name" if isinstance(value, str) else "inline-policy"
+
+
+PolicyRef = Annotated[
+    Annotated[Name, Tag("policy-name")] | Annotated[Policy, Tag("inline-policy")],
+    Discriminator(_policy_ref_kind),
+]
+POLICY_REF_TAGS = frozenset({"policy-name", "inline-policy"})
