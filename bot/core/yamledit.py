@@ -31,6 +31,7 @@ __all__ = [
     "YamlEditError",
     "apply_replacements",
     "set_image",
+    "value_span",
 ]
 
 
@@ -191,19 +192,25 @@ def _splice(parsed: Parsed, ordered: list[Replacement]) -> str:
 
 
 def _locate(parsed: Parsed, item: Replacement) -> tuple[Span, str]:
-    node, text = item.node, parsed.text
-    if node.value == "" and not node.style:
-        # An empty plain value has no characters of its own: write after ``key:``.
-        colon = _colon_after(text, item.key, parsed.offset)
-        if colon is None:
-            raise YamlEditError(f"cannot locate empty value file={parsed.file!r} path={item.path}")
-        return Span(colon + 1, colon + 1), " " + render_scalar(None, item.value)
-    try:
-        span = scalar_span(text, node, parsed.offset)
-    except YamlEditError as err:
-        raise YamlEditError(f"{err} file={parsed.file!r} path={item.path}") from err
-    style = node.style if node.style in ("'", '"') else None
+    span = value_span(parsed, item.node, item.key, item.path)
+    if span.start == span.end:
+        return span, " " + render_scalar(None, item.value)
+    style = item.node.style if item.node.style in ("'", '"') else None
     return span, render_scalar(style, item.value)
+
+
+def value_span(parsed: Parsed, node: ScalarNode, key: ScalarNode | None, path: str = "") -> Span:
+    """The characters a new value replaces; an empty plain value is the point after ``key:``."""
+    where = f"file={parsed.file!r} path={path}"
+    if node.value == "" and not node.style:
+        colon = _colon_after(parsed.text, key, parsed.offset)
+        if colon is None:
+            raise YamlEditError(f"cannot locate empty value {where}")
+        return Span(colon + 1, colon + 1)
+    try:
+        return scalar_span(parsed.text, node, parsed.offset)
+    except YamlEditError as err:
+        raise YamlEditError(f"{err} {where}") from err
 
 
 def _colon_after(text: str, key: ScalarNode | None, offset: int) -> int | None:

@@ -81,18 +81,19 @@ def _marker_sites(parsed: Parsed) -> Iterator[ImageSite]:
     markers = find_markers(parsed)
     names = {m.target: m.node for m in markers if m.field == "name"}
     for marker in markers:
+        if marker.field == "name":
+            continue  # a name alone is not a reference; it names the repository for the others
         kind = "flux-setter" if marker.flux else "marker"
         value = scalar_value(marker.node) or ""
         if not marker.flux:
             repository: str | None = marker.target
-        elif marker.field in ("ref", "name"):
+        elif marker.field == "ref":
             repository = value
         else:
             repository = scalar_value(names.get(marker.target))
         ref = _ref_for_field(marker.field, repository, value)
         if ref is not None:
-            role = "tag" if marker.field == "tag" else marker.field
-            field = Field(role, marker.node, marker.path)
+            field = Field(marker.field, marker.node, marker.path)
             yield ImageSite(kind, marker.path, marker.line, ref, (field,))
 
 
@@ -106,9 +107,7 @@ def _ref_for_field(field: str, repository: str | None, value: str) -> ImageRef |
         if field == "tag":
             tag, digest = split_tag(value)
             return base.with_version(tag, digest) if tag is not None or not value else None
-        if field == "digest":
-            return base.with_version(None, value) if valid_digest(value) else None
-        return base.with_version(None, None)
+        return base.with_version(None, value) if valid_digest(value) else None
     except ImageRefError:
         return None
 

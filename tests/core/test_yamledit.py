@@ -1,0 +1,201 @@
+"""Byte-exact image edits: golden cases, the real corpus, refusals and generated YAML."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.core.scalars import Span
+from bot.core.yamledit import YamlEditError, set_image, value_span
+from bot.core.yamlnodes import parse_yaml
+from bot.core.yamlscan import find_images, scan_sites
+
+DATA = Path(__file__).parent.parent / "data"
+CORPUS = DATA / "yaml"
+GOLDEN = DATA / "yamledit"
+NEW_DIGEST = "sha256:" + "ab" * 32
+BROKEN = "argo-cd.argocd-source-broken.yaml"
+
+
+def read(path: Path) -> str:
+    return path.read_bytes().decode("utf-8")
+
+
+def golden_cases() -> list[tuple[Path, str]]:
+    return [
+        (case, file.name)
+        for case in sorted(GOLDEN.iterdir())
+        for file in sorted((case / "original").iterdir())
+    ]
+
+
+@pytest.mark.parametrize(("case", "name"), golden_cases(), ids=lambda v: getattr(v, "name", v))
+def test_golden(case, name):
+    args = json.loads((case / "args.json").read_text())
+    result = set_image(read(case / "original" / name), file=name, **args)
+    assert result.text.encode("utf-8") == (case / "expected" / name).read_bytes()
+    assert result.changes
+
+
+def assert_changed_only_inside(old: str, new: str, spans: list[Span]) -> None:
+    """new == old with each span replaced by some one-line text, and nothing else changed."""
+    pattern, cursor = "", 0
+    for span in sorted(spans, key=lambda s: s.start):
+        pattern += re.escape(old[cursor : span.start]) + r"[^\r\n]*?"
+        cursor = span.end
+    pattern += re.escape(old[cursor:])
+    assert re.fullmatch(pattern, new, flags=re.DOTALL), "text changed outside the scalars"
+
+
+def corpus_references() -> list[tuple[str, str, str]]:
+    rows = []
+    for path in sorted(CORPUS.glob("*.yaml")):
+        if path.name != BROKEN:
+            rows += [(path.name, r.repository, r.path) for r in find_images(read(path))]
+    return rows
+
+
+@pytest.mark.parametrize(("name", "repository", "path"), corpus_references())
+def test_every_corpus_reference_can_be_set(name, repository, path):
+    text = read(CORPUS / name)
+    parsed = parse_yaml(text, name)
+    sites = [s for s in scan_sites(parsed) if s.ref.name == repository]
+    pinned = any(s.ref.digest for s in sites)
+    result = set_image(
+        text, image=repository, tag="9.9.9-new", digest=NEW_DIGEST if pinned else None, file=name
+    )
+    assert path in {c.path for c in result.changes}
+    spans = [value_span(parsed, f.node, f.key) for s in sites for f in s.fields]
+    assert_changed_only_inside(text, result.text, spans)
+    assert {c.path for c in result.changes} <= {f.path for s in sites for f in s.fields}
+    again = [r for r in find_images(result.text) if r.repository == repository]
+    assert {r.tag for r in again if r.tag is not None} <= {"9.9.9-new"}
+
+
+def test_broken_corpus_file_is_refused():
+    with pytest.raises(YamlEditError, match="parsing yaml failed"):
+        set_image(read(CORPUS / BROKEN), image="quay.io/argoprojlabs/argocd-e2e-container", tag="1")
+
+
+def test_numeric_looking_tag_stays_quoted_in_argocd_source():
+    text = read(CORPUS / "argo-cd.argocd-source-helm-parameters.yaml") + (
+        "    - name: image.name\n      value: ghcr.io/acme/api\n"
+    )
+    result = set_image(text, image="ghcr.io/acme/api", tag="0.3")
+    assert "value: '0.3'" in result.text
+    assert yaml.safe_load(result.text)["helm"]["parameters"][0]["value"] == "0.3"
+
+
+VALUES = "image:\n  repository: acme/api\n  tag: v1\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "kwargs", "message"),
+    [
+        (VALUES, {"tag": "1.0\nmalicious: x"}, "not a valid docker tag"),
+        (VALUES, {"tag": "-1"}, "not a valid docker tag"),
+        (VALUES, {"tag": ""}, "not a valid docker tag"),
+        (VALUES, {"tag": "v2", "digest": "sha256:abc"}, "invalid digest"),
+        (VALUES, {"tag": "v2", "image": "acme/api:v1"}, "without tag or digest"),
+        (VALUES, {"tag": "v2", "image": "Acme/API"}, "invalid image"),
+        (
+            "image:\n  repository: acme/api\n  tag: v1\n  digest: " + NEW_DIGEST + "\n",
+            {"tag": "v2"},
+            "give the new digest",
+        ),
+        ("image: acme/api:v1@" + NEW_DIGEST + "\n", {"tag": "v2"}, "give the new digest"),
+        (
+            "a:\n  image: {repository: acme/api, tag: &t v1}\n"
+            "b:\n  image: {repository: acme/web, tag: *t}\n",
+            {"tag": "v2"},
+            "ambiguous",
+        ),
+        ('image: "acme/api:\\\n  v1"\n', {"tag": "v2"}, "multi-line"),
+        ("image:\n  repository: acme/api\n  tag: >-\n    v1\n", {"tag": "v2"}, "block"),
+        ("image: [acme/api\n", {"tag": "v2"}, "parsing yaml failed"),
+    ],
+)
+def test_refusals(text, kwargs, message):
+    args = {"image": "acme/api", **kwargs}
+    with pytest.raises(YamlEditError, match=message):
+        set_image(text, **args)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("image:\n  repository: acme/api\n  tag: !!str v1\n", "  tag: !!str v2\n"),
+        ("image:\n  repository: acme/api\n  tag: 'it''s'\n", None),
+        ("image:\n  repository: acme/api\n  tag: v2\n", None),
+        ("image:\n  repository: acme/other\n  tag: v1\n", None),
+        ("image: acme/api:v2@" + NEW_DIGEST + "\n", None),
+        ("no: image here\n", None),
+    ],
+)
+def test_edits_and_no_ops(text, expected):
+    result = set_image(text, image="acme/api", tag="v2", digest=None if expected else NEW_DIGEST)
+    if expected is None:
+        assert result.text == text
+        assert result.changes == ()
+    else:
+        assert result.text.endswith(expected)
+
+
+TRICKY_TAGS = ["1.10", "41", "null", "true", "1e3", "0x1f", "2024-01-01", "y", "on", "0o17", "1_0"]
+tags = st.one_of(
+    st.sampled_from(TRICKY_TAGS), st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,15}", fullmatch=True)
+)
+QUOTES = {"plain": "{}", "single": "'{}'", "double": '"{}"'}
+
+
+@st.composite
+def values_documents(draw):
+    indent = " " * draw(st.sampled_from([2, 4]))
+    quote = QUOTES[draw(st.sampled_from(sorted(QUOTES)))]
+    comment = draw(st.sampled_from(["", " # the tag", "  #x"]))
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    noise = draw(st.lists(st.sampled_from(["a: 1", "b: 'x # y'", "# c", "d: [1, 2]"]), max_size=3))
+    lines = [*noise, "app:", f"{indent}image:", f"{indent * 2}repository: ghcr.io/acme/api"]
+    lines.append(f"{indent * 2}tag: {quote.format('v1.0')}{comment}")
+    lines += [f"{indent}other: {quote.format('v1.0')}", "list:", f"{indent}- image: nginx:1.0"]
+    return newline.join(lines) + (newline if draw(st.booleans()) else "")
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=values_documents(), tag=tags)
+def test_generated_values_change_only_the_tag(text, tag):
+    parsed = parse_yaml(text)
+    [site] = [s for s in scan_sites(parsed) if s.ref.name == "ghcr.io/acme/api"]
+    result = set_image(text, image="ghcr.io/acme/api", tag=tag)
+    assert_changed_only_inside(text, result.text, [value_span(parsed, site.fields[0].node, None)])
+    data = yaml.safe_load(result.text)
+    assert data["app"]["image"]["tag"] == tag
+    assert data["app"]["other"] == "v1.0"
+    assert data["list"] == [{"image": "nginx:1.0"}]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    tag=tags,
+    quote=st.sampled_from(sorted(QUOTES)),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    final=st.booleans(),
+)
+def test_generated_containers_change_only_the_image(tag, quote, newline, final):
+    image = QUOTES[quote].format("registry.local:5000/team/api:1.0")
+    lines = ["kind: Deployment", "spec:", "  template:", "    spec:", "      containers:"]
+    lines += ["      - name: api", f"        image: {image}  # keep", "      - name: side"]
+    lines += ["        image: registry.local:5000/team/side:1.0"]
+    text = newline.join(lines) + (newline if final else "")
+    result = set_image(text, image="registry.local:5000/team/api", tag=tag)
+    start = text.index(image)
+    assert_changed_only_inside(text, result.text, [Span(start, start + len(image))])
+    containers = yaml.safe_load(result.text)["spec"]["template"]["spec"]["containers"]
+    assert containers[0]["image"] == f"registry.local:5000/team/api:{tag}"
+    assert containers[1]["image"] == "registry.local:5000/team/side:1.0"
