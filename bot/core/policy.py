@@ -53,3 +53,8 @@ class TagPolicy(BaseModel):
         description="Keep a non-semver suffix (e.g. '-alpine') fixed across updates.",
     )
     digest: bool = Field(default=False, description="Pin the digest next to the tag.")
+    exclude: tuple[str, ...] | None = Field(
+        default=None,
+        description="Regular expressions of tags to drop first (Flux exclusionList); "
+        "unset drops cosign signature tags ('^.*\\.sig$'), a list replaces that default.",
+    )
