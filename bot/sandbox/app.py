@@ -1,0 +1,62 @@
+"""The app factory: one FastAPI app, its middleware, and every route module joined here."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from bot.sandbox.errors import install_handlers
+from bot.sandbox.middleware import SandboxMiddleware
+from bot.sandbox.state import Sandbox
+
+# One visible list of route modules; each exposes ``router: APIRouter``.
+ROUTE_MODULES: tuple[str, ...] = (
+    "bot.sandbox.admin",
+    "bot.sandbox.admin_ops",
+    "bot.sandbox.sink",
+    "bot.sandbox.routes_apps",
+    "bot.sandbox.routes_users",
+)
+
+
+def create_app(
+    data_dir: Path,
+    *,
+    seed: int = 0,
+    rate_limit: int = 5000,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
+    admin_token: str | None = None,
+) -> FastAPI:
+    """A sandbox over ``data_dir`` (created if missing; reopened with all its state if not).
+
+    ``webhook_transport`` replaces the network for webhook deliveries (e.g. an
+    ``httpx.ASGITransport`` to the bot's app in tests). With ``admin_token`` the ``/_sandbox/``
+    API wants ``Authorization: Bearer <admin_token>``.
+    """
+    sandbox = Sandbox(
+        data_dir,
+        seed=seed,
+        rate_limit=rate_limit,
+        webhook_transport=webhook_transport,
+        admin_token=admin_token,
+    )
+    app = FastAPI(
+        title="Promotion Bot GitHub sandbox",
+        openapi_url="/_sandbox/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.sandbox = sandbox
+    install_handlers(app)
+    for name in ROUTE_MODULES:
+        app.include_router(importlib.import_module(name).router)
+    app.add_middleware(SandboxMiddleware, sandbox=sandbox)
+    return app
+
+
+def sandbox_of_app(app: FastAPI) -> Sandbox:
+    sandbox: Sandbox = app.state.sandbox
+    return sandbox
