@@ -125,11 +125,11 @@ def _names(values: Iterable[str]) -> str:
 def _summary(promotions: Sequence[Promotion]) -> str:
     if len(promotions) == 1:
         p = promotions[0]
-        start = escape_md(p.from_tag) if p.from_tag else "nothing"
-        return (
-            f"Promote **{escape_md(p.app)}** to **{escape_md(p.environment)}**: "
-            f"{escape_md(p.image)} {start} {_ARROW} **{escape_md(p.to_tag)}**."
-        )
+        head = f"Promote **{escape_md(p.app)}** to **{escape_md(p.environment)}**"
+        if p.from_tag is None:
+            return f"{head}: {escape_md(p.image)} **{escape_md(p.to_tag)}** (new here)."
+        move = f"{escape_md(p.from_tag)} {_ARROW} **{escape_md(p.to_tag)}**"
+        return f"{head}: {escape_md(p.image)} {move}."
     apps = ", ".join(dict.fromkeys(f"**{escape_md(p.app)}**" for p in promotions))
     envs = ", ".join(dict.fromkeys(f"**{escape_md(p.environment)}**" for p in promotions))
     return f"Promote {len(promotions)} images of {apps} to {envs}."
