@@ -66,8 +66,14 @@ HOSTILE = Promotion(
 CHANGES = (
     FileChange("apps/user-service/values.yaml", 12, "image.tag", "1.3.0", "1.4.0"),
     FileChange("apps/user-service/values.yaml", 13, "image.digest", "sha256:0a0a", "sha256:1b1b"),
-    FileChange("apps/user-service/envoy.yaml", 40, "spec.containers[1].image", "envoy:v1.30.1", "envoy:v1.30.2"),
-)  # fmt: skip
+    FileChange(
+        "apps/user-service/envoy.yaml",
+        40,
+        "spec.containers[1].image",
+        "envoy:v1.30.1",
+        "envoy:v1.30.2",
+    ),
+)
 
 
 def _check_golden(name: str, text: str) -> None:
