@@ -23,6 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonDict
 
 from bot.core.configpolicy import Name, Policy, PolicyRef, compile_regex
 from bot.core.images import ImageRefError, parse_image_ref
@@ -185,21 +186,33 @@ class Defaults(BaseModel):
     )
 
 
-def _name_apps(data: object) -> object:
-    """Give each app the name of its key unless it states one (checked against the key later)."""
-    if not isinstance(data, Mapping) or not isinstance(data.get("apps"), Mapping):
+def _prepare(data: object) -> object:
+    """Drop ``x-`` keys (anchors' home, as in Compose files); name apps after their keys."""
+    if not isinstance(data, Mapping):
         return data
-    apps = {
-        key: {"name": key, **app} if isinstance(app, Mapping) and "name" not in app else app
-        for key, app in data["apps"].items()
-    }
-    return {**data, "apps": apps}
+    data = {key: value for key, value in data.items() if not str(key).startswith("x-")}
+    if isinstance(data.get("apps"), Mapping):
+        data["apps"] = {
+            key: {"name": key, **app} if isinstance(app, Mapping) and "name" not in app else app
+            for key, app in data["apps"].items()
+        }
+    return data
+
+
+_EXTENSIONS: JsonDict = {
+    "patternProperties": {"^x-": {"description": "Free for YAML anchors; ignored."}}
+}
 
 
 class PromotionConfig(BaseModel):
     """The environment repository's ``.github/promotion.yml``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, title="Promotion Bot configuration")
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        title="Promotion Bot configuration",
+        json_schema_extra=_EXTENSIONS,
+    )
 
     version: Literal[1] = Field(description="Version of this file's format; must be 1.")
     environments: tuple[Environment, ...] = Field(
@@ -219,8 +232,8 @@ class PromotionConfig(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _default_app_names(cls, data: object) -> object:
-        return _name_apps(data)
+    def _prepare(cls, data: object) -> object:
+        return _prepare(data)
 
     def environment(self, name: str) -> Environment:
         for environment in self.environments:

@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from bot.core.constraints import ConstraintError, parse_constraint
-from bot.core.durations import Duration
+from bot.core.durations import Duration, format_duration
 from bot.core.policy import TagPolicy
 from bot.core.windows import Window
 
@@ -105,6 +105,13 @@ class Policy(TagPolicy):
             compile_regex(value)
         return value
 
+    @field_validator("exclude")
+    @classmethod
+    def _excludes_compile(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for expression in value or ():
+            compile_regex(expression)
+        return value
+
     @field_validator("match")
     @classmethod
     def _match_has_kind(cls, value: str | None) -> str | None:
@@ -116,6 +123,22 @@ class Policy(TagPolicy):
         if kind == "regexp":
             compile_regex(expression)
         return value
+
+    def summary(self) -> str:
+        """A short phrase for messages: ``prod-safe: level=minor, pr=manual, soak=1d``."""
+        parts = [
+            f"level={self.level}" if self.level else "",
+            f"constraint={self.constraint}" if self.constraint else "",
+            "pre-releases" if self.prerelease else "",
+            "pr=auto" if self.auto else "pr=manual",
+            "automerge" if self.automerge else "",
+            f"soak={format_duration(self.soak)}" if self.soak else "",
+            f"after={self.after}" if self.after else "",
+            f"freeze windows={len(self.freeze)}" if self.freeze else "",
+            f"approvers={','.join(self.approvers)}" if self.approvers else "",
+        ]
+        text = ", ".join(part for part in parts if part)
+        return f"{self.use}: {text}" if self.use else text
 
     def overrides(self) -> dict[str, Any]:
         """The fields set explicitly, without ``use``: what this policy changes on its base."""
