@@ -23,7 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.json_schema import JsonDict
+from pydantic.config import JsonDict
 
 from bot.core.configpolicy import Name, Policy, PolicyRef, compile_regex
 from bot.core.images import ImageRefError, parse_image_ref
