@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from bot.core.policy import TagPolicy
@@ -349,3 +351,31 @@ def test_change_kind(old: str, new: str, kind: str) -> None:
 )
 def test_is_newer(policy: TagPolicy, candidate: str, than: str, expected: bool) -> None:
     assert is_newer(policy, candidate, than) is expected
+
+
+semver_tags = st.builds(
+    lambda prefix, core, pre: prefix + ".".join(map(str, core)) + pre,
+    st.sampled_from(["", "v"]),
+    st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 3)),
+    st.sampled_from(["", "", "-rc.1", "-alpine", "-beta.2"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(semver_tags, st.text(max_size=6)), max_size=12),
+    semver_tags,
+    st.sampled_from([None, "~1.2", "^1", ">=0.1.0-0"]),
+    st.sampled_from([None, "patch", "minor"]),
+    st.booleans(),
+)
+def test_pick_only_goes_down_when_current_is_outside_the_policy(
+    tags: list[str], current: str, constraint: str | None, level: str | None, pre: bool
+) -> None:
+    policy = TagPolicy.model_validate({"constraint": constraint, "level": level, "prerelease": pre})
+    pick = pick_tag(policy, tags, current)
+    if pick.tag is not None:
+        assert pick.tag in tags
+        assert set(pick.candidates) <= set(tags)
+        if not is_newer(policy, pick.tag, current):
+            assert pick.reason.endswith("so any allowed tag may replace it"), pick.reason
