@@ -1,0 +1,186 @@
+"""The SQLite job queue: durability, dedupe, coalescing, serialization, retries and throttles."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.queue_sqlite import SqliteJobQueue
+from bot.services.ports import Delivery, NewJob, QueueStats
+from tests.adapters.support import FakeClock
+
+
+def job(payload: str = "{}", **keys: object) -> NewJob:
+    return NewJob(kind="event", payload=payload, **keys)  # type: ignore[arg-type]
+
+
+def delivery(delivery_id: str = "d-1") -> Delivery:
+    return Delivery(
+        delivery_id=delivery_id,
+        source="github",
+        event="push",
+        body=b'{"zen": 1}',
+        received_at=datetime(2026, 1, 1, tzinfo=UTC),
+        headers={"x-github-event": "push"},
+    )
+
+
+def test_wal_mode_and_full_sync(queue: SqliteJobQueue, db_path: Path) -> None:
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+async def test_delivery_is_stored_once_with_its_job(queue: SqliteJobQueue) -> None:
+    assert await queue.accept_delivery(delivery(), job('{"n": 1}'))
+    assert not await queue.accept_delivery(delivery(), job('{"n": 2}'))
+    stored = await queue.get_delivery("d-1")
+    assert stored == delivery()
+    assert await queue.stats() == QueueStats(ready=1, deliveries=1)
+    leased = await queue.lease()
+    assert leased is not None and leased.payload == '{"n": 1}'
+    assert await queue.get_delivery("unknown") is None
+
+
+async def test_ignored_delivery_has_no_job(queue: SqliteJobQueue) -> None:
+    assert await queue.accept_delivery(delivery(), None)
+    assert await queue.lease() is None
+
+
+async def test_leased_job_survives_a_restart(db_path: Path, clock: FakeClock) -> None:
+    first = SqliteJobQueue(db_path, clock=clock)
+    await first.enqueue(job("work"))
+    leased = await first.lease()
+    assert leased is not None and leased.attempt == 1
+    first.close()  # the process dies without completing the job
+
+    second = SqliteJobQueue(db_path, clock=clock)
+    again = await second.lease()
+    assert again is not None and (again.id, again.payload, again.attempt) == (leased.id, "work", 2)
+    await second.complete(again)
+    assert await second.stats() == QueueStats(done=1)
+    second.close()
+
+
+async def test_expired_lease_is_handed_out_again_and_stale_holder_changes_nothing(
+    queue: SqliteJobQueue, clock: FakeClock
+) -> None:
+    await queue.enqueue(job("slow"))
+    stale = await queue.lease()
+    assert stale is not None and await queue.lease() is None
+    clock.advance(minutes=6)  # past the five-minute visibility timeout
+    fresh = await queue.lease()
+    assert fresh is not None and fresh.id == stale.id
+    await queue.complete(stale)
+    assert (await queue.stats()).leased == 1
+    await queue.complete(fresh)
+    assert (await queue.stats()).done == 1
+
+
+async def test_same_dedupe_key_is_enqueued_once(queue: SqliteJobQueue) -> None:
+    outcomes = [await queue.enqueue(job(dedupe_key="image:a:1@x")) for _ in range(3)]
+    assert outcomes == ["enqueued", "duplicate", "duplicate"]
+
+
+async def test_ten_pushes_coalesce_into_one_job_with_the_newest_payload(
+    queue: SqliteJobQueue,
+) -> None:
+    outcomes = [
+        await queue.enqueue(job(f"tag-{n}", dedupe_key=f"k{n}", coalesce_key="image:1:app"))
+        for n in range(10)
+    ]
+    assert outcomes == ["enqueued"] + ["coalesced"] * 9
+    leased = await queue.lease()
+    assert leased is not None and (leased.payload, leased.merged) == ("tag-9", 10)
+    assert await queue.lease() is None
+    # A coalesced event's dedupe key still dedupes a redelivery.
+    assert await queue.enqueue(job("again", dedupe_key="k3", coalesce_key="image:1:app")) == (
+        "duplicate"
+    )
+
+
+async def test_a_leased_job_does_not_absorb_new_events(queue: SqliteJobQueue) -> None:
+    await queue.enqueue(job("first", coalesce_key="c"))
+    assert await queue.lease() is not None
+    assert await queue.enqueue(job("second", coalesce_key="c")) == "enqueued"
+
+
+async def test_jobs_of_one_serial_key_run_one_at_a_time(queue: SqliteJobQueue) -> None:
+    for name, key in [("a1", "acme/env"), ("a2", "acme/env"), ("b1", "acme/other")]:
+        await queue.enqueue(job(name, serial_key=key))
+    first = await queue.lease()
+    second = await queue.lease()
+    assert first is not None and second is not None
+    assert (first.payload, second.payload) == ("a1", "b1")
+    assert await queue.lease() is None
+    await queue.complete(first)
+    third = await queue.lease()
+    assert third is not None and third.payload == "a2"
+
+
+async def test_retry_waits_for_its_delay(queue: SqliteJobQueue, clock: FakeClock) -> None:
+    await queue.enqueue(job("flaky"))
+    leased = await queue.lease()
+    assert leased is not None
+    await queue.retry(leased, after=timedelta(seconds=30), error="boom")
+    assert await queue.lease() is None
+    clock.advance(seconds=30)
+    again = await queue.lease()
+    assert again is not None and again.attempt == 2
+
+
+async def test_throttled_installation_waits_without_blocking_others(
+    queue: SqliteJobQueue, clock: FakeClock
+) -> None:
+    await queue.enqueue(job("limited-1", installation_id=1))
+    await queue.enqueue(job("limited-2", installation_id=1))
+    await queue.enqueue(job("other", installation_id=2))
+    limited = await queue.lease()
+    assert limited is not None and limited.payload == "limited-1"
+    await queue.retry(
+        limited, after=timedelta(minutes=10), error="rate limited", throttle_installation=True
+    )
+    other = await queue.lease()
+    assert other is not None and other.payload == "other"
+    assert await queue.lease() is None
+    await queue.complete(other)
+    clock.advance(minutes=10)
+    resumed = {(await queue.lease()).payload, (await queue.lease()).payload}  # type: ignore[union-attr]
+    assert resumed == {"limited-1", "limited-2"}
+
+
+async def test_failed_job_is_dead_lettered_with_its_error(queue: SqliteJobQueue) -> None:
+    await queue.enqueue(job("bad"))
+    leased = await queue.lease()
+    assert leased is not None
+    await queue.fail(leased, error="payload of the wrong shape: pull_request.number")
+    assert await queue.dead_jobs() == [
+        (leased.id, "event", "payload of the wrong shape: pull_request.number")
+    ]
+    assert await queue.lease() is None
+
+
+async def test_prune_forgets_old_finished_work(queue: SqliteJobQueue, clock: FakeClock) -> None:
+    await queue.accept_delivery(delivery(), None)
+    await queue.enqueue(job("done", dedupe_key="k"))
+    leased = await queue.lease()
+    assert leased is not None
+    await queue.complete(leased)
+    clock.advance(days=30)
+    assert await queue.prune(timedelta(days=14)) == 1
+    assert await queue.stats() == QueueStats()
+    assert await queue.enqueue(job("done", dedupe_key="k")) == "enqueued"
+
+
+@pytest.mark.parametrize("reclaim", [True, False])
+async def test_reclaim_is_optional(db_path: Path, clock: FakeClock, reclaim: bool) -> None:
+    first = SqliteJobQueue(db_path, clock=clock)
+    await first.enqueue(job())
+    assert await first.lease() is not None
+    first.close()
+    second = SqliteJobQueue(db_path, clock=clock, reclaim_leases=reclaim)
+    assert (await second.lease() is not None) is reclaim
+    second.close()

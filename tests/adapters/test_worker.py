@@ -1,0 +1,128 @@
+"""The job runner: outcomes of a handler become complete, retry with backoff, or dead letter."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from bot.adapters.queue_sqlite import SqliteJobQueue
+from bot.adapters.worker import RetryPolicy, Worker
+from bot.services.ports import Job, JobRejected, NewJob, RetryLater
+from tests.adapters.support import FakeClock
+
+
+class Script:
+    """A handler that raises the scripted exception for each payload, then succeeds."""
+
+    def __init__(self, plan: dict[str, list[Exception]]) -> None:
+        self.plan = plan
+        self.ran: list[tuple[str, int]] = []
+
+    async def __call__(self, job: Job) -> None:
+        self.ran.append((job.payload, job.attempt))
+        errors = self.plan.get(job.payload, [])
+        if errors:
+            raise errors.pop(0)
+
+
+def no_jitter() -> float:
+    return 1.0  # the top of the jitter range: delay = base * 2**(attempt-1)
+
+
+@pytest.mark.parametrize(
+    ("attempt", "jitter", "seconds"),
+    [(1, 1.0, 2), (2, 1.0, 4), (3, 1.0, 8), (10, 1.0, 900), (1, 0.5, 1.5), (3, 0.0, 4)],
+)
+def test_backoff_doubles_up_to_the_cap(attempt: int, jitter: float, seconds: float) -> None:
+    policy = RetryPolicy(jitter=lambda: jitter)
+    assert policy.delay(attempt) == timedelta(seconds=seconds)
+
+
+async def test_success_completes(queue: SqliteJobQueue) -> None:
+    await queue.enqueue(NewJob(kind="event", payload="ok"))
+    handler = Script({})
+    assert await Worker(queue, handler).drain() == 1
+    assert (await queue.stats()).done == 1
+
+
+async def test_error_retries_with_backoff_then_succeeds(
+    queue: SqliteJobQueue, clock: FakeClock
+) -> None:
+    await queue.enqueue(NewJob(kind="event", payload="flaky"))
+    handler = Script({"flaky": [RuntimeError("boom")]})
+    worker = Worker(queue, handler, policy=RetryPolicy(jitter=no_jitter))
+    assert await worker.drain() == 1
+    clock.advance(seconds=1.9)
+    assert await worker.drain() == 0
+    clock.advance(seconds=0.1)
+    assert await worker.drain() == 1
+    assert handler.ran == [("flaky", 1), ("flaky", 2)]
+    assert (await queue.stats()).done == 1
+
+
+async def test_max_attempts_dead_letters_with_the_error(
+    queue: SqliteJobQueue, clock: FakeClock
+) -> None:
+    await queue.enqueue(NewJob(kind="event", payload="broken"))
+    handler = Script({"broken": [RuntimeError(f"boom {n}") for n in range(5)]})
+    worker = Worker(queue, handler, policy=RetryPolicy(max_attempts=3, jitter=no_jitter))
+    for _ in range(3):
+        await worker.drain()
+        clock.advance(hours=1)
+    assert len(handler.ran) == 3
+    assert [e for _, _, e in await queue.dead_jobs()] == ["RuntimeError: boom 2"]
+
+
+async def test_rejected_job_is_not_retried(queue: SqliteJobQueue) -> None:
+    await queue.enqueue(NewJob(kind="event", payload="bad"))
+    handler = Script({"bad": [JobRejected("payload of the wrong shape: number")]})
+    await Worker(queue, handler).drain()
+    assert await queue.dead_jobs() == [(1, "event", "payload of the wrong shape: number")]
+
+
+async def test_retry_later_holds_its_installation_but_not_others(
+    queue: SqliteJobQueue, clock: FakeClock
+) -> None:
+    for payload, installation in [("a1", 1), ("a2", 1), ("b1", 2)]:
+        await queue.enqueue(NewJob(kind="event", payload=payload, installation_id=installation))
+    handler = Script({"a1": [RetryLater(timedelta(minutes=2), "secondary rate limit")]})
+    worker = Worker(queue, handler)
+    await worker.drain()
+    assert handler.ran == [("a1", 1), ("b1", 1)]
+    clock.advance(minutes=2)
+    await worker.drain()
+    assert handler.ran[2:] == [("a1", 2), ("a2", 1)]
+    assert (await queue.stats()).done == 3
+
+
+async def test_crash_loop_is_dead_lettered(db_path, clock: FakeClock) -> None:
+    for _ in range(3):  # each process leases the job and dies
+        q = SqliteJobQueue(db_path, clock=clock)
+        if (await q.stats()).ready == 0 and (await q.stats()).leased == 0:
+            await q.enqueue(NewJob(kind="event", payload="poison"))
+        assert await q.lease() is not None
+        q.close()
+    q = SqliteJobQueue(db_path, clock=clock)
+    handler = Script({})
+    await Worker(q, handler, policy=RetryPolicy(max_attempts=3)).drain()
+    assert handler.ran == []
+    assert [e for _, _, e in await q.dead_jobs()] == ["gave up after attempts=3"]
+    q.close()
+
+
+async def test_run_loops_until_stopped(queue: SqliteJobQueue) -> None:
+    handler = Script({})
+    worker = Worker(queue, handler, concurrency=2, poll_interval=0.01)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await queue.enqueue(NewJob(kind="event", payload="late"))
+    worker.wake()
+    for _ in range(200):
+        if handler.ran:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(task, 2)
+    assert handler.ran == [("late", 1)]

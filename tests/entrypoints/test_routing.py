@@ -1,0 +1,102 @@
+"""The routing table, the job processor, and the event list the App manifest must subscribe to."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.adapters.queue_sqlite import SqliteJobQueue
+from bot.core.events import ImagePushed, TagCreated, event_to_json
+from bot.entrypoints.routing import (
+    ROUTED_GITHUB_EVENTS,
+    UNSUBSCRIBED_GITHUB_EVENTS,
+    EventContext,
+    JobProcessor,
+    Router,
+    events_of_delivery,
+)
+from bot.entrypoints.translate import TRANSLATED_EVENTS
+from bot.services.ports import Delivery, Job, JobRejected
+from tests.entrypoints.conftest import Recorder
+
+MANIFEST = Path(__file__).resolve().parents[2] / "app-manifest.yml"
+CONTEXT = EventContext(job_id=1, attempt=1, merged=1)
+
+
+def test_routed_events_are_the_manifest_subscriptions() -> None:
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    assert set(manifest["default_events"]) == ROUTED_GITHUB_EVENTS
+
+
+def test_every_translated_event_is_routed_or_needs_no_subscription() -> None:
+    assert ROUTED_GITHUB_EVENTS | UNSUBSCRIBED_GITHUB_EVENTS == TRANSLATED_EVENTS
+
+
+async def test_router_calls_the_handler_of_the_event_type() -> None:
+    tags, images = Recorder(), Recorder()
+    router = Router({TagCreated: tags, ImagePushed: images})
+    event = TagCreated(repo="a/b", tag="v1")
+    assert await router.dispatch(event, CONTEXT)
+    assert tags.calls == [(event, CONTEXT)] and images.calls == []
+
+
+async def test_router_without_a_handler_skips() -> None:
+    assert not await Router({}).dispatch(TagCreated(repo="a/b", tag="v1"), CONTEXT)
+
+
+def _delivery(source: str, event: str, body: bytes) -> Delivery:
+    return Delivery(
+        delivery_id="d", source=source, event=event, body=body, received_at=datetime.now(UTC)
+    )
+
+
+def test_registry_delivery_becomes_image_pushed() -> None:
+    body = json.dumps({"image": "ghcr.io/acme/api", "tag": "2.0.0"}).encode()
+    [event] = events_of_delivery(_delivery("registry:generic", "generic", body))
+    assert isinstance(event, ImagePushed) and (event.image, event.tag) == (
+        "ghcr.io/acme/api",
+        "2.0.0",
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "event", "body", "message"),
+    [
+        ("github", "create", b"{broken", "payload of the wrong shape delivery_id=d event=create"),
+        ("registry:generic", "generic", b'{"image": 1}', "payload of the wrong shape"),
+    ],
+)
+def test_unreadable_deliveries_are_rejected(
+    source: str, event: str, body: bytes, message: str
+) -> None:
+    with pytest.raises(JobRejected, match=message):
+        events_of_delivery(_delivery(source, event, body))
+
+
+def _job(kind: str, payload: str) -> Job:
+    return Job(id=9, kind=kind, payload=payload, attempt=1, lease_token="t")  # type: ignore[arg-type]
+
+
+async def test_processor_rejects_a_missing_delivery(queue: SqliteJobQueue) -> None:
+    processor = JobProcessor(queue, Router({}))
+    with pytest.raises(JobRejected, match="delivery not found delivery_id=gone job_id=9"):
+        await processor(_job("delivery", '{"delivery_id": "gone"}'))
+
+
+async def test_processor_rejects_an_unreadable_event(queue: SqliteJobQueue) -> None:
+    with pytest.raises(JobRejected, match="unreadable event job_id=9"):
+        await JobProcessor(queue, Router({}))(_job("event", '{"kind": "nope"}'))
+
+
+async def test_processor_passes_the_coalesced_count(queue: SqliteJobQueue) -> None:
+    recorder = Recorder()
+    event = TagCreated(repo="a/b", tag="v1")
+    job = Job(
+        id=3, kind="event", payload=event_to_json(event), attempt=2, lease_token="t", merged=4
+    )
+    await JobProcessor(queue, Router({TagCreated: recorder}))(job)
+    assert recorder.calls == [(event, EventContext(job_id=3, attempt=2, merged=4))]

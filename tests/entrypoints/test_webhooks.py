@@ -1,0 +1,202 @@
+"""``POST /webhooks/github`` through the ASGI app, then the worker, with recording handlers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from bot.adapters.queue_sqlite import SqliteJobQueue
+from bot.adapters.worker import Worker
+from bot.core.events import ImagePushed, PullChanged
+from bot.entrypoints.webhooks import sign, signature_valid
+from tests.entrypoints.conftest import SECRET, Recorder
+from tests.entrypoints.payloads import raw, tagged_ghcr_push
+
+OPENED = "api.github.com/pull_request/opened.payload.json"
+
+
+def headers(body: bytes, event: str = "pull_request", delivery: str = "d-1") -> dict[str, str]:
+    return {
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery,
+        "X-Hub-Signature-256": sign(SECRET.encode(), body),
+        "Content-Type": "application/json",
+    }
+
+
+async def post(client: httpx.AsyncClient, body: bytes, **header_overrides: str) -> httpx.Response:
+    return await client.post("/webhooks/github", content=body, headers=header_overrides)
+
+
+def test_github_test_vector() -> None:
+    expected = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+    assert sign(b"It's a Secret to Everybody", b"Hello, World!") == expected
+    assert signature_valid(b"It's a Secret to Everybody", b"Hello, World!", expected)
+    assert not signature_valid(b"It's a Secret to Everybody", b"Hello, World?", expected)
+    assert not signature_valid(b"other", b"Hello, World!", expected)
+    assert not signature_valid(b"It's a Secret to Everybody", b"Hello, World!", None)
+
+
+async def test_delivery_is_acknowledged_then_handled(
+    client: httpx.AsyncClient, worker: Worker, recorder: Recorder
+) -> None:
+    body = raw(OPENED)
+    response = await post(client, body, **headers(body))
+    assert response.status_code == 202
+    assert response.json() == {"status": "queued", "delivery_id": "d-1"}
+    assert recorder.events == []  # nothing runs in the request
+    assert await worker.drain() == 2  # the delivery, then its event
+    [event] = recorder.events
+    assert isinstance(event, PullChanged) and (event.repo, event.number) == (
+        "Codertocat/Hello-World",
+        2,
+    )
+
+
+async def test_redelivery_is_acknowledged_once(
+    client: httpx.AsyncClient, worker: Worker, recorder: Recorder
+) -> None:
+    body = raw(OPENED)
+    first = await post(client, body, **headers(body))
+    second = await post(client, body, **headers(body))
+    assert (first.status_code, second.status_code) == (202, 200)
+    assert second.json()["status"] == "duplicate"
+    await worker.drain()
+    assert len(recorder.events) == 1
+
+
+BAD_REQUESTS = [
+    (
+        "wrong signature",
+        {"X-Hub-Signature-256": "sha256=" + "0" * 64},
+        None,
+        401,
+        "X-Hub-Signature-256",
+    ),
+    ("no signature", {"X-Hub-Signature-256": ""}, None, 401, "X-Hub-Signature-256"),
+    ("no event header", {"X-GitHub-Event": ""}, None, 400, "X-GitHub-Event"),
+    ("no delivery header", {"X-GitHub-Delivery": ""}, None, 400, "X-GitHub-Delivery"),
+    ("malformed json", {}, b'{"action": ', 400, "malformed JSON"),
+    ("json array", {}, b"[1, 2]", 400, "expected an object"),
+    ("not utf-8", {}, b"\xff\xfe{}", 400, "malformed JSON"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "override", "body", "status", "message"),
+    BAD_REQUESTS,
+    ids=[c[0] for c in BAD_REQUESTS],
+)
+async def test_bad_requests_get_a_clear_answer_and_lose_nothing(
+    client: httpx.AsyncClient,
+    queue: SqliteJobQueue,
+    worker: Worker,
+    recorder: Recorder,
+    case: str,
+    override: dict[str, str],
+    body: bytes | None,
+    status: int,
+    message: str,
+) -> None:
+    payload = body if body is not None else raw(OPENED)
+    sent = headers(payload, delivery="bad") | override
+    response = await post(client, payload, **{k: v for k, v in sent.items() if v})
+    assert response.status_code == status
+    assert message in response.json()["detail"]
+    assert (await queue.stats()).deliveries == 0
+    # The server stays up and the next good delivery goes through.
+    good = raw(OPENED)
+    assert (await post(client, good, **headers(good, delivery="good"))).status_code == 202
+    await worker.drain()
+    assert len(recorder.events) == 1
+
+
+async def test_oversized_body_by_content_length(client: httpx.AsyncClient) -> None:
+    body = b"{}"
+    response = await client.post(
+        "/webhooks/github",
+        content=body,
+        headers=headers(body) | {"Content-Length": str(10**9)},
+    )
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"]
+
+
+async def test_oversized_body_while_streaming(client: httpx.AsyncClient) -> None:
+    chunk = b" " * 16 * 1024
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(10):  # 160 KiB against the 64 KiB cap, no Content-Length
+            yield chunk
+
+    response = await client.post(
+        "/webhooks/github", content=chunks(), headers=headers(b"", delivery="big")
+    )
+    assert response.status_code == 413
+
+
+async def test_unknown_event_is_recorded_as_ignored(
+    client: httpx.AsyncClient, queue: SqliteJobQueue
+) -> None:
+    body = b'{"zen": "Anything added dilutes everything else.", "hook_id": 1}'
+    response = await post(client, body, **headers(body, event="ping"))
+    assert response.status_code == 202 and response.json()["status"] == "ignored"
+    stats = await queue.stats()
+    assert (stats.deliveries, stats.ready) == (1, 0)
+    stored = await queue.get_delivery("d-1")
+    assert stored is not None and stored.status == "ignored" and stored.body == body
+    assert "x-hub-signature-256" not in stored.headers
+
+
+def _without_pull_user() -> bytes:
+    payload = json.loads(raw(OPENED))
+    del payload["pull_request"]["user"]
+    return json.dumps(payload).encode()
+
+
+@pytest.mark.parametrize(
+    ("wrong", "problem"),
+    [
+        (b'{"action": "opened", "pull_request": {"number": 2}}', "missing field repository"),
+        (_without_pull_user(), "pull_request.user: Field required"),  # found by githubkit
+    ],
+)
+async def test_payload_of_the_wrong_shape_is_dead_lettered_and_others_go_on(
+    client: httpx.AsyncClient,
+    queue: SqliteJobQueue,
+    worker: Worker,
+    recorder: Recorder,
+    wrong: bytes,
+    problem: str,
+) -> None:
+    assert (await post(client, wrong, **headers(wrong, delivery="wrong"))).status_code == 202
+    good = raw(OPENED)
+    assert (await post(client, good, **headers(good, delivery="good"))).status_code == 202
+    await worker.drain()
+    assert len(recorder.events) == 1
+    [(_, kind, error)] = await queue.dead_jobs()
+    assert kind == "delivery"
+    assert "payload of the wrong shape delivery_id=wrong event=pull_request" in error
+    assert problem in error
+
+
+async def test_burst_of_pushes_of_one_image_makes_one_job(
+    client: httpx.AsyncClient, worker: Worker, recorder: Recorder
+) -> None:
+    for n in range(10):
+        body = json.dumps(tagged_ghcr_push(tag=f"1.0.{n}")).encode()
+        response = await post(client, body, **headers(body, "registry_package", f"push-{n}"))
+        assert response.status_code == 202
+    assert await worker.drain() == 11
+    [(event, context)] = recorder.calls
+    assert isinstance(event, ImagePushed) and event.tag == "1.0.9"
+    assert context.merged == 10
+
+
+async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
