@@ -11,6 +11,7 @@ YAML value as a dotted path with its old and new value, hidden when it looks sec
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ ABSENT: Any = _Absent()
 MAX_LEAVES = 100_000
 _K = TypeVar("_K", str, YamlPath)
 _MAX_LISTED = 10
+_DOC_INDEX = re.compile(r"^\[\d+\]\.")
 
 WarningKind = Literal[
     "environment-differs",
@@ -224,9 +226,14 @@ def _leaves(value: Any, path: YamlPath) -> Iterator[tuple[YamlPath, Any]]:
 def _is_image_value(
     delta: ValueDelta, images: list[ImageRef], changed: tuple[ImageDelta, ...]
 ) -> bool:
-    """A value that is (part of) an image reference is already reported as an image change."""
+    """A value that is (part of) an image reference is already reported as an image change.
+
+    Image paths in multi-document files start with the document index (``[1].spec...``);
+    value deltas name the document separately, so that prefix is dropped before comparing.
+    """
     for image in images:
-        if delta.path == image.path or delta.path.startswith((image.path + ".", image.path + "[")):
+        path = _DOC_INDEX.sub("", image.path) if delta.document else image.path
+        if delta.path == path or delta.path.startswith((path + ".", path + "[")):
             return True
     old, new = str(delta.old), str(delta.new)
     return any(

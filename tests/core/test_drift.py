@@ -171,6 +171,18 @@ def test_meaningful_diff(after: Snapshot, expected: MeaningfulDiff) -> None:
     assert meaningful_diff(BASE, after) == expected
 
 
+def test_image_paths_with_a_document_index_claim_their_values() -> None:
+    text = "kind: A\nmetadata: {name: a}\n---\nkind: B\nmetadata: {name: b}\nx: {image: 'a/b:1'}\n"
+    before = Snapshot({"m.yaml": text}, (ImageRef("m.yaml", "[1].x.image", "a/b", "1"),))
+    after = Snapshot(
+        {"m.yaml": text.replace("b:1", "b:2").replace("name: b}", "name: b, labels: {v: x}}")},
+        (ImageRef("m.yaml", "[1].x.image", "a/b", "2"),),
+    )
+    diff = meaningful_diff(before, after)
+    assert diff.images == (ImageDelta("m.yaml", "[1].x.image", "a/b", "1", "2"),)
+    assert diff.values == (ValueDelta("m.yaml", "B/b", "metadata.labels.v", ABSENT, "x"),)
+
+
 def test_readme_changes_are_text_changes() -> None:
     before = Snapshot({"README.md": "a"})
     assert meaningful_diff(before, Snapshot({"README.md": "b"})).text_changed == ("README.md",)
