@@ -189,9 +189,11 @@ def _reference_problems(config: PromotionConfig, names: _Names) -> Iterator[Prob
     known = [env.name for env in config.environments]
     for loc, ref in _references(config):
         used = ref if isinstance(ref, str) else ref.use
+        # A named policy's own name heads the chain, so a cycle reads "a -> b -> a".
+        within = (str(loc[1]),) if loc[0] == "policies" else ()
         try:
             if used is not None:
-                names.get(used)
+                names.get(used, within)
         except PolicyLookupError as err:
             yield Problem(loc if isinstance(ref, str) else (*loc, "use"), str(err))
         if isinstance(ref, Policy) and ref.after is not None and ref.after not in known:

@@ -20,29 +20,18 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from bot.core.configcheck import Loc, resolve_policies, resolve_policy
-from bot.core.configmodel import App, Defaults, Environment, PromotionConfig
+from bot.core.configfields import fields_at
+from bot.core.configmodel import PromotionConfig
 from bot.core.configpolicy import POLICY_REF_TAGS, Policy
-from bot.core.windows import WINDOW_TAGS, AbsoluteWindow, WeeklyWindow
+from bot.core.windows import WINDOW_TAGS
 
 DEFAULT_FILE = ".github/promotion.yml"
 MAX_BYTES = 256 * 1024
 MAX_ALIASES = 200
 MAX_NODES = 50_000
 # Union branch names pydantic puts into locations; they have no place in the YAML.
-_TAGS = POLICY_REF_TAGS | WINDOW_TAGS
+_TAGS = {**POLICY_REF_TAGS, **WINDOW_TAGS}
 Model = TypeVar("Model", bound=BaseModel)
-_MODELS: tuple[type[BaseModel], ...] = (
-    PromotionConfig,
-    Environment,
-    App,
-    Defaults,
-    Policy,
-    AbsoluteWindow,
-    WeeklyWindow,
-)
-_FIELD_NAMES = sorted(
-    {field.alias or name for model in _MODELS for name, field in model.model_fields.items()}
-)
 
 
 @dataclass(frozen=True)
@@ -114,6 +103,8 @@ def compose_document(text: str, file: str = DEFAULT_FILE) -> Document:
         raise _error(file, 1, f"too many YAML aliases, limit {MAX_ALIASES}")
     try:
         root = yaml.compose(text, Loader=_Loader)
+    except RecursionError as err:
+        raise _error(file, 1, "YAML nested too deeply") from err
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
@@ -136,7 +127,7 @@ def parse_config(
     resolution = resolve_policies(config, builtin)
     if resolution.problems:
         issues = [document.issue(problem.loc, problem.message) for problem in resolution.problems]
-        raise ConfigError(sorted(issues, key=lambda issue: (issue.line, issue.column)))
+        raise ConfigError(_in_file_order(issues))
     return config.with_policies(resolution.effective)
 
 
@@ -156,18 +147,28 @@ def _validate(document: Document, model: type[Model]) -> Model:
         return model.model_validate(data)
     except ValidationError as err:
         issues = [
-            document.issue(error["loc"], _message(error), at_key=error["type"] == "extra_forbidden")
+            document.issue(
+                error["loc"], _message(model, error), at_key=error["type"] == "extra_forbidden"
+            )
             for error in err.errors()
         ]
-        raise ConfigError(list(dict.fromkeys(issues))) from err
+        raise ConfigError(_in_file_order(issues)) from err
 
 
-def _message(error: ErrorDetails) -> str:
+def _in_file_order(issues: Sequence[ConfigIssue]) -> list[ConfigIssue]:
+    unique = dict.fromkeys(issues)
+    return sorted(unique, key=lambda issue: (issue.line, issue.column))
+
+
+def _message(model: type[BaseModel], error: ErrorDetails) -> str:
     if error["type"] == "value_error":
         return str(error.get("ctx", {}).get("error", error["msg"]))
     if error["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(str(error["loc"][-1]), _FIELD_NAMES, n=1)
-        return f"unknown field; did you mean {close[0]!r}?" if close else "unknown field"
+        allowed = fields_at(model, error["loc"][:-1], _TAGS)
+        close = difflib.get_close_matches(str(error["loc"][-1]), allowed, n=1)
+        if close:
+            return f"unknown field; did you mean {close[0]!r}?"
+        return f"unknown field; expected one of: {', '.join(allowed)}"
     if error["type"] == "missing":
         return "required field is missing"
     return error["msg"]
@@ -190,24 +191,53 @@ def _alias_count(text: str) -> int:
 
 
 def _shape_problems(root: yaml.Node) -> list[tuple[Loc, str]]:
-    """Refuse a non-mapping root, duplicate keys and trees that expand past MAX_NODES."""
+    """Refuse a non-mapping root, recursive or exploding aliases, and duplicate keys."""
     if not isinstance(root, yaml.MappingNode):
         kind = "list" if isinstance(root, yaml.SequenceNode) else "single value"
         return [((), f"the file must be a mapping (version, environments, apps), not a {kind}")]
+    try:
+        size = _expanded_size(root, {}, set())
+    except _RecursiveAliasError:
+        return [((), "a YAML alias refers to its own anchor (recursive document)")]
+    if size > MAX_NODES:
+        return [((), f"document expands to more than {MAX_NODES} nodes (alias bomb?)")]
     problems: list[tuple[Loc, str]] = []
     seen: set[int] = set()
     stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
-    visits = 0
     while stack:
         node, loc = stack.pop()
-        visits += 1
-        if visits > MAX_NODES:
-            return [((), f"document expands to more than {MAX_NODES} nodes (alias bomb?)")]
-        if id(node) in seen:
-            continue  # an alias: counted for size, checked once
-        seen.add(id(node))
-        stack.extend(_children(node, loc, problems))
+        if id(node) not in seen:  # an alias shares its anchor's node: check it once
+            seen.add(id(node))
+            stack.extend(_children(node, loc, problems))
     return problems
+
+
+class _RecursiveAliasError(Exception):
+    pass
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], active: set[int]) -> int:
+    """Node count with every alias expanded, capped just above MAX_NODES; memoised by node."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in active:
+        raise _RecursiveAliasError
+    active.add(key)
+    total = 1
+    for child in _nodes_under(node):
+        total = min(total + _expanded_size(child, sizes, active), MAX_NODES + 1)
+    active.discard(key)
+    sizes[key] = total
+    return total
+
+
+def _nodes_under(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def _children(

@@ -215,7 +215,7 @@ class PromotionConfig(BaseModel):
     )
 
     version: Literal[1] = Field(description="Version of this file's format; must be 1.")
-    environments: tuple[Environment, ...] = Field(
+    environments: list[Environment] = Field(
         min_length=1, description="The environments in promotion order, first to last."
     )
     apps: dict[Name, App] = Field(default_factory=dict, description="The apps to promote, by name.")
@@ -245,7 +245,7 @@ class PromotionConfig(BaseModel):
         """The environments ``app`` is promoted through, in order."""
         names = self.apps[app].environments
         if names is None:
-            return self.environments
+            return tuple(self.environments)
         return tuple(env for env in self.environments if env.name in names)
 
     def with_policies(self, effective: Mapping[tuple[str, str], Policy]) -> PromotionConfig:

@@ -7,9 +7,11 @@ by ``use: NAME`` with field-by-field overrides; ``bot.core.configcheck`` resolve
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import (
+    BaseModel,
     BeforeValidator,
     ConfigDict,
     Discriminator,
@@ -153,4 +155,8 @@ PolicyRef = Annotated[
     Annotated[Name, Tag("policy-name")] | Annotated[Policy, Tag("inline-policy")],
     Discriminator(_policy_ref_kind),
 ]
-POLICY_REF_TAGS = frozenset({"policy-name", "inline-policy"})
+# Tag -> model (None: a plain name), for tools that read pydantic error locations.
+POLICY_REF_TAGS: Mapping[str, type[BaseModel] | None] = {
+    "policy-name": None,
+    "inline-policy": Policy,
+}

@@ -84,7 +84,7 @@ class WeeklyWindow(BaseModel):
 
     model_config = _WINDOW_CONFIG
 
-    days: tuple[Weekday, ...] = Field(
+    days: list[Weekday] = Field(
         min_length=1, description="Days the window starts on: mon, tue, wed, thu, fri, sat, sun."
     )
     # Defaults as written in YAML, so the schema shows "00:00" rather than "00:00:00".
@@ -134,7 +134,11 @@ Window = Annotated[
     | Annotated[WeeklyWindow, Tag("weekly-window")],
     Discriminator(_window_kind),
 ]
-WINDOW_TAGS = frozenset({"absolute-window", "weekly-window"})
+# Tag -> model, for tools that read pydantic error locations.
+WINDOW_TAGS: Mapping[str, type[BaseModel]] = {
+    "absolute-window": AbsoluteWindow,
+    "weekly-window": WeeklyWindow,
+}
 
 
 def active_window(
