@@ -20,6 +20,7 @@ from bot.sandbox.entities import (
     issue_installation_token,
 )
 from bot.sandbox.errors import not_found
+from bot.sandbox.packages import publish_container, version_json
 from bot.sandbox.payloads import repository_payload
 from bot.sandbox.payloads_apps import emit_installation_created
 from bot.sandbox.seeding import create_repo, files_from_dir, force_branch, push
@@ -193,3 +194,32 @@ def admin_push(request: Request, owner: str, name: str, body: PushIn) -> dict[st
             tags=body.tags,
         )
     return {"updates": [{"ref": u.ref, "before": u.before, "after": u.after} for u in updates]}
+
+
+class PackageIn(BaseModel):
+    owner: str
+    name: str
+    repository: str
+    tag: str
+    platforms: list[str] = []
+    labels: dict[str, str] = {}
+    author: str | None = None
+
+
+@router.post("/packages", status_code=201)
+def admin_publish_package(request: Request, body: PackageIn) -> dict[str, Any]:
+    """Publish a container image version; ``platforms`` (e.g. ``linux/amd64``) makes it a
+    multi-platform push: one untagged version per platform, then the tagged index."""
+    sandbox = sandbox_of(request)
+    repo = _repo(sandbox, body.owner, body.repository)
+    versions = publish_container(
+        sandbox,
+        repo,
+        body.name,
+        body.tag,
+        platforms=body.platforms,
+        labels=body.labels,
+        author=body.author or body.owner,
+    )
+    package = sandbox.store.get("package", versions[0]["package_id"]) or {}
+    return {"versions": [version_json(sandbox, package, v) for v in versions]}

@@ -19,6 +19,12 @@ ROUTE_MODULES: tuple[str, ...] = (
     "bot.sandbox.sink",
     "bot.sandbox.routes_apps",
     "bot.sandbox.routes_users",
+    "bot.sandbox.routes_repos",
+    "bot.sandbox.routes_git",
+    "bot.sandbox.routes_history",
+    "bot.sandbox.routes_releases",
+    "bot.sandbox.routes_deliveries",
+    "bot.sandbox.packages",
 )
 
 

@@ -209,3 +209,14 @@ def _rank(order: tuple[str, ...], value: str) -> int:
 def public_permissions(permissions: Mapping[str, Any]) -> dict[str, str]:
     """Installation permissions always include ``metadata: read``, as on GitHub."""
     return {"metadata": "read", **{str(k): str(v) for k, v in permissions.items()}}
+
+
+def actor_login(request: Request) -> str:
+    """Who acts, as a login: the user, or the app's bot account (``slug[bot]``)."""
+    principal = principal_of(request)
+    if principal.kind == "user" and principal.login:
+        return principal.login
+    app = sandbox_of(request).store.get("app", principal.app_id or 0)
+    if app is None:
+        raise GitHubError(401, "Requires authentication")
+    return f"{app['slug']}[bot]"

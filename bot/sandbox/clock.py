@@ -36,3 +36,8 @@ class SandboxClock:
 def iso_time(epoch: float) -> str:
     """GitHub's timestamp format: second precision, `Z` suffix."""
     return datetime.fromtimestamp(int(epoch), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def epoch_of(iso: str) -> int:
+    """Epoch seconds of an ISO-8601 time (``Z`` or an offset); ValueError if malformed."""
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())

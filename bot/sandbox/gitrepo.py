@@ -71,12 +71,16 @@ class GitRepo:
         lines = b"".join(f"{m} {t} {s}\t{n}".encode() + b"\x00" for m, t, s, n in entries)
         return run_git(self.path, ["mktree", "-z"], stdin=lines).stdout.decode().strip()
 
-    def ls_tree(self, treeish: str, *, recursive: bool = False, path: str = "") -> list[TreeEntry]:
+    def ls_tree(
+        self, treeish: str, *, recursive: bool = False, path: str = "", prefix: str = ""
+    ) -> list[TreeEntry]:
+        """Entries of a tree; ``path`` selects one entry; ``prefix`` is put before each path."""
         args = ["ls-tree", "-z", "-l", "--full-tree"]
         if recursive:
             args += ["-r", "-t"]
         target = [treeish] if not path else [treeish, "--", path]
-        return parse_ls_tree(run_git(self.path, [*args, *target]).stdout)
+        out = run_git(self.path, [*args, *target]).stdout
+        return parse_ls_tree(out, prefix=f"{prefix}/" if prefix else "")
 
     def commit_tree(
         self,
@@ -98,6 +102,13 @@ class GitRepo:
     def resolve_commit(self, rev: str) -> str | None:
         done = run_git(
             self.path, ["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], check=False
+        )
+        return done.stdout.decode().strip() if done.returncode == 0 else None
+
+    def resolve_tree(self, rev: str) -> str | None:
+        """The tree a sha, ref or commit names; None if there is none."""
+        done = run_git(
+            self.path, ["rev-parse", "--verify", "--quiet", f"{rev}^{{tree}}"], check=False
         )
         return done.stdout.decode().strip() if done.returncode == 0 else None
 
@@ -164,11 +175,30 @@ class GitRepo:
         behind, ahead = out.stdout.decode().split()
         return int(ahead), int(behind)
 
-    def diff(self, base: str, head: str) -> tuple[bytes, bytes]:
-        """``(numstat with names, full patch)`` between two commits, renames detected."""
-        numstat = run_git(self.path, ["diff", "-z", "-M", "--raw", "--numstat", base, head])
-        patch = run_git(self.path, ["diff", "-M", "--no-color", "--full-index", base, head])
-        return numstat.stdout, patch.stdout
+    def diff(self, base: str, head: str) -> str:
+        """Raw status lines then the full patch between two commits, renames detected."""
+        args = [
+            "diff",
+            "-M",
+            "--no-color",
+            "--full-index",
+            "--no-abbrev",
+            "--raw",
+            "-p",
+            base,
+            head,
+        ]
+        return run_git(self.path, args).stdout.decode(errors="replace")
+
+    def empty_tree(self) -> str:
+        """The empty tree's sha (the base to diff a root commit against)."""
+        return (
+            run_git(self.path, ["hash-object", "-t", "tree", "/dev/null"]).stdout.decode().strip()
+        )
+
+    def count_commits(self, revs: Sequence[str], *, path: str | None = None) -> int:
+        args = ["rev-list", "--count", *revs, "--"]
+        return int(run_git(self.path, [*args, path] if path else args).stdout.decode())
 
     # -- refs --------------------------------------------------------------------------------
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from bot.sandbox.clock import iso_time
+from bot.sandbox.clock import epoch_of, iso_time
 from bot.sandbox.gitcore import CommitInfo, RefUpdate
 from bot.sandbox.payloads import base_payload
 from bot.sandbox.state import Sandbox
@@ -15,16 +14,12 @@ from bot.sandbox.store import Record
 _MAX_PUSH_COMMITS = 20
 
 
-def _epoch(iso: str) -> int:
-    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
-
-
 def push_payload(sandbox: Sandbox, repo: Record, update: RefUpdate, pusher: str) -> dict[str, Any]:
     base = base_payload(sandbox, repo, pusher)
     html = base["repository"]["html_url"]
     # Push payloads carry epoch seconds for these two repository dates, as GitHub does.
     base["repository"] |= {
-        "created_at": _epoch(repo["created_at"]),
+        "created_at": epoch_of(repo["created_at"]),
         "pushed_at": int(sandbox.clock.now()),
         "stargazers": 0,
     }

@@ -1,0 +1,149 @@
+"""Git Data through githubkit lands in the bare repo; ref updates keep fast-forward semantics."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+
+import pytest
+from githubkit.exception import RequestFailed
+
+from bot.sandbox import admin_client as calls
+from tests.sandbox.conftest import OWNER, REPO, World
+
+
+def git_log(world: World, ref: str) -> list[str]:
+    repo = world.sandbox.repo_by_name(OWNER, REPO)
+    assert repo is not None
+    path = world.sandbox.git(repo).path
+    out = subprocess.run(
+        ["git", f"--git-dir={path}", "log", "--format=%H %s", ref],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.splitlines()
+
+
+async def commit_on_main(gh, message: str, files: dict[str, str | None]) -> tuple[str, str]:
+    """(old head, new commit) after building a tree and commit on top of main."""
+    ref = (await gh.rest.git.async_get_ref(OWNER, REPO, "heads/main")).parsed_data
+    head = (await gh.rest.git.async_get_commit(OWNER, REPO, ref.object_.sha)).parsed_data
+    entries = [
+        {"path": p, "mode": "100644", "type": "blob", "content": c}
+        if c is not None
+        else {"path": p, "mode": "100644", "type": "blob", "sha": None}
+        for p, c in files.items()
+    ]
+    tree = await gh.rest.git.async_create_tree(OWNER, REPO, base_tree=head.tree.sha, tree=entries)
+    commit = await gh.rest.git.async_create_commit(
+        OWNER, REPO, message=message, tree=tree.parsed_data.sha, parents=[head.sha]
+    )
+    return head.sha, commit.parsed_data.sha
+
+
+async def test_api_commit_is_visible_to_git_log(world: World) -> None:
+    async with world.installation_github() as gh:
+        _, sha = await commit_on_main(gh, "bump web", {"apps/web/values.yaml": "tag: 1.1.0\n"})
+        await gh.rest.git.async_update_ref(OWNER, REPO, "heads/main", sha=sha)
+        content = await gh.rest.repos.async_get_content(OWNER, REPO, "apps/web/values.yaml")
+    assert git_log(world, "main")[0] == f"{sha} bump web"
+    assert base64.b64decode(content.parsed_data.content) == b"tag: 1.1.0\n"
+
+
+async def test_tree_deletion_and_nested_paths(world: World) -> None:
+    async with world.installation_github() as gh:
+        _, sha = await commit_on_main(
+            gh, "reshape", {"README.md": None, "a/b/c.txt": "deep\n", "apps/web/values.yaml": None}
+        )
+        tree = await gh.rest.git.async_get_tree(OWNER, REPO, sha, recursive="1")
+    paths = sorted(e.path for e in tree.parsed_data.tree)
+    assert paths == ["a", "a/b", "a/b/c.txt"]
+
+
+async def test_deleting_a_missing_path_is_refused(world: World) -> None:
+    async with world.installation_github() as gh:
+        with pytest.raises(RequestFailed) as err:
+            await commit_on_main(gh, "bad", {"nope.txt": None})
+    assert err.value.response.status_code == 422
+
+
+async def test_non_fast_forward_is_refused_and_force_wins(world: World) -> None:
+    async with world.installation_github() as gh:
+        base, first = await commit_on_main(gh, "first", {"x.txt": "1\n"})
+        await gh.rest.git.async_update_ref(OWNER, REPO, "heads/main", sha=first)
+        tree = (await gh.rest.git.async_get_commit(OWNER, REPO, base)).parsed_data.tree.sha
+        sibling = await gh.rest.git.async_create_commit(
+            OWNER, REPO, message="sibling", tree=tree, parents=[base]
+        )
+        with pytest.raises(RequestFailed) as err:
+            await gh.rest.git.async_update_ref(
+                OWNER, REPO, "heads/main", sha=sibling.parsed_data.sha
+            )
+        assert err.value.response.status_code == 422
+        assert err.value.response.json()["message"] == "Update is not a fast forward"
+        forced = await gh.rest.git.async_update_ref(
+            OWNER, REPO, "heads/main", sha=sibling.parsed_data.sha, force=True
+        )
+    assert forced.parsed_data.object_.sha == sibling.parsed_data.sha
+    assert git_log(world, "main")[0].endswith(" sibling")
+
+
+async def test_branch_create_compare_and_delete(world: World) -> None:
+    async with world.installation_github() as gh:
+        _, sha = await commit_on_main(gh, "feature", {"apps/web/values.yaml": "tag: 2\n"})
+        await gh.rest.git.async_create_ref(OWNER, REPO, ref="refs/heads/promote/web", sha=sha)
+        compare = await gh.rest.repos.async_compare_commits(OWNER, REPO, "main...promote/web")
+        matching = await gh.rest.git.async_list_matching_refs(OWNER, REPO, "heads/promote")
+        branch = await gh.rest.repos.async_get_branch(OWNER, REPO, "promote/web")
+        await gh.rest.git.async_delete_ref(OWNER, REPO, "heads/promote/web")
+        with pytest.raises(RequestFailed) as err:
+            await gh.rest.git.async_get_ref(OWNER, REPO, "heads/promote/web")
+    data = compare.parsed_data
+    assert (data.status, data.ahead_by, data.behind_by) == ("ahead", 1, 0)
+    assert data.files is not None and data.files[0].filename == "apps/web/values.yaml"
+    assert "+tag: 2" in (data.files[0].patch or "")
+    assert [r.ref for r in matching.parsed_data] == ["refs/heads/promote/web"]
+    assert branch.parsed_data.commit.sha == sha
+    assert err.value.response.status_code == 404
+
+
+async def test_contents_put_commits_and_lists(world: World) -> None:
+    async with world.installation_github() as gh:
+        created = await gh.rest.repos.async_create_or_update_file_contents(
+            OWNER,
+            REPO,
+            "docs/new.md",
+            message="add doc",
+            content=base64.b64encode(b"hello\n").decode(),
+        )
+        sha = created.parsed_data.content.sha
+        updated = await gh.rest.repos.async_create_or_update_file_contents(
+            OWNER,
+            REPO,
+            "docs/new.md",
+            message="edit doc",
+            sha=sha,
+            content=base64.b64encode(b"hello again\n").decode(),
+        )
+        commits = await gh.rest.repos.async_list_commits(OWNER, REPO, path="docs/new.md")
+        one = await gh.rest.repos.async_get_commit(OWNER, REPO, updated.parsed_data.commit.sha)
+        listing = await gh.rest.repos.async_get_content(OWNER, REPO, "docs")
+    assert created.status_code == 201 and updated.status_code == 200
+    assert [c.commit.message for c in commits.parsed_data] == ["edit doc", "add doc"]
+    assert one.parsed_data.files is not None and one.parsed_data.files[0].status == "modified"
+    assert isinstance(listing.parsed_data, list) and listing.parsed_data[0].name == "new.md"
+
+
+async def test_push_and_tags_from_admin_show_in_branches_and_tags(world: World) -> None:
+    await world.admin.run(calls.push(OWNER, REPO, pusher=OWNER, tags={"v1.0.0": "main"}))
+    async with world.installation_github() as gh:
+        branches = await gh.rest.repos.async_list_branches(OWNER, REPO)
+        tags = await gh.rest.repos.async_list_tags(OWNER, REPO)
+        repo = await gh.rest.repos.async_get(OWNER, REPO)
+        blob = await gh.rest.git.async_create_blob(OWNER, REPO, content="x", encoding="utf-8")
+        got = await gh.rest.git.async_get_blob(OWNER, REPO, blob.parsed_data.sha)
+    assert [b.name for b in branches.parsed_data] == ["main"]
+    assert [t.name for t in tags.parsed_data] == ["v1.0.0"]
+    assert repo.parsed_data.default_branch == "main"
+    assert base64.b64decode(got.parsed_data.content) == b"x"
