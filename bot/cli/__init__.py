@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.images",
     "bot.cli.config",
     "bot.cli.serve",
+    "bot.cli.sandbox",
 )
 
 

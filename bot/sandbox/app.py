@@ -25,6 +25,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "bot.sandbox.routes_releases",
     "bot.sandbox.routes_deliveries",
     "bot.sandbox.packages",
+    "bot.sandbox.routes_manifest",
 )
 
 

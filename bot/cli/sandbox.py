@@ -1,0 +1,48 @@
+"""``sandbox``: run the GitHub-compatible sandbox server until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from bot.sandbox.server import run_sandbox
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "sandbox",
+        help="run the local GitHub-compatible server",
+        description="Serve the GitHub sandbox (REST API, git repos, signed webhooks, admin API "
+        "under /_sandbox/) on loopback. State lives in --data and survives restarts.",
+    )
+    parser.add_argument("--port", type=int, default=8765, help="TCP port (0 picks a free one)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    parser.add_argument("--data", type=Path, default=Path(".sandbox"), help="state directory")
+    parser.add_argument("--seed", type=int, default=0, help="seed for fault injection")
+    parser.add_argument("--rate-limit", type=int, default=5000, help="requests/hour per token")
+    parser.add_argument(
+        "--no-admin-token", action="store_true", help="leave the /_sandbox/ admin API open"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    token = None if args.no_admin_token else secrets.token_hex(16)
+    handle = run_sandbox(
+        args.data, port=args.port, host=args.host, seed=args.seed,
+        rate_limit=args.rate_limit, admin_token=token,
+    )
+    print(f"sandbox listening url={handle.url} data={args.data}", flush=True)
+    if token:
+        print(f"admin token (Authorization: Bearer ...): {token}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("stopping sandbox", file=sys.stderr)
+    finally:
+        handle.stop()
+    return 0
