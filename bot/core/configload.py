@@ -21,11 +21,18 @@ from pydantic_core import ErrorDetails
 
 from bot.core.configcheck import Loc, resolve_policies, resolve_policy
 from bot.core.configfields import fields_at
-from bot.core.configmodel import PromotionConfig
-from bot.core.configpolicy import POLICY_REF_TAGS, Policy
+from bot.core.configmodel import BRANCH_PATTERN, REPO_PATTERN, PromotionConfig
+from bot.core.configpolicy import APPROVER_PATTERN, NAME_PATTERN, POLICY_REF_TAGS, Policy
 from bot.core.windows import WINDOW_TAGS
 
 DEFAULT_FILE = ".github/promotion.yml"
+# What each pattern means, for messages people can act on.
+_PATTERN_NAMES = {
+    NAME_PATTERN: "a name: letters, digits, '.', '_' or '-', at most 63 characters",
+    REPO_PATTERN: "a repository 'owner/name'",
+    APPROVER_PATTERN: "a GitHub user or 'org/team' slug",
+    BRANCH_PATTERN: "a branch name",
+}
 MAX_BYTES = 256 * 1024
 MAX_ALIASES = 200
 MAX_NODES = 50_000
@@ -171,6 +178,11 @@ def _message(model: type[BaseModel], error: ErrorDetails) -> str:
         return f"unknown field; expected one of: {', '.join(allowed)}"
     if error["type"] == "missing":
         return "required field is missing"
+    if error["type"] == "string_pattern_mismatch":
+        what = _PATTERN_NAMES.get(str(error.get("ctx", {}).get("pattern")), "the expected form")
+        return f"{error['input']!r} is not {what}"
+    if error["type"] == "tuple_type":
+        return "Input should be a list"
     return error["msg"]
 
 

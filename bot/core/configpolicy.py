@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -28,17 +28,18 @@ from bot.core.windows import Window
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
 _USER = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})"
-APPROVER_PATTERN = rf"^{_USER}(?:/[A-Za-z0-9._-]{{1,100}})?$"
+APPROVER_PATTERN = rf"^@?{_USER}(?:/[A-Za-z0-9._-]{{1,100}})?$"
 
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 
 
-def _strip_at(value: object) -> object:
+def _strip_at(value: str) -> str:
     """``@alice`` and ``@acme/sre`` as in CODEOWNERS mean the same as without the ``@``."""
-    return value[1:] if isinstance(value, str) and value.startswith("@") else value
+    return value.removeprefix("@")
 
 
-Approver = Annotated[str, BeforeValidator(_strip_at), StringConstraints(pattern=APPROVER_PATTERN)]
+# Checked as written (``@`` allowed), then stored without the ``@``.
+Approver = Annotated[str, StringConstraints(pattern=APPROVER_PATTERN), AfterValidator(_strip_at)]
 
 
 def check_constraint(text: str) -> None:

@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from bot.cli import config as config_cli
@@ -76,8 +76,8 @@ def test_invalid_config_prints_located_errors_and_exits_1(checkout, capsys):
     file.write_text(file.read_text().replace("name: prod", "name: prod env") + "    soak: 2h\n")
     assert run("check-config", str(checkout)) == 1
     assert capsys.readouterr().out.splitlines() == [
-        f"{file}:5:11: environments.1.name: String should match pattern "
-        "'^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$'",
+        f"{file}:5:11: environments.1.name: 'prod env' is not a name: letters, digits, "
+        "'.', '_' or '-', at most 63 characters",
         f"{file}:10:5: apps.api.soak: unknown field; expected one of: name, image, source, "
         "files, tag_pattern, image_tag, environments, policy",
     ]

@@ -114,5 +114,5 @@ def test_absolute_window_is_half_open(a, b, now):
     start, end = min(a, b), max(a, b)
     if start == end:
         return
-    window = AbsoluteWindow(start=start, end=end)
+    window = AbsoluteWindow.model_validate({"from": start, "to": end})
     assert window.contains(now) == (start <= now < end)
