@@ -1,0 +1,320 @@
+"""GitHub-facing ports: what the promotion use cases ask of GitHub, as small Protocols and values.
+
+``bot.adapters.github*`` implements them with githubkit, one ``GitHubPorts`` per installation;
+``tests/services/fakes.py`` implements them in memory and records every call.
+
+The API budget shapes these ports. With a warm installation token and a cached config, opening a
+single-image promotion PR costs at most 7 REST calls and updating one in place at most 6:
+
+====  =====================================================  ==================================
+ n    open (branch ``promotion/APP/ENV`` absent)             update (branch present)
+====  =====================================================  ==================================
+ 1    ``GET git/matching-refs/heads/`` (``Git.branch_heads``) same
+ 2    ``GET git/trees/{sha}?recursive=1`` (cached by sha)    ``GET pulls?head=..&state=all``
+ 3    ``GET git/blobs/{sha}`` per file (cached by sha)       tree and blob: cached (same base)
+ 4-6  ``POST git/trees``, ``POST git/commits``,               same, ``PATCH git/refs`` (force)
+      ``POST git/refs``
+ 7    ``POST pulls``                                         ``PATCH issues/{n}`` (title, body,
+                                                             labels in one call)
+====  =====================================================  ==================================
+
+Labels: ``POST pulls`` cannot set them and a separate ``POST issues/{n}/labels`` would be an 8th
+call, so the open path leaves them off; the review pass that runs on the ``pull_request.opened``
+webhook (its own job, its own budget) adds the configured labels, and every in-place update
+sets them again through ``PATCH issues/{n}``.
+
+The bot keeps no state of its own: which PR belongs to which (app, environment) is read from the
+branch name and the hidden metadata in bodies (``bot.core.metadata``). Caches are only ever keyed
+by immutable things (commit, tree and blob shas).
+
+Every method may raise ``bot.services.ports.RetryLater`` when GitHub rate-limits the
+installation (primary or secondary limit, ``retry-after``); adapters never sleep. Other failures
+raise ``GitHubError`` (or ``NotFound``) with the operation and key=value context in the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+PullState = Literal["open", "closed"]
+MergeMethod = Literal["merge", "squash", "rebase"]
+CheckStatus = Literal["queued", "in_progress", "completed"]
+CheckConclusion = Literal[
+    "action_required", "cancelled", "failure", "neutral", "skipped", "success", "timed_out"
+]
+
+
+class GitHubError(Exception):
+    """A GitHub call failed in a way the use case cannot repair by itself."""
+
+
+class NotFound(GitHubError):
+    """The repository, ref, object, PR or package does not exist (or is not visible)."""
+
+
+@dataclass(frozen=True)
+class Repository:
+    """A repository the installation can reach."""
+
+    full_name: str  # "owner/name"
+    default_branch: str
+    archived: bool = False
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The files of one commit: ``blobs`` maps every file path (``/``-separated, relative to the
+    repository root, blobs only: no trees, no submodules) to its blob sha."""
+
+    commit_sha: str
+    tree_sha: str
+    blobs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Pull:
+    """A pull request as the use cases need it."""
+
+    number: int
+    state: PullState
+    merged: bool
+    title: str
+    body: str
+    head_ref: str
+    head_sha: str
+    base_ref: str
+    author: str
+    by_bot: bool  # opened by this App's own account: only then is its hidden metadata trusted
+    labels: tuple[str, ...] = ()
+    html_url: str = ""
+    created_at: datetime | None = None
+    merged_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PullFile:
+    """One file a pull request changes."""
+
+    path: str
+    status: str  # added, removed, modified, renamed, copied, changed, unchanged
+    previous_path: str | None = None
+
+
+@dataclass(frozen=True)
+class Comment:
+    """An issue or pull-request comment."""
+
+    id: int
+    body: str
+    by_bot: bool
+
+
+@dataclass(frozen=True)
+class Issue:
+    """An issue (never a pull request)."""
+
+    number: int
+    title: str
+    body: str
+    by_bot: bool
+
+
+@dataclass(frozen=True)
+class CheckAction:
+    """A button on a completed check run (label <= 20, description <= 40, identifier <= 20)."""
+
+    label: str
+    description: str
+    identifier: str
+
+
+@dataclass(frozen=True)
+class CheckRunSpec:
+    """A check run to report on a commit; ``conclusion`` only when ``status`` is completed."""
+
+    name: str
+    head_sha: str
+    status: CheckStatus
+    title: str
+    summary: str
+    conclusion: CheckConclusion | None = None
+    text: str = ""
+    actions: tuple[CheckAction, ...] = ()
+
+
+class Installation(Protocol):
+    """The installation itself."""
+
+    async def repositories(self) -> tuple[Repository, ...]:
+        """Every repository the installation can reach (``GET installation/repositories``,
+        one call per 100 repositories). The adapter may cache the answer until told otherwise
+        by ``forget_repositories``."""
+
+    def forget_repositories(self) -> None:
+        """Drop the cached repository list (the installation's repositories changed). No call."""
+
+
+class Git(Protocol):
+    """Git data of a repository: refs, trees, blobs, and commits on the bot's own branches."""
+
+    async def branch_heads(self, repo: str) -> Mapping[str, str]:
+        """Every branch of ``repo`` -> the sha of its head commit (names without ``refs/heads/``).
+
+        One call: ``GET git/matching-refs/heads/`` (``per_page=100``; further pages only when
+        the repository has more branches). One answer serves both the base branch and the
+        ``promotion/...`` branches, so the bot learns in the same call whether a promotion
+        branch exists. Raises ``NotFound`` for an unknown or empty repository.
+        """
+
+    async def tree(self, repo: str, commit_sha: str) -> Tree:
+        """The files of commit ``commit_sha``: one call, ``GET git/trees/{commit_sha}?recursive=1``
+        (GitHub resolves a commit sha to its tree). Cached by commit sha: immutable, a cached
+        answer costs nothing. When GitHub answers ``truncated``, the adapter lists the subtrees
+        one call each instead of returning a partial tree."""
+
+    async def read_blobs(self, repo: str, shas: Sequence[str]) -> Mapping[str, str]:
+        """Blob sha -> its text (UTF-8; ``GET git/blobs/{sha}`` decodes base64). One call per
+        sha not yet cached; blobs are immutable so the cache is keyed by sha alone. Blobs that
+        are not UTF-8 text are left out of the answer."""
+
+    async def commit_files(
+        self,
+        repo: str,
+        *,
+        base: Tree,
+        files: Mapping[str, str],
+        message: str,
+        branch: str,
+        create: bool,
+    ) -> str:
+        """Point ``branch`` at a new commit whose parent is ``base.commit_sha`` and whose tree is
+        ``base``'s with ``files`` (path -> full new text) replaced; return the commit sha.
+
+        Three calls: ``POST git/trees`` (``base_tree=base.tree_sha``, inline ``content``, mode
+        ``100644``), ``POST git/commits`` (``parents=[base.commit_sha]``), then ``POST git/refs``
+        when ``create`` or ``PATCH git/refs/heads/{branch}`` with ``force: true`` otherwise: the
+        bot owns the branch and recomputes its content from the base every time, so it never
+        needs to fast-forward. If creating answers 422 (the branch appeared meanwhile), the
+        adapter patches it with force instead: one more call.
+        """
+
+
+class PullRequests(Protocol):
+    """Pull requests of a repository."""
+
+    async def history(self, repo: str, head_branch: str) -> tuple[Pull, ...]:
+        """The PRs whose head is ``head_branch`` of ``repo`` itself, open and closed, newest
+        first: one call, ``GET pulls?head=OWNER:BRANCH&state=all&per_page=100``. Closed PRs
+        carry the versions people declined (their metadata)."""
+
+    async def list_open(self, repo: str) -> tuple[Pull, ...]:
+        """Every open PR of ``repo``: ``GET pulls?state=open&per_page=100``, one call per 100."""
+
+    async def get(self, repo: str, number: int) -> Pull:
+        """One PR: one call, ``GET pulls/{number}``. ``NotFound`` when there is none."""
+
+    async def files(self, repo: str, number: int) -> tuple[PullFile, ...]:
+        """The files the PR changes: ``GET pulls/{number}/files?per_page=100``, one call per
+        100 files (GitHub stops at 3,000)."""
+
+    async def open(self, repo: str, *, head: str, base: str, title: str, body: str) -> Pull:
+        """Open a PR from ``head`` (a branch of ``repo``) into ``base``: one call, ``POST
+        pulls``. Labels are not set here (see the module docstring)."""
+
+    async def update(
+        self, repo: str, number: int, *, title: str, body: str, labels: Sequence[str]
+    ) -> None:
+        """Replace the PR's title, body and labels: one call, ``PATCH issues/{number}`` (a PR is
+        an issue, and this endpoint takes all three at once)."""
+
+    async def add_labels(self, repo: str, number: int, labels: Sequence[str]) -> None:
+        """Add labels, keeping the others: one call, ``POST issues/{number}/labels``."""
+
+    async def merge(
+        self, repo: str, number: int, *, head_sha: str, method: MergeMethod = "squash"
+    ) -> bool:
+        """Merge the PR if its head is still ``head_sha``: one call, ``PUT pulls/{n}/merge``
+        with ``sha``. ``False`` when GitHub refuses (405 not mergeable, 409 head moved)."""
+
+
+class Comments(Protocol):
+    """Comments on issues and pull requests; the use cases find the bot's own comment by its
+    hidden metadata and update it in place."""
+
+    async def list(self, repo: str, number: int) -> tuple[Comment, ...]:
+        """The comments on issue or PR ``number``, oldest first: ``GET issues/{n}/comments``,
+        ``per_page=100``, one call per 100 comments."""
+
+    async def create(self, repo: str, number: int, body: str) -> int:
+        """Post a comment, return its id: one call, ``POST issues/{number}/comments``."""
+
+    async def edit(self, repo: str, comment_id: int, body: str) -> None:
+        """Replace a comment's body: one call, ``PATCH issues/comments/{comment_id}``."""
+
+
+class Issues(Protocol):
+    """Issues the bot opens (an invalid configuration)."""
+
+    async def list_open_by_bot(self, repo: str) -> tuple[Issue, ...]:
+        """Open issues (not PRs) created by the App's account: ``GET issues?state=open&creator=
+        BOT_LOGIN&per_page=100``, one call per 100; pull requests in the answer are dropped."""
+
+    async def open(self, repo: str, *, title: str, body: str, labels: Sequence[str]) -> int:
+        """Open an issue, return its number: one call, ``POST issues``."""
+
+    async def edit(self, repo: str, number: int, *, title: str, body: str) -> None:
+        """Replace an issue's title and body: one call, ``PATCH issues/{number}``."""
+
+    async def close(self, repo: str, number: int) -> None:
+        """Close an issue as completed: one call, ``PATCH issues/{number}`` with
+        ``state=closed, state_reason=completed``."""
+
+
+class Checks(Protocol):
+    """Check runs on commits."""
+
+    async def create(self, repo: str, run: CheckRunSpec) -> int:
+        """Report a check run on ``run.head_sha``, return its id: one call, ``POST check-runs``
+        (GitHub shows the newest run of a name per commit, so no lookup is needed)."""
+
+
+class Sources(Protocol):
+    """Where new versions come from: app repositories and container packages."""
+
+    async def list_tags(self, repo: str) -> tuple[str, ...]:
+        """Git tag names of ``repo``, newest first as GitHub lists them: ``GET tags?per_page=
+        100``, at most 3 pages. ``NotFound`` for an unknown repository."""
+
+    async def list_container_versions(self, image: str) -> tuple[str, ...]:
+        """Tags of the container package ``image`` (``ghcr.io/OWNER/NAME``), newest version
+        first: ``GET orgs/{owner}/packages/container/{name}/versions`` (``users/`` when the
+        owner is a user; the adapter remembers which), ``per_page=100``, at most 3 pages.
+        ``NotFound`` when the package is not on GitHub's registry."""
+
+
+@dataclass(frozen=True)
+class GitHubPorts:
+    """Everything one installation offers the use cases; built per job by the adapter.
+
+    ``web_url`` is GitHub's web root (``https://github.com``) for links in PR bodies;
+    ``bot_login`` is the App's account (``NAME[bot]``).
+    """
+
+    installation: Installation
+    git: Git
+    pulls: PullRequests
+    comments: Comments
+    issues: Issues
+    checks: Checks
+    sources: Sources
+    web_url: str = "https://github.com"
+    bot_login: str = ""
+
+
+# Wiring takes one of these: installation id -> that installation's ports (the adapter caches
+# clients and tokens per installation; ``None`` means the event came without one).
+PortsFactory = Callable[[int | None], GitHubPorts]
