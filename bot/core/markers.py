@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from yaml.nodes import ScalarNode
 
-from bot.core.yamlnodes import Parsed, format_path, walk_all, yaml_lines
+from bot.core.yamlnodes import Parsed, format_path, scalar_children, walk_all, yaml_lines
 
 FLUX_TOKEN = '"$imagepolicy"'
 OWN_TOKEN = "promotion-bot:"
@@ -109,13 +109,14 @@ def _attach(
 
 def _scalars_by_end_line(parsed: Parsed) -> dict[int, list[_Scalar]]:
     by_line: dict[int, list[_Scalar]] = {}
-    for doc, node, path in walk_all(parsed):
-        if isinstance(node, ScalarNode) and node.start_mark.line == node.end_mark.line:
-            scalar = _Scalar(
-                node.start_mark.index + parsed.offset,
-                node.end_mark.index + parsed.offset,
-                node,
-                format_path(path, doc),
-            )
-            by_line.setdefault(node.end_mark.line, []).append(scalar)
+    for doc, parent, parent_path in walk_all(parsed):
+        for node, path in scalar_children(parent, parent_path):
+            if node.start_mark.line == node.end_mark.line:
+                scalar = _Scalar(
+                    node.start_mark.index + parsed.offset,
+                    node.end_mark.index + parsed.offset,
+                    node,
+                    format_path(path, doc),
+                )
+                by_line.setdefault(node.end_mark.line, []).append(scalar)
     return by_line

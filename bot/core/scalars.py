@@ -59,6 +59,13 @@ def is_plain_string(value: str) -> bool:
     return bool(resolved == STR_TAG)
 
 
+def reads_as_string(node: ScalarNode) -> bool:
+    """Whether a scalar parsed without type resolution reads as a string for every reader."""
+    if node.tag != STR_TAG:
+        return False
+    return node.style in ("'", '"', "|", ">") or is_plain_string(node.value)
+
+
 def render_scalar(style: str | None, value: str) -> str:
     """``value`` in the given style; a plain scalar that would change type gets double quotes."""
     if style == "'" and "\n" not in value:

@@ -19,9 +19,15 @@ from dataclasses import dataclass
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.core.images import ImageRef, ImageRefError, parse_image_ref, valid_digest, valid_tag
-from bot.core.scalars import Span, render_scalar, scalar_span
+from bot.core.scalars import Span, reads_as_string, render_scalar, scalar_span
 from bot.core.sites import Field, ImageSite, split_tag
-from bot.core.yamlnodes import STR_TAG, Parsed, YamlEditError, parse_yaml, scalar_value
+from bot.core.yamlnodes import (
+    Parsed,
+    YamlEditError,
+    compose_roots,
+    parse_yaml,
+    scalar_value,
+)
 from bot.core.yamlscan import scan_sites
 
 __all__ = [
@@ -226,13 +232,14 @@ def _verify(parsed: Parsed, new_text: str, expected: dict[int, str]) -> None:
     """The new text parses to the same graph, differing only at the expected scalars."""
     where = f"file={parsed.file!r}"
     try:
-        new = parse_yaml(new_text, parsed.file)
+        # The node graph is walked below in step with the old one, so no separate walk here.
+        roots, _ = compose_roots(new_text, parsed.file)
     except YamlEditError as err:
         raise YamlEditError(f"refusing edit that breaks the yaml {where}: {err}") from err
-    if len(new.roots) != len(parsed.roots):
+    if len(roots) != len(parsed.roots):
         raise YamlEditError(f"refusing edit that changes the document count {where}")
     pairs: dict[int, Node] = {}
-    stack = list(zip(parsed.roots, new.roots, strict=True))
+    stack = list(zip(parsed.roots, roots, strict=True))
     while stack:
         old, now = stack.pop()
         if id(old) in pairs:
@@ -243,28 +250,21 @@ def _verify(parsed: Parsed, new_text: str, expected: dict[int, str]) -> None:
         problem = _node_difference(old, now, expected)
         if problem:
             raise YamlEditError(f"refusing edit: {problem} {where} line={old.start_mark.line + 1}")
-        stack.extend(_child_pairs(old, now))
+        if isinstance(old, MappingNode):
+            for (old_key, old_value), (key, value) in zip(old.value, now.value, strict=True):
+                stack += ((old_key, key), (old_value, value))
+        elif isinstance(old, SequenceNode):
+            stack += zip(old.value, now.value, strict=True)
 
 
 def _node_difference(old: Node, now: Node, expected: dict[int, str]) -> str | None:
-    collection = not isinstance(old, ScalarNode)
-    if type(old) is not type(now) or (collection and len(old.value) != len(now.value)):
-        return "the structure would change"
+    if type(old) is not type(now) or old.tag != now.tag:
+        return "the structure or a tag would change"
+    if not isinstance(old, ScalarNode) or not isinstance(now, ScalarNode):
+        return None if len(old.value) == len(now.value) else "the structure would change"
     if id(old) in expected:
-        ok = now.value == expected[id(old)] and now.tag == STR_TAG
-        return None if ok else f"value would read as {now.value!r} ({now.tag})"
-    if old.tag != now.tag or (isinstance(old, ScalarNode) and old.value != now.value):
+        ok = now.value == expected[id(old)] and reads_as_string(now)
+        return None if ok else f"value would not read as the string {expected[id(old)]!r}"
+    if old.value != now.value or old.style != now.style:
         return f"an unrelated value would change from {old.value!r}"
     return None
-
-
-def _child_pairs(old: Node, now: Node) -> list[tuple[Node, Node]]:
-    if isinstance(old, MappingNode):
-        return [
-            p
-            for (ok, ov), (nk, nv) in zip(old.value, now.value, strict=True)
-            for p in ((ok, nk), (ov, nv))
-        ]
-    if isinstance(old, SequenceNode):
-        return list(zip(old.value, now.value, strict=True))
-    return []

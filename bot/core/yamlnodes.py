@@ -21,7 +21,10 @@ BOM = "\ufeff"
 STR_TAG = "tag:yaml.org,2002:str"
 NULL_TAG = "tag:yaml.org,2002:null"
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Implicit types are not resolved (a third of the parse time): callers compare scalars by value,
+# style and explicit tag, and resolve the few values they write (``scalars.is_plain_string``).
+_Loader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+_NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
 
 PathPart = str | int
 
@@ -33,18 +36,37 @@ class YamlEditError(ValueError):
     """A YAML text that cannot be read, or an edit that cannot be made byte-exact."""
 
 
+NodeEntry = tuple[int, Node, tuple[PathPart, ...]]
+
+
 @dataclass(frozen=True)
 class Parsed:
-    """A parsed text: its documents' roots and the offset of marks into ``text`` (a BOM)."""
+    """A parsed text: its documents' roots, every collection node once (document, node, first
+    path), and the offset of marks into ``text`` (1 after a BOM)."""
 
     text: str
     file: str
     roots: tuple[Node, ...]
     offset: int
+    nodes: tuple[NodeEntry, ...]
 
 
 def parse_yaml(text: str, file: str = "") -> Parsed:
     """Compose every document of ``text``; raise YamlEditError on size or syntax problems."""
+    roots, offset = compose_roots(text, file)
+    nodes: list[NodeEntry] = []
+    count = 0
+    for index, root in enumerate(roots):
+        for node, path in walk(root):
+            nodes.append((index, node, path))
+            count += 1 + len(node.value)
+            if count > MAX_NODES:
+                raise YamlEditError(f"yaml has too many nodes file={file!r} limit={MAX_NODES}")
+    return Parsed(text, file, roots, offset, tuple(nodes))
+
+
+def compose_roots(text: str, file: str = "") -> tuple[tuple[Node, ...], int]:
+    """The documents' root nodes and the offset of their marks into ``text``."""
     if len(text) > MAX_INPUT_CHARS:
         raise YamlEditError(
             f"parsing yaml refused file={file!r} chars={len(text)} limit={MAX_INPUT_CHARS}"
@@ -55,13 +77,7 @@ def parse_yaml(text: str, file: str = "") -> Parsed:
         roots = tuple(r for r in yaml.compose_all(text[offset:], Loader=_Loader) if r is not None)
     except yaml.YAMLError as err:
         raise YamlEditError(f"parsing yaml failed file={file!r}: {_describe(err)}") from err
-    parsed = Parsed(text, file, roots, offset)
-    count = sum(1 for _ in walk_all(parsed))
-    if count > MAX_NODES:
-        raise YamlEditError(
-            f"yaml has too many nodes file={file!r} nodes={count} limit={MAX_NODES}"
-        )
-    return parsed
+    return roots, offset
 
 
 def _describe(err: yaml.YAMLError) -> str:
@@ -73,35 +89,59 @@ def _describe(err: yaml.YAMLError) -> str:
 
 
 def walk(root: Node) -> Iterator[tuple[Node, tuple[PathPart, ...]]]:
-    """Every node reachable from ``root`` once, with its first path; aliases are not expanded."""
+    """Every collection reachable from ``root`` once, in document order, with its first path.
+
+    Scalars are left to their parents (``scalar_children``): they are most of the nodes, and
+    skipping them keeps this hot loop short. Aliases are shared nodes and are not expanded (a
+    "billion laughs" file costs its own size).
+    """
     seen: set[int] = set()
     stack: list[tuple[Node, tuple[PathPart, ...]]] = [(root, ())]
+    push = stack.append
     while stack:
         node, path = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if len(seen) > MAX_NODES:
-            raise YamlEditError(f"yaml has too many nodes limit={MAX_NODES}")
         yield node, path
-        stack.extend(reversed(list(children(node, path))))
+        if isinstance(node, MappingNode):
+            for key, value in reversed(node.value):
+                if not isinstance(value, ScalarNode):
+                    push((value, (*path, key_text(key))))
+        elif isinstance(node, SequenceNode):
+            items = node.value
+            for index in range(len(items) - 1, -1, -1):
+                if not isinstance(items[index], ScalarNode):
+                    push((items[index], (*path, index)))
 
 
-def walk_all(parsed: Parsed) -> Iterator[tuple[int, Node, tuple[PathPart, ...]]]:
-    """``walk`` over every document, with the document index."""
-    for index, root in enumerate(parsed.roots):
-        for node, path in walk(root):
-            yield index, node, path
-
-
-def children(node: Node, path: tuple[PathPart, ...]) -> Iterator[tuple[Node, tuple[PathPart, ...]]]:
-    """The value children of a collection (mapping keys are not visited, only named)."""
+def scalar_children(
+    node: Node, path: tuple[PathPart, ...]
+) -> Iterator[tuple[ScalarNode, tuple[PathPart, ...]]]:
+    """The scalar values of a collection, with their paths."""
     if isinstance(node, MappingNode):
         for key, value in node.value:
-            yield value, (*path, key_text(key))
+            if isinstance(value, ScalarNode):
+                yield value, (*path, key_text(key))
     elif isinstance(node, SequenceNode):
         for index, item in enumerate(node.value):
-            yield item, (*path, index)
+            if isinstance(item, ScalarNode):
+                yield item, (*path, index)
+
+
+def walk_all(parsed: Parsed) -> Iterator[NodeEntry]:
+    """Every collection of every document once, with the document index and its first path."""
+    return iter(parsed.nodes)
+
+
+def mapping_value(node: Node | None, key: str) -> Node | None:
+    """The value of ``key`` in a mapping (cheaper than ``mapping_items`` for one look-up)."""
+    if isinstance(node, MappingNode):
+        for k, v in node.value:
+            if isinstance(k, ScalarNode) and k.value == key:
+                found: Node = v
+                return found
+    return None
 
 
 def key_text(key: Node) -> str:
@@ -125,13 +165,16 @@ def mapping_items(node: Node | None) -> dict[str, tuple[ScalarNode, Node]]:
 
 def scalar_value(node: Node | None) -> str | None:
     """The text of a non-null scalar, else None."""
-    if not isinstance(node, ScalarNode) or node.tag == NULL_TAG:
+    if not isinstance(node, ScalarNode) or is_null(node):
         return None
     return str(node.value)
 
 
-def is_null(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.tag == NULL_TAG
+def is_null(node: ScalarNode) -> bool:
+    """Whether a scalar reads as null (plain ``null``/``~``/nothing, or tagged ``!!null``)."""
+    return node.tag == NULL_TAG or (
+        not node.style and node.tag == STR_TAG and node.value in _NULL_WORDS
+    )
 
 
 def yaml_lines(text: str) -> Iterator[tuple[int, str]]:

@@ -32,6 +32,7 @@ from bot.core.yamlnodes import (
     PathPart,
     format_path,
     mapping_items,
+    mapping_value,
     parse_yaml,
     scalar_value,
     walk_all,
@@ -133,11 +134,13 @@ def _kustomize_entry(entry: Node, doc: int, path: tuple[PathPart, ...]) -> Image
 
 
 def _argocd_kustomize_sites(parsed: Parsed) -> Iterator[ImageSite]:
+    if "kustomize" not in parsed.text:
+        return
     for doc, node, path in walk_all(parsed):
-        images = mapping_items(mapping_items(node).get("kustomize", (None, None))[1]).get("images")
-        if images is None or not isinstance(images[1], SequenceNode):
+        images = mapping_value(mapping_value(node, "kustomize"), "images")
+        if not isinstance(images, SequenceNode):
             continue
-        for index, item in enumerate(images[1].value):
+        for index, item in enumerate(images.value):
             text = scalar_value(item)
             if text is None or not isinstance(item, ScalarNode):
                 continue
@@ -150,12 +153,14 @@ def _argocd_kustomize_sites(parsed: Parsed) -> Iterator[ImageSite]:
 
 
 def _argocd_parameter_sites(parsed: Parsed) -> Iterator[ImageSite]:
+    if "parameters" not in parsed.text:
+        return
     for doc, node, path in walk_all(parsed):
-        params = mapping_items(mapping_items(node).get("helm", (None, None))[1]).get("parameters")
-        if params is None or not isinstance(params[1], SequenceNode):
+        params = mapping_value(mapping_value(node, "helm"), "parameters")
+        if not isinstance(params, SequenceNode):
             continue
         values: dict[str, tuple[ScalarNode, str]] = {}
-        for index, item in enumerate(params[1].value):
+        for index, item in enumerate(params.value):
             items = mapping_items(item)
             name = scalar_value(items.get("name", (None, None))[1])
             value = items.get("value", (None, None))[1]

@@ -12,7 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.scalars import Span
-from bot.core.yamledit import YamlEditError, set_image, value_span
+from bot.core.yamledit import (
+    Replacement,
+    YamlEditError,
+    apply_replacements,
+    set_image,
+    value_span,
+)
 from bot.core.yamlnodes import parse_yaml
 from bot.core.yamlscan import find_images, scan_sites
 
@@ -119,6 +125,7 @@ VALUES = "image:\n  repository: acme/api\n  tag: v1\n"
         ('image: "acme/api:\\\n  v1"\n', {"tag": "v2"}, "multi-line"),
         ("image:\n  repository: acme/api\n  tag: >-\n    v1\n", {"tag": "v2"}, "block"),
         ("image: [acme/api\n", {"tag": "v2"}, "parsing yaml failed"),
+        ("image:\n  repository: acme/api\n  tag: !!int 41\n", {"tag": "v2"}, "read as the string"),
     ],
 )
 def test_refusals(text, kwargs, message):
@@ -199,3 +206,12 @@ def test_generated_containers_change_only_the_image(tag, quote, newline, final):
     containers = yaml.safe_load(result.text)["spec"]["template"]["spec"]["containers"]
     assert containers[0]["image"] == f"registry.local:5000/team/api:{tag}"
     assert containers[1]["image"] == "registry.local:5000/team/side:1.0"
+
+
+def test_two_values_for_one_scalar_are_refused():
+    parsed = parse_yaml("tag: v1\n")
+    [(_, mapping, _)] = parsed.nodes
+    node = mapping.value[0][1]
+    plan = [Replacement(node, "v2", "tag"), Replacement(node, "v3", "tag")]
+    with pytest.raises(YamlEditError, match="two different values"):
+        apply_replacements(parsed, plan)
