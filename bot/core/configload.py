@@ -104,20 +104,20 @@ class Document:
 
 def compose_document(text: str, file: str = DEFAULT_FILE) -> Document:
     """Compose ``text`` into a guarded node tree whose root is a mapping; ConfigError if not."""
-    if len(text) > MAX_BYTES:
-        raise _error(file, 1, f"file too large: {len(text)} characters, limit {MAX_BYTES}")
+    if len(text) > MAX_BYTES or len(text.encode("utf-8")) > MAX_BYTES:
+        raise _error(file, 1, 1, f"file too large: more than {MAX_BYTES} bytes")
     if text.count("*") > MAX_ALIASES and _alias_count(text) > MAX_ALIASES:
-        raise _error(file, 1, f"too many YAML aliases, limit {MAX_ALIASES}")
+        raise _error(file, 1, 1, f"too many YAML aliases, limit {MAX_ALIASES}")
     try:
         root = yaml.compose(text, Loader=_Loader)
     except RecursionError as err:
-        raise _error(file, 1, "YAML nested too deeply") from err
+        raise _error(file, 1, 1, "YAML nested too deeply") from err
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise _error(file, line, f"invalid YAML: {_yaml_reason(err)}") from err
+        place = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        raise _error(file, *place, f"invalid YAML: {_yaml_reason(err)}") from err
     if root is None:
-        raise _error(file, 1, "the file is empty; it needs version, environments and apps")
+        raise _error(file, 1, 1, "the file is empty; it needs version, environments and apps")
     document = Document(file, root)
     problems = _shape_problems(root)
     if problems:
@@ -186,8 +186,8 @@ def _message(model: type[BaseModel], error: ErrorDetails) -> str:
     return error["msg"]
 
 
-def _error(file: str, line: int, message: str) -> ConfigError:
-    return ConfigError([ConfigIssue(file, line, 1, "", message)])
+def _error(file: str, line: int, column: int, message: str) -> ConfigError:
+    return ConfigError([ConfigIssue(file, line, column, "", message)])
 
 
 def _yaml_reason(err: yaml.YAMLError) -> str:

@@ -98,7 +98,9 @@ def test_unreadable_documents_are_refused_with_a_message(text, fragment):
 def test_syntax_error_points_at_its_line():
     (issue,) = issues("version: 1\nenvironments:\n  - name: dev\n   path: x\n")
     assert issue.line == 4
-    assert str(issue).startswith("promotion.yml:4:1: (document): invalid YAML")
+    assert str(issue).startswith(
+        "promotion.yml:4:4: (document): invalid YAML: expected <block end>"
+    )
 
 
 def billion_laughs(levels: int) -> str:
