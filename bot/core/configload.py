@@ -114,8 +114,8 @@ def compose_document(text: str, file: str = DEFAULT_FILE) -> Document:
         raise _error(file, 1, 1, "YAML nested too deeply") from err
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        place = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        raise _error(file, *place, f"invalid YAML: {_yaml_reason(err)}") from err
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        raise _error(file, line, column, f"invalid YAML: {_yaml_reason(err)}") from err
     if root is None:
         raise _error(file, 1, 1, "the file is empty; it needs version, environments and apps")
     document = Document(file, root)
