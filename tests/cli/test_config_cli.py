@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -111,3 +112,16 @@ def test_config_schema_prints_a_schema_the_golden_configs_satisfy(capsys):
 def test_registered_in_the_main_cli(checkout, capsys):
     assert main(["check-config", str(checkout)]) == 0
     assert capsys.readouterr().out.startswith("OK: 2 environments")
+
+
+def test_policies_doc_shows_the_real_output(tmp_path, capsys):
+    doc = (Path(__file__).parent.parent.parent / "docs" / "policies.md").read_text("utf-8")
+    config = re.search(r"```yaml config\n(.*?)```", doc, re.DOTALL)
+    shown = re.search(r"```\n(OK: .*?)```", doc, re.DOTALL)
+    assert config and shown
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "promotion.yml").write_text(config[1], "utf-8")
+    for env in ("dev", "staging", "prod"):
+        (tmp_path / "envs" / env).mkdir(parents=True)
+    assert run("check-config", str(tmp_path)) == 0
+    assert capsys.readouterr().out == shown[1]
