@@ -26,6 +26,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "bot.sandbox.routes_deliveries",
     "bot.sandbox.packages",
     "bot.sandbox.routes_manifest",
+    "bot.sandbox.collab_routes",
 )
 
 
