@@ -36,7 +36,7 @@ def read(path: Path) -> str:
 def golden_cases() -> list[tuple[Path, str]]:
     return [
         (case, file.name)
-        for case in sorted(GOLDEN.iterdir())
+        for case in sorted(p for p in GOLDEN.iterdir() if p.is_dir())
         for file in sorted((case / "original").iterdir())
     ]
 
