@@ -84,8 +84,11 @@ class WeeklyWindow(BaseModel):
 
     model_config = _WINDOW_CONFIG
 
-    days: list[Weekday] = Field(
-        min_length=1, description="Days the window starts on: mon, tue, wed, thu, fri, sat, sun."
+    # A tuple keeps policies hashable; emptiness is checked below because a tuple min_length
+    # would add a confusing second error whenever one day is misspelt.
+    days: tuple[Weekday, ...] = Field(
+        description="Days the window starts on: mon, tue, wed, thu, fri, sat, sun.",
+        json_schema_extra={"minItems": 1},
     )
     # Defaults as written in YAML, so the schema shows "00:00" rather than "00:00:00".
     start: Clock = Field(
@@ -99,6 +102,13 @@ class WeeklyWindow(BaseModel):
     )
     timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Berlin.")
     reason: str | None = Field(default=None, description="Shown in comments while frozen.")
+
+    @field_validator("days")
+    @classmethod
+    def _some_days(cls, value: tuple[Weekday, ...]) -> tuple[Weekday, ...]:
+        if not value:
+            raise ValueError("days must list at least one day, e.g. [fri, sat, sun]")
+        return value
 
     @field_validator("timezone")
     @classmethod

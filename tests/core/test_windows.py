@@ -116,3 +116,15 @@ def test_absolute_window_is_half_open(a, b, now):
         return
     window = AbsoluteWindow.model_validate({"from": start, "to": end})
     assert window.contains(now) == (start <= now < end)
+
+
+def test_policies_with_windows_stay_hashable():
+    from bot.core.config import Policy
+
+    policy = Policy.model_validate({"freeze": [{"days": ["fri"]}], "approvers": ["@alice"]})
+    assert hash(policy) == hash(Policy.model_validate(policy.model_dump(by_alias=True)))
+
+
+def test_empty_days_are_refused():
+    with pytest.raises(ValueError, match="at least one day"):
+        WINDOW.validate_python({"days": []})
