@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
+from bot.core.configpolicy import Policy
 from bot.core.windows import WEEKDAYS, AbsoluteWindow, WeeklyWindow, Window, active_window
 
 WINDOW = TypeAdapter(Window)
@@ -119,8 +120,6 @@ def test_absolute_window_is_half_open(a, b, now):
 
 
 def test_policies_with_windows_stay_hashable():
-    from bot.core.config import Policy
-
     policy = Policy.model_validate({"freeze": [{"days": ["fri"]}], "approvers": ["@alice"]})
     assert hash(policy) == hash(Policy.model_validate(policy.model_dump(by_alias=True)))
 
