@@ -8,7 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
-import jsonschema  # type: ignore[import-untyped]
+import jsonschema
 import pytest
 
 from bot.cli import config as config_cli
