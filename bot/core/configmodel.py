@@ -8,7 +8,6 @@ is generated from these models.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from string import Formatter
 from typing import Annotated, Any, Literal
@@ -143,7 +142,7 @@ class App(BaseModel):
     @field_validator("tag_pattern")
     @classmethod
     def _tag_pattern_has_version(cls, value: str) -> str:
-        groups = compile_regex(value).groupindex
+        groups = compile_regex(value, "tag_pattern").names
         if "version" not in groups:
             raise ValueError(f"tag_pattern needs a named group 'version' tag_pattern={value!r}")
         unknown = set(groups) - {"version", "environment"}
@@ -164,13 +163,19 @@ class App(BaseModel):
 
     def match_git_tag(self, git_tag: str) -> GitTagMatch | None:
         """The image tag (and target environment) a git tag maps to, or None."""
-        match = re.fullmatch(self.tag_pattern, git_tag)
-        if match is None:
+        regex = compile_regex(_anchored(self.tag_pattern), "tag_pattern")
+        groups = regex.search(git_tag)
+        if groups is None:
             return None
-        groups: Mapping[str, str | None] = match.groupdict()
-        environment = groups.get("environment")
-        image_tag = self.image_tag.format(version=groups["version"], environment=environment)
+        version = groups[regex.names["version"]] or ""
+        environment = groups[regex.names["environment"]] if "environment" in regex.names else None
+        image_tag = self.image_tag.format(version=version, environment=environment)
         return GitTagMatch(image_tag=image_tag, environment=environment)
+
+
+def _anchored(pattern: str) -> str:
+    """The whole tag must match: RE2 searches, so anchor the pattern at both ends."""
+    return f"^(?:{pattern})$"
 
 
 class Defaults(BaseModel):

@@ -6,7 +6,6 @@ by ``use: NAME`` with field-by-field overrides; ``bot.core.configcheck`` resolve
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -21,9 +20,11 @@ from pydantic import (
     field_validator,
 )
 
+from bot.core import tagfilters
 from bot.core.constraints import ConstraintError, parse_constraint
 from bot.core.durations import Duration, format_duration
 from bot.core.policy import TagPolicy
+from bot.core.tagfilters import TagPatternError, UserRegex
 from bot.core.windows import Window
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
@@ -50,11 +51,12 @@ def check_constraint(text: str) -> None:
         raise ValueError(str(err)) from err
 
 
-def compile_regex(text: str) -> re.Pattern[str]:
+def compile_regex(text: str, what: str) -> UserRegex:
+    """Compile a user pattern with the engine selection uses (RE2), so both agree on syntax."""
     try:
-        return re.compile(text)
-    except re.error as err:
-        raise ValueError(f"invalid regular expression {text!r}: {err}") from err
+        return tagfilters.compile_regex(text, what)
+    except TagPatternError as err:
+        raise ValueError(str(err)) from err
 
 
 class Policy(TagPolicy):
@@ -105,26 +107,24 @@ class Policy(TagPolicy):
     @classmethod
     def _pattern_compiles(cls, value: str | None) -> str | None:
         if value is not None:
-            compile_regex(value)
+            compile_regex(value, "pattern")
         return value
 
     @field_validator("exclude")
     @classmethod
     def _excludes_compile(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
         for expression in value or ():
-            compile_regex(expression)
+            compile_regex(expression, "exclude")
         return value
 
     @field_validator("match")
     @classmethod
     def _match_has_kind(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        kind, sep, expression = value.partition(":")
-        if not sep or kind not in {"glob", "regexp"}:
-            raise ValueError(f"match must start with 'glob:' or 'regexp:' match={value!r}")
-        if kind == "regexp":
-            compile_regex(expression)
+        if value is not None:
+            try:
+                tagfilters.match_filter(value)
+            except TagPatternError as err:
+                raise ValueError(str(err)) from err
         return value
 
     def summary(self) -> str:
