@@ -1,0 +1,54 @@
+"""``issues`` and ``issue_comment`` webhook payloads, sent to every installation on the repo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.sandbox.issues_model import comment_shape, issue_shape
+from bot.sandbox.payloads import base_payload, emit_repo_event
+from bot.sandbox.state import Sandbox
+from bot.sandbox.store import Record
+
+
+def emit_issue_event(
+    sandbox: Sandbox,
+    repo: Record,
+    issue: Record,
+    action: str,
+    sender: str,
+    **extra: Any,
+) -> None:
+    """``issues`` with ``action``; ``extra`` adds e.g. ``label`` or ``changes``."""
+    payload = {
+        "action": action,
+        "issue": issue_shape(sandbox, repo, issue),
+        **extra,
+        **base_payload(sandbox, repo, sender),
+    }
+    emit_repo_event(sandbox, repo, "issues", payload)
+
+
+def emit_comment_event(
+    sandbox: Sandbox,
+    repo: Record,
+    issue: Record,
+    comment: Record,
+    *,
+    action: str,
+    sender: str,
+    **extra: Any,
+) -> None:
+    """``issue_comment``; on pull requests ``issue.pull_request`` is set, as on GitHub."""
+    payload = {
+        "action": action,
+        "issue": issue_shape(sandbox, repo, issue),
+        "comment": comment_shape(sandbox, repo, comment),
+        **extra,
+        **base_payload(sandbox, repo, sender),
+    }
+    emit_repo_event(sandbox, repo, "issue_comment", payload)
+
+
+def changes_of(before: Record, after: Record, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The ``changes`` object of an ``edited`` event: the old values of changed fields."""
+    return {f: {"from": before[f]} for f in fields if before.get(f) != after.get(f)}
