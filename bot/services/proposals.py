@@ -1,0 +1,159 @@
+"""Proposing a version: plan with the pure planner, then open or update the promotion PR.
+
+Shared by every trigger (image pushes, git tags, merged PRs, reconciling). The environments'
+files are read only as the planner asks for them, and the promotion branch's PRs only when the
+branch exists (a branch that does not exist has no PRs), which keeps opening a PR within seven
+calls (see ``bot.services.github_ports``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.core.branches import branch_name
+from bot.core.candidates import pull_history
+from bot.core.envfiles import EnvState
+from bot.core.planner import (
+    Candidate,
+    NeedState,
+    PromotionPlan,
+    PullHistory,
+    Skip,
+    Target,
+    choose_target,
+    plan_promotion,
+)
+from bot.services.github_ports import Tree
+from bot.services.workspace import LoadedConfig, Location, Workspace, pull_record
+
+log = logging.getLogger("bot.services")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What proposing a version did, with the reason when it did nothing."""
+
+    app: str
+    environment: str | None
+    action: Literal["opened", "updated", "skipped"]
+    reason: str = ""
+    number: int | None = None
+
+
+@dataclass(frozen=True)
+class _Read:
+    location: Location
+    tree: Tree | None
+    state: EnvState
+
+
+async def propose(
+    ws: Workspace,
+    loaded: LoadedConfig,
+    app: str,
+    candidate: Candidate,
+    *,
+    reached: frozenset[str] = frozenset(),
+    requested: bool = False,
+) -> Outcome:
+    """Find the environment ``candidate`` goes to next and open or update its PR."""
+    reads: dict[str, _Read] = {}
+    while True:
+        states: Mapping[str, EnvState] = {name: read.state for name, read in reads.items()}
+        decision = choose_target(loaded.config, app, candidate, states, reached=reached)
+        if not isinstance(decision, NeedState):
+            break
+        where, tree, state = await ws.env_state(loaded, app, decision.environment)
+        reads[decision.environment] = _Read(where, tree, state)
+    if isinstance(decision, Skip):
+        return _skipped(decision, candidate)
+    return await _propose_to(
+        ws, loaded, decision, candidate, reads[decision.environment], requested=requested
+    )
+
+
+async def _propose_to(
+    ws: Workspace,
+    loaded: LoadedConfig,
+    target: Target,
+    candidate: Candidate,
+    read: _Read,
+    *,
+    requested: bool,
+) -> Outcome:
+    if read.tree is None:
+        return _skipped(
+            Skip(target.app, target.environment, "its branch does not exist"), candidate
+        )
+    repo = read.location.repo
+    branch = branch_name(target.app, target.environment)
+    exists = branch in await ws.heads(repo)
+    history = await _history(ws, repo, branch, target) if exists else PullHistory()
+    plan = plan_promotion(
+        loaded.config,
+        target,
+        candidate,
+        read.state,
+        history,
+        web_url=ws.gh.web_url,
+        requested=requested,
+    )
+    if isinstance(plan, Skip):
+        return _skipped(plan, candidate)
+    return await _apply(ws, read.location, read.tree, plan, branch_exists=exists)
+
+
+async def _history(ws: Workspace, repo: str, branch: str, target: Target) -> PullHistory:
+    pulls = await ws.gh.pulls.history(repo, branch)
+    records = (pull_record(pull) for pull in pulls)
+    return pull_history(records, app=target.app, environment=target.environment)
+
+
+async def _apply(
+    ws: Workspace, where: Location, base: Tree, plan: PromotionPlan, *, branch_exists: bool
+) -> Outcome:
+    repo = where.repo
+    action: Literal["opened", "updated"]
+    await ws.gh.git.commit_files(
+        repo,
+        base=base,
+        files=plan.edits,
+        message=plan.commit_message,
+        branch=plan.branch,
+        create=not branch_exists,
+    )
+    ws.forget_heads(repo)
+    if plan.action == "update" and plan.pull_number is not None:
+        await ws.gh.pulls.update(
+            repo, plan.pull_number, title=plan.title, body=plan.body, labels=plan.labels
+        )
+        number, action = plan.pull_number, "updated"
+    else:
+        pull = await ws.gh.pulls.open(
+            repo, head=plan.branch, base=where.branch, title=plan.title, body=plan.body
+        )
+        number, action = pull.number, "opened"
+    log.info(
+        "promotion pr %s repo=%s number=%d app=%s env=%s version=%s",
+        action,
+        repo,
+        number,
+        plan.app,
+        plan.environment,
+        plan.promotion.to_tag,
+    )
+    return Outcome(plan.app, plan.environment, action, plan.promotion.reason, number)
+
+
+def _skipped(skip: Skip, candidate: Candidate) -> Outcome:
+    log.info(
+        "no promotion app=%s env=%s version=%s: %s",
+        skip.app,
+        skip.environment,
+        candidate.tag,
+        skip.reason,
+    )
+    return Outcome(skip.app, skip.environment, "skipped", skip.reason)

@@ -1,0 +1,165 @@
+"""Reading configs and environments through the ports, spending as few calls as possible.
+
+A ``Workspace`` lives for one job: it remembers each repository's branch heads (one call per
+repository per job) so the base branch and the ``promotion/...`` branches are learnt together.
+The ``ConfigCache`` outlives jobs: parsed configs keyed by the config file's blob sha (immutable),
+and the repositories seen without a config until a ``ConfigPushed`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.catalog import builtin_policies
+from bot.core.candidates import PullRecord
+from bot.core.config import DEFAULT_FILE, ConfigError, Environment, PromotionConfig, parse_config
+from bot.core.envfiles import EnvState, environment_files
+from bot.core.metadata import extract
+from bot.services.github_ports import GitHubPorts, NotFound, Pull, Repository, Tree
+from bot.services.ports import Clock
+
+log = logging.getLogger("bot.services")
+
+
+@dataclass
+class ConfigCache:
+    """Parsed configs by blob sha (or the error), and repositories known to have none."""
+
+    parsed: dict[str, PromotionConfig | ConfigError] = field(default_factory=dict)
+    without_config: set[tuple[int | None, str]] = field(default_factory=set)
+
+    def parse(self, blob_sha: str, text: str) -> PromotionConfig | ConfigError:
+        if blob_sha not in self.parsed:
+            try:
+                self.parsed[blob_sha] = parse_config(text, builtin=builtin_policies())
+            except ConfigError as err:
+                self.parsed[blob_sha] = err
+        return self.parsed[blob_sha]
+
+    def forget_repository(self, installation_id: int | None, repo: str) -> None:
+        self.without_config.discard((installation_id, repo))
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A valid config and where it lives."""
+
+    repo: Repository
+    config: PromotionConfig
+    tree: Tree
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where an environment's files are: a branch of a repository, under a directory."""
+
+    repo: str
+    branch: str
+    path: str
+
+
+@dataclass
+class Workspace:
+    """One job's view of an installation: ports, caches, the clock."""
+
+    gh: GitHubPorts
+    configs: ConfigCache
+    clock: Clock
+    installation_id: int | None = None
+    _heads: dict[str, Mapping[str, str]] = field(default_factory=dict)
+    _repos: dict[str, Repository] | None = None
+
+    async def repositories(self) -> dict[str, Repository]:
+        if self._repos is None:
+            found = await self.gh.installation.repositories()
+            self._repos = {r.full_name.lower(): r for r in found}
+        return self._repos
+
+    async def repository(self, name: str) -> Repository:
+        repo = (await self.repositories()).get(name.lower())
+        if repo is None:
+            raise NotFound(f"repository not reachable by the installation repo={name}")
+        return repo
+
+    async def heads(self, repo: str) -> Mapping[str, str]:
+        if repo not in self._heads:
+            self._heads[repo] = await self.gh.git.branch_heads(repo)
+        return self._heads[repo]
+
+    def forget_heads(self, repo: str) -> None:
+        """Our own writes moved a branch: read the heads again next time."""
+        self._heads.pop(repo, None)
+
+    async def tree_of(self, repo: str, branch: str) -> Tree | None:
+        sha = (await self.heads(repo)).get(branch)
+        return None if sha is None else await self.gh.git.tree(repo, sha)
+
+    async def texts(self, repo: str, tree: Tree, paths: tuple[str, ...]) -> dict[str, str]:
+        shas = [tree.blobs[path] for path in paths]
+        blobs = await self.gh.git.read_blobs(repo, shas)
+        return {path: blobs[tree.blobs[path]] for path in paths if tree.blobs[path] in blobs}
+
+    async def configs_of_installation(self) -> list[LoadedConfig]:
+        """Every valid config the installation's repositories hold (invalid ones are logged)."""
+        found = []
+        for repo in (await self.repositories()).values():
+            key = (self.installation_id, repo.full_name)
+            if repo.archived or key in self.configs.without_config:
+                continue
+            loaded = await self.config_of(repo)
+            if loaded is not None:
+                found.append(loaded)
+        return found
+
+    async def config_of(self, repo: Repository) -> LoadedConfig | None:
+        try:
+            tree = await self.tree_of(repo.full_name, repo.default_branch)
+        except NotFound:
+            tree = None  # an empty repository has no branches yet
+        if tree is None or DEFAULT_FILE not in tree.blobs:
+            self.configs.without_config.add((self.installation_id, repo.full_name))
+            return None
+        parsed = await self.parse_config_at(repo.full_name, tree)
+        if isinstance(parsed, ConfigError):
+            log.warning("skipping invalid config repo=%s errors=%d", repo, len(parsed.errors))
+            return None
+        return LoadedConfig(repo, parsed, tree)
+
+    async def parse_config_at(self, repo: str, tree: Tree) -> PromotionConfig | ConfigError:
+        sha = tree.blobs[DEFAULT_FILE]
+        if sha in self.configs.parsed:
+            return self.configs.parsed[sha]
+        texts = await self.gh.git.read_blobs(repo, [sha])
+        return self.configs.parse(sha, texts.get(sha, ""))
+
+    async def location(self, loaded: LoadedConfig, env: Environment) -> Location:
+        repo_name = env.repo or loaded.repo.full_name
+        if env.branch is not None:
+            branch = env.branch
+        elif env.repo is None:
+            branch = loaded.repo.default_branch
+        else:
+            branch = (await self.repository(repo_name)).default_branch
+        return Location(repo_name, branch, env.path or ".")
+
+    async def env_state(
+        self, loaded: LoadedConfig, app: str, environment: str
+    ) -> tuple[Location, Tree | None, EnvState]:
+        """An environment's files for ``app`` (only those its globs allow), read at the head of
+        its branch; an environment whose branch does not exist is empty."""
+        config = loaded.config
+        where = await self.location(loaded, config.environment(environment))
+        tree = await self.tree_of(where.repo, where.branch)
+        if tree is None:
+            return where, None, EnvState(environment)
+        globs = config.apps[app].files or config.defaults.files
+        paths = environment_files(tree.blobs, root=where.path, globs=globs)
+        return where, tree, EnvState(environment, await self.texts(where.repo, tree, paths))
+
+
+def pull_record(pull: Pull) -> PullRecord:
+    """Hidden metadata is only trusted on PRs the bot itself opened."""
+    meta = extract(pull.body) if pull.by_bot else None
+    return PullRecord(pull.number, pull.state == "open", pull.merged, meta)
