@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bot.core.images import ImageRefError, parse_image_ref, same_repository
+from bot.core.model import ImageRef, Snapshot
 from bot.core.yamlnodes import YamlEditError
 from bot.core.yamlscan import ImageOccurrence, find_images
 
@@ -96,10 +97,30 @@ def running_tags(state: EnvState, image: str) -> tuple[str, ...]:
     return tuple(sorted(counts, key=lambda tag: -counts[tag]))
 
 
+def snapshot_of(files: Mapping[str, str]) -> Snapshot:
+    """``files`` with the images found in them (files that do not parse hold none)."""
+    images: list[ImageRef] = []
+    for path in sorted(files):
+        try:
+            found = find_images(files[path], path)
+        except YamlEditError:
+            continue
+        images += [ImageRef(o.file, o.path, o.repository, o.tag, o.digest) for o in found]
+    return Snapshot(files=dict(files), images=tuple(images))
+
+
+def relative(files: Mapping[str, str], root: str) -> dict[str, str]:
+    """``files`` under ``root`` keyed by their path below it, so environments compare by name."""
+    prefix = "" if root in ("", ".") else root.rstrip("/") + "/"
+    return {path[len(prefix) :]: text for path, text in files.items() if path.startswith(prefix)}
+
+
 __all__ = [
     "EnvState",
     "YamlEditError",
     "environment_files",
     "image_occurrences",
+    "relative",
     "running_tags",
+    "snapshot_of",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from bot.core.config import DEFAULT_FILE, ConfigError
-from bot.core.events import ConfigPushed
+from bot.core.events import ConfigPushed, InstallationChanged
 from bot.core.metadata import extract
 from bot.core.render_issue import CONFIG_ISSUE_TITLE, render_config_issue
 from bot.services.github_ports import Issue
@@ -49,3 +49,10 @@ async def handle_config_pushed(event: ConfigPushed, ws: Workspace) -> None:
 def _is_config_issue(issue: Issue) -> bool:
     meta = extract(issue.body) if issue.by_bot else None
     return meta is not None and meta.kind == "config-error"
+
+
+async def handle_installation_changed(event: InstallationChanged, ws: Workspace) -> None:
+    """Repositories came or went: forget what was cached about the installation's repositories."""
+    ws.gh.installation.forget_repositories()
+    for repo in (*event.repositories_added, *event.repositories_removed):
+        ws.configs.forget_repository(event.installation_id, repo)

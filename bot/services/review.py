@@ -1,0 +1,178 @@
+"""A PR to an environment changed: review it, gate it, maybe merge it.
+
+For every PR whose base is an environment's branch (the bot's or a person's): one review comment
+per environment it touches (meaningful diff and drift warnings), found again by its hidden
+metadata and edited in place. On the bot's promotion PRs also: the configured labels (the open
+path leaves them off to stay within budget), a ``promotion-policy`` check run with the gates
+(upstream, soak, freeze), and the merge itself when the policy says ``automerge`` and the gates
+pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from bot.core.branches import branch_name
+from bot.core.config import Environment
+from bot.core.envfiles import relative, running_tags, snapshot_of
+from bot.core.events import PullChanged
+from bot.core.gates import render_gate_check
+from bot.core.metadata import Meta, extract
+from bot.core.review import EnvReview, promotion_gates, review_comment, upstream_of
+from bot.services.github_ports import CheckRunSpec, Pull, Tree
+from bot.services.workspace import LoadedConfig, Location, Workspace, pull_record
+
+log = logging.getLogger("bot.services")
+
+CHECK_NAME = "promotion-policy"
+REVIEWED_ACTIONS = frozenset({"opened", "reopened", "synchronize", "edited", "ready_for_review"})
+# A version found in the upstream environment without a merged promotion PR was put there
+# before the bot looked: it counts as having been there long enough.
+LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
+
+Target = tuple[LoadedConfig, Environment, Location]
+
+
+async def handle_pull_changed(event: PullChanged, ws: Workspace) -> None:
+    """Review, gate, label and maybe merge a PR into an environment branch."""
+    if event.action not in REVIEWED_ACTIONS:
+        return
+    targets = await _environments_at(ws, event.repo, event.base_ref)
+    if not targets:
+        return
+    pull = await ws.gh.pulls.get(event.repo, event.number)
+    if pull.state != "open":
+        return
+    meta = _promotion_meta(pull)
+    changed = tuple(f.path for f in await ws.gh.pulls.files(event.repo, pull.number))
+    base = await ws.tree_of(event.repo, pull.base_ref)
+    head = await ws.gh.git.tree(event.repo, pull.head_sha)
+    for loaded, env, where in targets:
+        mine = meta if meta is not None and meta.environment == env.name else None
+        await _review_environment(
+            ws, (loaded, env, where), pull, trees=(base, head), changed=changed, meta=mine
+        )
+    if meta is not None:
+        for loaded, env, where in targets:
+            if env.name == meta.environment and meta.app in loaded.config.apps:
+                await _gate(ws, loaded, where, pull, meta)
+
+
+async def _environments_at(ws: Workspace, repo: str, branch: str) -> list[Target]:
+    found = []
+    for loaded in await ws.configs_of_installation():
+        for env in loaded.config.environments:
+            where = await ws.location(loaded, env)
+            if where.repo.lower() == repo.lower() and where.branch == branch:
+                found.append((loaded, env, where))
+    return found
+
+
+def _promotion_meta(pull: Pull) -> Meta | None:
+    meta = extract(pull.body) if pull.by_bot else None
+    return meta if meta is not None and meta.kind == "promotion-pr" else None
+
+
+async def _review_environment(
+    ws: Workspace,
+    target: Target,
+    pull: Pull,
+    *,
+    trees: tuple[Tree | None, Tree],
+    changed: tuple[str, ...],
+    meta: Meta | None,
+) -> None:
+    loaded, env, where = target
+    prefix = "" if where.path == "." else where.path + "/"
+    paths = tuple(p for p in changed if p.startswith(prefix) and not p.startswith(".github/"))
+    if not paths:
+        return
+    base, head = trees
+    before = relative(await _texts(ws, where.repo, base, paths), where.path)
+    after = relative(await _texts(ws, where.repo, head, paths), where.path)
+    upstream = upstream_of(loaded.config, meta.app if meta else None, env.name)
+    previous = await _upstream_files(ws, loaded, upstream, tuple(after))
+    review = EnvReview(
+        env.name,
+        snapshot_of(before),
+        snapshot_of(after),
+        upstream,
+        None if previous is None else snapshot_of(previous),
+    )
+    arrived = await _arrived(ws, loaded, meta, upstream) if meta else None
+    body, meaningful = review_comment(
+        loaded.config, review, meta, arrived_at=arrived, now=ws.clock()
+    )
+    await _upsert_comment(ws, where.repo, pull.number, env.name, body, create=meaningful)
+
+
+async def _texts(
+    ws: Workspace, repo: str, tree: Tree | None, paths: tuple[str, ...]
+) -> dict[str, str]:
+    if tree is None:
+        return {}
+    return await ws.texts(repo, tree, tuple(p for p in paths if p in tree.blobs))
+
+
+async def _upstream_files(
+    ws: Workspace, loaded: LoadedConfig, upstream: str | None, names: tuple[str, ...]
+) -> dict[str, str] | None:
+    """The upstream environment's files of the same names, for the comparison warnings."""
+    if upstream is None:
+        return None
+    where = await ws.location(loaded, loaded.config.environment(upstream))
+    tree = await ws.tree_of(where.repo, where.branch)
+    prefix = "" if where.path == "." else where.path + "/"
+    return relative(
+        await _texts(ws, where.repo, tree, tuple(prefix + n for n in names)), where.path
+    )
+
+
+async def _arrived(
+    ws: Workspace, loaded: LoadedConfig, meta: Meta, upstream: str | None
+) -> datetime | None:
+    """When ``meta``'s version reached ``upstream``: its merged promotion PR, or long ago when it
+    runs there without one; ``None`` when it does not run there."""
+    if upstream is None or meta.app not in loaded.config.apps:
+        return None
+    where, _, state = await ws.env_state(loaded, meta.app, upstream)
+    if meta.version not in running_tags(state, loaded.config.apps[meta.app].image):
+        return None
+    pulls = await ws.gh.pulls.history(where.repo, branch_name(meta.app, upstream))
+    for pull in pulls:
+        record = pull_record(pull)
+        if record.merged and record.meta is not None and record.meta.version == meta.version:
+            return pull.merged_at or LONG_AGO
+    return LONG_AGO
+
+
+async def _upsert_comment(
+    ws: Workspace, repo: str, number: int, environment: str, body: str, *, create: bool
+) -> None:
+    for comment in await ws.gh.comments.list(repo, number):
+        meta = extract(comment.body) if comment.by_bot else None
+        if meta is not None and meta.kind == "review-comment" and meta.environment == environment:
+            if comment.body != body:
+                await ws.gh.comments.edit(repo, comment.id, body)
+            return
+    if create:
+        await ws.gh.comments.create(repo, number, body)
+
+
+async def _gate(
+    ws: Workspace, loaded: LoadedConfig, where: Location, pull: Pull, meta: Meta
+) -> None:
+    config = loaded.config
+    missing = [label for label in config.labels if label not in pull.labels]
+    if missing:
+        await ws.gh.pulls.add_labels(where.repo, pull.number, missing)
+    upstream = upstream_of(config, meta.app, meta.environment)
+    since = await _arrived(ws, loaded, meta, upstream)
+    result = promotion_gates(config, meta, upstream_since=since, now=ws.clock())
+    conclusion, title, summary = render_gate_check(result)
+    run = CheckRunSpec(CHECK_NAME, pull.head_sha, "completed", title, summary, conclusion)
+    await ws.gh.checks.create(where.repo, run)
+    if result.passed and config.policy_for(meta.app, meta.environment).automerge:
+        merged = await ws.gh.pulls.merge(where.repo, pull.number, head_sha=pull.head_sha)
+        log.info("automerge repo=%s number=%d merged=%s", where.repo, pull.number, merged)
