@@ -27,6 +27,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "bot.sandbox.packages",
     "bot.sandbox.routes_manifest",
     "bot.sandbox.collab_routes",
+    "bot.sandbox.pages",  # last: its /{owner}/{repo} pages must not shadow API paths
 )
 
 

@@ -1,0 +1,73 @@
+"""The people pages render, escape hostile text, and are where ``html_url`` points."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from bot.sandbox.collab_admin import ActAs
+from tests.sandbox.conftest import OWNER, REPO, World
+from tests.sandbox.test_pulls import Client, checked_github, open_feature
+
+HOSTILE = "<script>alert('x')</script>"
+
+
+async def fetch(world: World, path: str) -> httpx.Response:
+    async with httpx.AsyncClient(transport=world.transport, base_url=world.base_url) as client:
+        return await client.get(path)
+
+
+@pytest.fixture
+async def pull_number(world: World) -> int:
+    gh: Client
+    async with checked_github(world) as gh:
+        number = await open_feature(gh, world)
+        await gh.rest.pulls.async_update(OWNER, REPO, number, title=HOSTILE, body=HOSTILE)
+        await gh.rest.issues.async_create_comment(OWNER, REPO, number, body=HOSTILE)
+        head = (await gh.rest.pulls.async_get(OWNER, REPO, number)).parsed_data.head.sha
+        await gh.rest.checks.async_create(
+            OWNER, REPO, name="gate", head_sha=head, conclusion="success",
+            output={"title": "ok", "summary": HOSTILE},
+        )  # fmt: skip
+        await gh.rest.issues.async_create(OWNER, REPO, title=HOSTILE, body=HOSTILE)
+    return number
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/", f"{OWNER}/{REPO}"),
+        (f"/{OWNER}/{REPO}", "apps/web/values.yaml"),
+        (f"/{OWNER}/{REPO}?ref=feature", "feature"),
+        (f"/{OWNER}/{REPO}/pull/1", "<span class='add'>+  tag: 2.0.0</span>"),
+        (f"/{OWNER}/{REPO}/pull/1", "ready to merge"),
+        (f"/{OWNER}/{REPO}/pull/1", "success"),
+        (f"/{OWNER}/{REPO}/issues/2", "open"),
+    ],
+)
+async def test_pages_render_escaped(
+    world: World, pull_number: int, path: str, expected: str
+) -> None:
+    assert pull_number == 1
+    page = await fetch(world, path)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert expected in page.text
+    assert HOSTILE not in page.text
+
+
+async def test_html_urls_point_at_pages(world: World, pull_number: int) -> None:
+    async with checked_github(world) as gh:
+        pull = (await gh.rest.pulls.async_get(OWNER, REPO, pull_number)).parsed_data
+        issue = (await gh.rest.issues.async_get(OWNER, REPO, 2)).parsed_data
+    for url in (pull.html_url, issue.html_url):
+        page = await fetch(world, url.removeprefix(world.base_url))
+        assert page.status_code == 200
+        assert "&lt;script&gt;" in page.text
+
+
+async def test_merged_page_and_missing_pages(world: World, pull_number: int) -> None:
+    await world.admin.run(ActAs(OWNER).merge(OWNER, REPO, pull_number))
+    assert "merged by acme" in (await fetch(world, f"/{OWNER}/{REPO}/pull/{pull_number}")).text
+    for missing in (f"/{OWNER}/nope", f"/{OWNER}/{REPO}/pull/99", f"/{OWNER}/{REPO}/issues/99"):
+        assert (await fetch(world, missing)).status_code == 404
