@@ -8,17 +8,20 @@ OpenAPI 3.0 schemas are converted to JSON Schema draft 7 (`nullable` becomes a `
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import json
 import re
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from jsonschema import Draft7Validator, FormatChecker
-from jsonschema.exceptions import best_match
+from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
@@ -31,6 +34,9 @@ MULTI_SEGMENT_PARAMS = frozenset({"path", "ref", "basehead", "branch", "tag"})
 COMBINATORS = ("allOf", "anyOf", "oneOf")
 SUBSCHEMA_KEYS = ("items", "additionalProperties", "not")
 DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+# Leaf errors reported when no anyOf/oneOf branch matches.
+MAX_REPORTED = 4
 
 OperationKey = tuple[str, str]
 
@@ -211,14 +217,27 @@ def body_validator(method: str, template: str, status: int) -> Draft7Validator |
     return Draft7Validator(root, registry=registry(), format_checker=format_checker())
 
 
-def describe_error(
-    method: str, url_path: str, status: int, validator: Draft7Validator, body: Any
-) -> str:
-    error = best_match(validator.iter_errors(body))
-    where = "/".join(str(part) for part in error.absolute_path) or "<root>"
+def leaf_errors(error: ValidationError) -> list[ValidationError]:
+    """The innermost errors under an anyOf/oneOf failure, without the `null` branches."""
+    if not error.context:
+        return [error]
+    leaves = [leaf for sub in error.context for leaf in leaf_errors(sub)]
+    return [e for e in leaves if (e.validator, e.validator_value) != ("type", "null")] or [error]
+
+
+def shorten(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def describe_error(method: str, url_path: str, status: int, error: ValidationError) -> str:
+    problems = "; ".join(
+        f"at={'/'.join(str(part) for part in leaf.absolute_path) or '<root>'}: "
+        f"{shorten(leaf.message)}"
+        for leaf in leaf_errors(error)[:MAX_REPORTED]
+    )
     return (
         f"response does not match GitHub's OpenAPI schema method={method} path={url_path} "
-        f"status={status} at={where}: {error.message}"
+        f"status={status} {problems}"
     )
 
 
@@ -238,19 +257,20 @@ def validate_response(method: str, url_path: str, status: int, body: Any) -> Non
             f"response has no JSON body but one is documented method={op.method} "
             f"path={url_path} status={status}"
         )
-    if not validator.is_valid(body):
-        raise AssertionError(describe_error(op.method, url_path, status, validator, body))
+    error = best_match(validator.iter_errors(body))
+    if error is not None:
+        raise AssertionError(describe_error(op.method, url_path, status, error))
 
 
-def response_body(response: httpx.Response) -> Any:
+def response_body(request: httpx.Request, response: httpx.Response) -> Any:
     """Parse a read response: None when empty, JSON when JSON, else fail."""
     if not response.content:
         return None
     content_type = response.headers.get("content-type", "")
     if "json" not in content_type:
         raise AssertionError(
-            f"response is not JSON method={response.request.method} "
-            f"path={response.request.url.path} content_type={content_type}"
+            f"response is not JSON method={request.method} path={request.url.path} "
+            f"content_type={content_type}"
         )
     return response.json()
 
@@ -268,24 +288,25 @@ class OpenApiResponseHook:
     exercised: dict[OperationKey, set[int]] = field(default_factory=lambda: defaultdict(set))
     failures: list[str] = field(default_factory=list)
 
-    def check(self, response: httpx.Response) -> None:
-        method = response.request.method
-        url_path = response.request.url.path.removeprefix(self.base_path.rstrip("/")) or "/"
+    def check(self, request: httpx.Request, response: httpx.Response) -> None:
+        """Validate one read response to `request` and record its operation and status."""
+        url_path = request.url.path.removeprefix(self.base_path.rstrip("/")) or "/"
         try:
-            op = match_operation(method, url_path)
+            op = match_operation(request.method, url_path)
             self.exercised[op.key].add(response.status_code)
-            validate_response(method, url_path, response.status_code, response_body(response))
+            body = response_body(request, response)
+            validate_response(request.method, url_path, response.status_code, body)
         except AssertionError as err:
             self.failures.append(str(err))
             raise
 
     def __call__(self, response: httpx.Response) -> None:
         response.read()
-        self.check(response)
+        self.check(response.request, response)
 
     async def async_hook(self, response: httpx.Response) -> None:
         await response.aread()
-        self.check(response)
+        self.check(response.request, response)
 
     def assert_clean(self) -> None:
         """Fail with every recorded contract violation, one per line."""
@@ -309,3 +330,61 @@ class OpenApiResponseHook:
 def openapi_response_hook(base_path: str = "") -> OpenApiResponseHook:
     """A fresh hook; `base_path` is stripped first (for example `/api/v3` on a GHES-like base)."""
     return OpenApiResponseHook(base_path=base_path)
+
+
+class ValidatingTransport(httpx.AsyncBaseTransport):
+    """Wraps a transport so clients built elsewhere (the sandbox fixtures) are validated too."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, hook: OpenApiResponseHook) -> None:
+        self.inner = inner
+        self.hook = hook
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        self.hook.check(request, response)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def unvalidated(transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncBaseTransport | None:
+    """The transport under a ValidatingTransport, for browser pages outside the REST contract."""
+    return transport.inner if isinstance(transport, ValidatingTransport) else transport
+
+
+class HasTransport(Protocol):
+    transport: httpx.AsyncBaseTransport | None
+
+
+WorldT = TypeVar("WorldT", bound=HasTransport)
+
+
+async def run_contract(
+    world: WorldT, scenarios: Iterable[Callable[[WorldT], Awaitable[None]]]
+) -> OpenApiResponseHook:
+    """Run scenarios on a copy of `world` (a dataclass) whose clients are all validated."""
+    hook = openapi_response_hook()
+    inner = world.transport or httpx.AsyncHTTPTransport()
+    checked = dataclasses.replace(world, transport=ValidatingTransport(inner, hook))  # type: ignore[type-var]
+    for scenario in scenarios:
+        await scenario(checked)
+    hook.assert_clean()
+    return hook
+
+
+def claimed_operations(server_paths: Mapping[str, Mapping[str, Any]]) -> frozenset[OperationKey]:
+    """Operations of the trimmed description that a server's route table can answer.
+
+    `server_paths` is the `paths` of the server's own OpenAPI document; its templates may name
+    parameters differently or fix them (`/orgs/{owner}/packages/container/{name}`), so each is
+    matched as a concrete path.
+    """
+    claimed = set()
+    for template, item in server_paths.items():
+        concrete = re.sub(r"\{[^}]+\}", "x", template)
+        for method in item:
+            with contextlib.suppress(AssertionError):
+                claimed.add(match_operation(method, concrete).key)
+    return frozenset(claimed)
