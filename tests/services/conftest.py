@@ -1,0 +1,55 @@
+"""Environment repositories in the three layouts, a fake GitHub and a workspace over it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.services.workspace import ConfigCache, Workspace
+from tests.services.fakes import FakeGitHub
+
+ENV_REPO = "acme/gitops"
+CONFIG_FILE = ".github/promotion.yml"
+
+
+def values(tag: str, extra: str = "") -> str:
+    return f"# api values\nimage:\n  repository: ghcr.io/acme/api\n  tag: {tag}  # pinned\n{extra}"
+
+
+DIRECTORY_CONFIG = """\
+version: 1
+environments:
+  - name: dev
+    path: envs/dev
+  - name: staging
+    path: envs/staging
+  - name: prod
+    path: envs/prod
+    policy: {use: prod-safe, auto: true}
+apps:
+  api:
+    image: ghcr.io/acme/api
+    source: acme/api
+    files: ["values.yaml"]
+"""
+
+
+def directory_repo(
+    gh: FakeGitHub,
+    *,
+    config: str = DIRECTORY_CONFIG,
+    tags: tuple[str, str, str] = ("1.2.0", "1.2.0", "1.2.0"),
+) -> None:
+    files = {CONFIG_FILE: config, "README.md": "# envs\n"}
+    for env, tag in zip(("dev", "staging", "prod"), tags, strict=True):
+        files[f"envs/{env}/values.yaml"] = values(tag)
+        files[f"envs/{env}/other.yaml"] = "replicas: 2\n"
+    gh.seed(ENV_REPO, files)
+
+
+def workspace(gh: FakeGitHub, cache: ConfigCache | None = None) -> Workspace:
+    return Workspace(gh.ports(), cache or ConfigCache(), lambda: gh.now, installation_id=1)
+
+
+@pytest.fixture
+def gh() -> FakeGitHub:
+    return FakeGitHub()

@@ -1,0 +1,356 @@
+"""A recording in-memory GitHub: repositories of branches -> files, PRs, comments, checks.
+
+``FakeGitHub.ports()`` implements every port of ``bot.services.github_ports``. Every port call is
+appended to ``calls`` as ``(method, repo, ...)``; ``rest`` counts the REST calls a real adapter
+would make, with the same caches (trees by commit sha, blobs by sha), so tests can hold the use
+cases to the API budget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from bot.services.github_ports import (
+    CheckRunSpec,
+    Comment,
+    GitHubError,
+    GitHubPorts,
+    Issue,
+    MergeMethod,
+    NotFound,
+    Pull,
+    PullFile,
+    Repository,
+    Tree,
+)
+
+BOT = "promotion-bot[bot]"
+
+
+def blob_sha(text: str) -> str:
+    data = text.encode()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+@dataclass
+class FakeRepo:
+    default_branch: str = "main"
+    branches: dict[str, str] = field(default_factory=dict)  # branch -> commit sha
+
+
+@dataclass
+class FakeIssue:
+    number: int
+    title: str
+    body: str
+    author: str
+    state: str = "open"
+    labels: list[str] = field(default_factory=list)
+    pull: Pull | None = None
+
+
+class FakeGitHub:
+    """State plus the port implementations (one object serves them all)."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.repos: dict[str, FakeRepo] = {}
+        self.commits: dict[str, tuple[dict[str, str], str | None]] = {}  # sha -> (files, parent)
+        self.blobs: dict[str, str] = {}
+        self.issues: dict[tuple[str, int], FakeIssue] = {}
+        self.comments: dict[int, tuple[str, int, Comment]] = {}
+        self.checks: list[tuple[str, CheckRunSpec]] = []
+        self.tags: dict[str, tuple[str, ...]] = {}
+        self.packages: dict[str, tuple[str, ...]] = {}
+        self.calls: list[tuple[object, ...]] = []
+        self.rest = 0
+        self.now = now or datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+        self._cached_trees: set[str] = set()
+        self._cached_blobs: set[str] = set()
+        self._repos_cached = False
+
+    def ports(self) -> GitHubPorts:
+        return GitHubPorts(
+            self,
+            self,
+            self,
+            FakeComments(self),
+            FakeIssues(self),
+            self,
+            self,
+            web_url="https://github.example",
+            bot_login=BOT,
+        )
+
+    # -- test helpers ---------------------------------------------------------------------
+    def seed(self, repo: str, files: Mapping[str, str], *, branch: str = "main") -> str:
+        self.repos.setdefault(repo, FakeRepo(default_branch=branch))
+        return self.push(repo, branch, files)
+
+    def push(
+        self, repo: str, branch: str, files: Mapping[str, str], *, replace_all: bool = False
+    ) -> str:
+        record = self.repos.setdefault(repo, FakeRepo(default_branch=branch))
+        parent = record.branches.get(branch)
+        tree = {} if replace_all or parent is None else dict(self.commits[parent][0])
+        tree.update(files)
+        sha = self._commit(tree, parent, f"push {branch}")
+        record.branches[branch] = sha
+        return sha
+
+    def pulls_of(self, repo: str) -> list[Pull]:
+        return [i.pull for (r, _), i in sorted(self.issues.items()) if r == repo and i.pull]
+
+    def open_person_pr(self, repo: str, *, head: str, base: str, title: str = "Edit") -> Pull:
+        return self._new_pull(repo, head=head, base=base, title=title, body="", author="alice")
+
+    def close(self, repo: str, number: int, *, merged: bool) -> Pull:
+        issue = self.issues[(repo, number)]
+        assert issue.pull is not None
+        if merged:
+            head = self.files_at(repo, issue.pull.head_ref)
+            changed = {
+                p: t
+                for p, t in head.items()
+                if self.files_at(repo, issue.pull.base_ref).get(p) != t
+            }
+            self.push(repo, issue.pull.base_ref, changed)
+        issue.state = "closed"
+        issue.pull = replace(
+            issue.pull,
+            state="closed",
+            merged=merged,
+            merged_at=self.now if merged else None,
+            closed_at=self.now,
+        )
+        return issue.pull
+
+    def count(self, method: str) -> int:
+        return sum(1 for call in self.calls if call[0] == method)
+
+    # -- Installation -------------------------------------------------------------------------
+    async def repositories(self) -> tuple[Repository, ...]:
+        # The adapter keeps the list until told to forget it.
+        self._call("installation.repositories", cached=self._repos_cached)
+        self._repos_cached = True
+        return tuple(Repository(name, r.default_branch) for name, r in self.repos.items())
+
+    def forget_repositories(self) -> None:
+        self.calls.append(("installation.forget_repositories",))
+        self._repos_cached = False
+
+    # -- Git ----------------------------------------------------------------------------------
+    async def branch_heads(self, repo: str) -> Mapping[str, str]:
+        self._call("git.branch_heads", repo)
+        return dict(self._repo(repo).branches)
+
+    async def tree(self, repo: str, commit_sha: str) -> Tree:
+        self._call("git.tree", repo, commit_sha, cached=commit_sha in self._cached_trees)
+        self._cached_trees.add(commit_sha)
+        files = self.commits[commit_sha][0]
+        return Tree(commit_sha, "tree-" + commit_sha, {p: blob_sha(t) for p, t in files.items()})
+
+    async def read_blobs(self, repo: str, shas: Sequence[str]) -> Mapping[str, str]:
+        for sha in shas:
+            self._call("git.read_blob", repo, sha, cached=sha in self._cached_blobs)
+            self._cached_blobs.add(sha)
+        return {sha: self.blobs[sha] for sha in shas}
+
+    async def commit_files(
+        self,
+        repo: str,
+        *,
+        base: Tree,
+        files: Mapping[str, str],
+        message: str,
+        branch: str,
+        create: bool,
+    ) -> str:
+        self.calls.append(("git.commit_files", repo, branch, create, dict(files)))
+        record = self._repo(repo)
+        self.rest += 3 + (1 if create and branch in record.branches else 0)
+        tree = {**self.commits[base.commit_sha][0], **files}
+        sha = self._commit(tree, base.commit_sha, message)
+        record.branches[branch] = sha
+        return sha
+
+    # -- PullRequests ---------------------------------------------------------------------------
+    async def history(self, repo: str, head_branch: str) -> tuple[Pull, ...]:
+        self._call("pulls.history", repo, head_branch)
+        found = [p for p in self.pulls_of(repo) if p.head_ref == head_branch]
+        return tuple(self._fresh(repo, p) for p in reversed(found))
+
+    async def list_open(self, repo: str) -> tuple[Pull, ...]:
+        self._call("pulls.list_open", repo)
+        return tuple(self._fresh(repo, p) for p in self.pulls_of(repo) if p.state == "open")
+
+    async def get(self, repo: str, number: int) -> Pull:
+        self._call("pulls.get", repo, number)
+        issue = self.issues.get((repo, number))
+        if issue is None or issue.pull is None:
+            raise NotFound(f"no pull request repo={repo} number={number}")
+        return self._fresh(repo, issue.pull)
+
+    async def files(self, repo: str, number: int) -> tuple[PullFile, ...]:
+        self._call("pulls.files", repo, number)
+        pull = await self._peek(repo, number)
+        base, head = self.files_at(repo, pull.base_ref), self.files_at(repo, pull.head_ref)
+        return tuple(
+            PullFile(
+                path, "added" if path not in base else "removed" if path not in head else "modified"
+            )
+            for path in sorted(set(base) | set(head))
+            if base.get(path) != head.get(path)
+        )
+
+    async def open(self, repo: str, *, head: str, base: str, title: str, body: str) -> Pull:
+        self._call("pulls.open", repo, head)
+        if any(p.head_ref == head and p.state == "open" for p in self.pulls_of(repo)):
+            raise GitHubError(f"a pull request already exists repo={repo} head={head}")
+        return self._new_pull(repo, head=head, base=base, title=title, body=body, author=BOT)
+
+    async def update(
+        self, repo: str, number: int, *, title: str, body: str, labels: Sequence[str]
+    ) -> None:
+        self._call("pulls.update", repo, number)
+        issue = self.issues[(repo, number)]
+        issue.title, issue.body, issue.labels = title, body, list(labels)
+
+    async def add_labels(self, repo: str, number: int, labels: Sequence[str]) -> None:
+        self._call("pulls.add_labels", repo, number, tuple(labels))
+        issue = self.issues[(repo, number)]
+        issue.labels += [label for label in labels if label not in issue.labels]
+
+    async def merge(
+        self, repo: str, number: int, *, head_sha: str, method: MergeMethod = "squash"
+    ) -> bool:
+        self._call("pulls.merge", repo, number)
+        pull = await self._peek(repo, number)
+        if pull.head_sha != head_sha or pull.state != "open":
+            return False
+        self.close(repo, number, merged=True)
+        return True
+
+    # -- Checks and Sources -------------------------------------------------------------------
+    async def create(self, repo: str, run: CheckRunSpec) -> int:
+        self._call("checks.create", repo, run.name)
+        self.checks.append((repo, run))
+        return len(self.checks)
+
+    async def list_tags(self, repo: str) -> tuple[str, ...]:
+        self._call("sources.list_tags", repo)
+        if repo not in self.tags:
+            raise NotFound(f"no repository repo={repo}")
+        return self.tags[repo]
+
+    async def list_container_versions(self, image: str) -> tuple[str, ...]:
+        self._call("sources.list_container_versions", image)
+        if image not in self.packages:
+            raise NotFound(f"no package image={image}")
+        return self.packages[image]
+
+    # -- internals ----------------------------------------------------------------------------
+    def files_at(self, repo: str, branch: str) -> dict[str, str]:
+        sha = self.repos[repo].branches.get(branch)
+        return {} if sha is None else dict(self.commits[sha][0])
+
+    def _call(self, method: str, *args: object, cached: bool = False) -> None:
+        self.calls.append((method, *args))
+        self.rest += 0 if cached else 1
+
+    def _repo(self, repo: str) -> FakeRepo:
+        if repo not in self.repos:
+            raise NotFound(f"no repository repo={repo}")
+        return self.repos[repo]
+
+    def _commit(self, files: dict[str, str], parent: str | None, message: str) -> str:
+        for text in files.values():
+            self.blobs[blob_sha(text)] = text
+        seed = repr((sorted(files.items()), parent, message, len(self.commits))).encode()
+        sha = hashlib.sha1(seed, usedforsecurity=False).hexdigest()
+        self.commits[sha] = (dict(files), parent)
+        return sha
+
+    def _new_pull(
+        self, repo: str, *, head: str, base: str, title: str, body: str, author: str
+    ) -> Pull:
+        number = 1 + max((n for r, n in self.issues if r == repo), default=0)
+        pull = Pull(
+            number,
+            "open",
+            False,
+            title,
+            body,
+            head,
+            self.repos[repo].branches[head],
+            base,
+            author,
+            author == BOT,
+            html_url=f"https://github.example/{repo}/pull/{number}",
+            created_at=self.now,
+        )
+        self.issues[(repo, number)] = FakeIssue(number, title, body, author, pull=pull)
+        return pull
+
+    async def _peek(self, repo: str, number: int) -> Pull:
+        issue = self.issues[(repo, number)]
+        assert issue.pull is not None
+        return self._fresh(repo, issue.pull)
+
+    def _fresh(self, repo: str, pull: Pull) -> Pull:
+        issue = self.issues[(repo, pull.number)]
+        head = self.repos[repo].branches.get(pull.head_ref, pull.head_sha)
+        sha = head if pull.state == "open" else pull.head_sha
+        return replace(
+            pull, title=issue.title, body=issue.body, labels=tuple(issue.labels), head_sha=sha
+        )
+
+
+class FakeComments:
+    def __init__(self, gh: FakeGitHub) -> None:
+        self.gh = gh
+
+    async def list(self, repo: str, number: int) -> tuple[Comment, ...]:
+        self.gh._call("comments.list", repo, number)
+        return tuple(c for r, n, c in self.gh.comments.values() if (r, n) == (repo, number))
+
+    async def create(self, repo: str, number: int, body: str) -> int:
+        self.gh._call("comments.create", repo, number)
+        comment_id = len(self.gh.comments) + 1
+        self.gh.comments[comment_id] = (repo, number, Comment(comment_id, body, by_bot=True))
+        return comment_id
+
+    async def edit(self, repo: str, comment_id: int, body: str) -> None:
+        self.gh._call("comments.edit", repo, comment_id)
+        r, n, _ = self.gh.comments[comment_id]
+        self.gh.comments[comment_id] = (r, n, Comment(comment_id, body, by_bot=True))
+
+
+class FakeIssues:
+    def __init__(self, gh: FakeGitHub) -> None:
+        self.gh = gh
+
+    async def list_open_by_bot(self, repo: str) -> tuple[Issue, ...]:
+        self.gh._call("issues.list_open_by_bot", repo)
+        return tuple(
+            Issue(i.number, i.title, i.body, by_bot=True)
+            for (r, _), i in sorted(self.gh.issues.items())
+            if r == repo and i.pull is None and i.state == "open" and i.author == BOT
+        )
+
+    async def open(self, repo: str, *, title: str, body: str, labels: Sequence[str]) -> int:
+        self.gh._call("issues.open", repo)
+        number = 1 + max((n for r, n in self.gh.issues if r == repo), default=0)
+        self.gh.issues[(repo, number)] = FakeIssue(number, title, body, BOT, labels=list(labels))
+        return number
+
+    async def edit(self, repo: str, number: int, *, title: str, body: str) -> None:
+        self.gh._call("issues.edit", repo, number)
+        issue = self.gh.issues[(repo, number)]
+        issue.title, issue.body = title, body
+
+    async def close(self, repo: str, number: int) -> None:
+        self.gh._call("issues.close", repo, number)
+        self.gh.issues[(repo, number)].state = "closed"
