@@ -100,6 +100,11 @@ class FakeGitHub:
         record.branches[branch] = sha
         return sha
 
+    def branch(self, repo: str, name: str, files: Mapping[str, str], *, start: str = "main") -> str:
+        """A person's branch from ``start`` with ``files`` changed."""
+        self.repos[repo].branches[name] = self.repos[repo].branches[start]
+        return self.push(repo, name, files)
+
     def pulls_of(self, repo: str) -> list[Pull]:
         return [i.pull for (r, _), i in sorted(self.issues.items()) if r == repo and i.pull]
 
