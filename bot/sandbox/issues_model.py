@@ -184,6 +184,8 @@ def label_shape(sandbox: Sandbox, repo: Record, label: Record) -> dict[str, Any]
         "description": label["description"],
         "color": label["color"],
         "default": False,
+        "archived_at": None,
+        "archived_by": None,
     }
 
 
