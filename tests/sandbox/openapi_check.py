@@ -191,11 +191,6 @@ def pointer_escape(token: str) -> str:
 def response_object(op: Operation, status: int) -> tuple[str, dict[str, Any]]:
     """Return the JSON pointer and body of the documented response for `status`."""
     responses = converted_spec()["paths"][op.template][op.method.lower()]["responses"]
-    if str(status) not in responses:
-        raise AssertionError(
-            f"status not documented method={op.method} path={op.template} status={status} "
-            f"documented={sorted(responses)}"
-        )
     pointer = f"/paths/{pointer_escape(op.template)}/{op.method.lower()}/responses/{status}"
     response: dict[str, Any] = responses[str(status)]
     ref = response.get("$ref")
@@ -241,9 +236,19 @@ def describe_error(method: str, url_path: str, status: int, error: ValidationErr
     )
 
 
+def documented_statuses(op: Operation) -> list[str]:
+    return sorted(load_spec()["paths"][op.template][op.method.lower()]["responses"])
+
+
 def validate_response(method: str, url_path: str, status: int, body: Any) -> None:
     """Assert that `body` (parsed JSON, or None for no body) is a documented response."""
     op = match_operation(method, url_path)
+    if str(status) not in documented_statuses(op):
+        said = body.get("message") if isinstance(body, dict) else None
+        raise AssertionError(
+            f"status not documented method={op.method} path={url_path} template={op.template} "
+            f"status={status} documented={documented_statuses(op)} message={said!r}"
+        )
     validator = body_validator(op.method, op.template, status)
     if validator is None:
         if body is not None:

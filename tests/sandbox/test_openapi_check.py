@@ -17,9 +17,12 @@ from githubkit.exception import RequestError
 
 from tests.sandbox import openapi_check
 from tests.sandbox.openapi_check import (
+    ValidatingTransport,
+    claimed_operations,
     match_operation,
     openapi_response_hook,
     to_json_schema,
+    unvalidated,
     validate_response,
 )
 
@@ -279,4 +282,30 @@ def test_trim_keeps_transitive_components_only() -> None:
     closure = trim.component_closure(tiny, trim.drop_examples(root))
     assert closure == {
         "schemas": {"a": tiny["components"]["schemas"]["a"], "b": {"type": "string"}}
+    }
+
+
+async def test_validating_transport_checks_and_unwraps() -> None:
+    hook = openapi_response_hook()
+    inner = example_transport(broken=False)
+    transport = ValidatingTransport(inner, hook)
+    async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
+        await client.get("/repos/o/r/git/ref/heads/main")
+        with pytest.raises(AssertionError, match="no operation"):
+            await client.get("/settings/apps/new")
+    assert hook.succeeded() == {("GET", f"{REPO}/git/ref/{{ref}}")}
+    assert unvalidated(transport) is inner
+    assert unvalidated(inner) is inner
+
+
+def test_claimed_operations_match_server_templates_by_shape() -> None:
+    server_paths: dict[str, dict[str, Any]] = {
+        "/orgs/{owner}/packages/container/{name}": {"get": {}},
+        "/repos/{owner}/{repo}/commits/{commit_sha}": {"get": {}},
+        "/repos/{owner}/{repo}/issues/comments/{comment_id}": {"get": {}},
+        "/_sandbox/apps": {"post": {}},
+    }
+    assert claimed_operations(server_paths) == {
+        ("GET", "/orgs/{org}/packages/{package_type}/{package_name}"),
+        ("GET", f"{REPO}/commits/{{ref}}"),
     }
