@@ -1,18 +1,24 @@
 """The ``JobQueue`` port on one SQLite file in WAL mode (see docs/adr/0001-durable-sqlite-queue.md).
 
 All statements run on one dedicated thread, so the event loop never waits on disk and the
-connection is never shared between threads. Every write commits with ``synchronous=FULL``: an
-acknowledged delivery survives a crash or a power cut.
+connection is never shared between threads. Deliveries commit with ``synchronous=FULL`` (an
+fsync): an acknowledged delivery survives a crash or a power cut. Deliveries that arrive while
+the thread is busy are committed together (group commit), so one fsync acknowledges many.
+Job state changes commit with ``synchronous=NORMAL``: WAL keeps them in order, and losing the
+last few on a power cut only runs a job again, which at-least-once allows.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import queue
 import secrets
 import sqlite3
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -49,7 +55,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (state, available_at);
+CREATE INDEX IF NOT EXISTS jobs_open ON jobs (id) WHERE state IN ('ready', 'leased');
 CREATE INDEX IF NOT EXISTS jobs_serial ON jobs (serial_key, state);
 CREATE INDEX IF NOT EXISTS jobs_coalesce ON jobs (coalesce_key, state);
 CREATE TABLE IF NOT EXISTS job_keys (
@@ -66,9 +72,11 @@ CREATE TABLE IF NOT EXISTS throttles (
 
 # A job may run when it is due, nobody holds a live lease on its serial key and its
 # installation is not throttled. An expired lease counts as released (the holder crashed).
+# Oldest first, so events of one repository run in the order they arrived.
 _LEASE_QUERY = """
 SELECT id, kind, payload, attempts, merged, serial_key, installation_id, dedupe_key FROM jobs j
-WHERE (j.state = 'ready' OR (j.state = 'leased' AND j.leased_until <= :now))
+WHERE j.state IN ('ready', 'leased')
+  AND (j.state = 'ready' OR j.leased_until <= :now)
   AND j.available_at <= :now
   AND (j.serial_key IS NULL OR NOT EXISTS (
         SELECT 1 FROM jobs o WHERE o.serial_key = j.serial_key AND o.id != j.id
@@ -76,13 +84,59 @@ WHERE (j.state = 'ready' OR (j.state = 'leased' AND j.leased_until <= :now))
   AND (j.installation_id IS NULL OR NOT EXISTS (
         SELECT 1 FROM throttles t WHERE t.installation_id = j.installation_id
           AND t.until > :now))
-ORDER BY j.available_at, j.id
+ORDER BY j.id
 LIMIT 1
 """
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _settle(future: asyncio.Future[bool], result: bool | None, error: Exception | None) -> None:
+    if future.cancelled():  # the request went away; the delivery is stored all the same
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(bool(result))
+
+
+def _STOP() -> None:
+    """The last call a ``_DatabaseThread`` runs."""
+
+
+class _DatabaseThread:
+    """One thread that runs submitted calls, most urgent first (0 before 1), FIFO within one
+    urgency: acknowledgements never wait behind the worker's bookkeeping."""
+
+    def __init__(self) -> None:
+        self._calls: queue.PriorityQueue[tuple[int, int, Callable[[], Any], Future[Any]]]
+        self._calls = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._thread = threading.Thread(target=self._run, name="sqlite-queue", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[[], T], urgency: int = 1) -> Future[T]:
+        future: Future[T] = Future()
+        self._calls.put((urgency, next(self._order), fn, future))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            _, _, fn, future = self._calls.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn())
+                except BaseException as err:  # handed to the caller, who raises it
+                    future.set_exception(err)
+            if fn is _STOP:
+                return
+
+    def shutdown(self) -> None:
+        """Run every pending call, then end the thread."""
+        self.submit(_STOP, urgency=2).result()
+        self._thread.join()
 
 
 class SqliteJobQueue:
@@ -103,28 +157,32 @@ class SqliteJobQueue:
         self._path = str(path)
         self._lease = lease
         self._clock = clock
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-queue")
-        self._conn = self._executor.submit(self._connect).result()
+        self._thread = _DatabaseThread()
+        self._lock = threading.Lock()
+        self._pending: list[tuple[Delivery, NewJob | None, asyncio.Future[bool]]] = []
+        self._flush_scheduled = False
+        self._conn = self._thread.submit(self._connect).result()
         if reclaim_leases:
-            self._executor.submit(self._reclaim).result()
+            self._thread.submit(self._reclaim).result()
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=5000")
         conn.executescript(_SCHEMA)
         return conn
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, *args)
+        return await asyncio.wrap_future(self._thread.submit(lambda: fn(*args)))
 
     def _now(self) -> float:
         return self._clock().timestamp()
 
-    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn`` in one write transaction, taken up front so two processes never deadlock."""
+    def _write(self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
+        """Run ``fn`` in one write transaction, taken up front so two processes never deadlock;
+        ``durable`` makes the commit wait for the disk."""
+        self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             result = fn(self._conn)
@@ -135,8 +193,8 @@ class SqliteJobQueue:
         return result
 
     def close(self) -> None:
-        self._executor.submit(self._conn.close).result()
-        self._executor.shutdown(wait=True)
+        self._thread.submit(self._conn.close).result()
+        self._thread.shutdown()
 
     def _reclaim(self) -> int:
         return self._write(
@@ -149,27 +207,50 @@ class SqliteJobQueue:
         )
 
     async def accept_delivery(self, delivery: Delivery, job: NewJob | None) -> bool:
-        return await self._call(self._accept_delivery, delivery, job)
+        loop = asyncio.get_running_loop()
+        accepted: asyncio.Future[bool] = loop.create_future()
+        with self._lock:
+            self._pending.append((delivery, job, accepted))
+            schedule, self._flush_scheduled = not self._flush_scheduled, True
+        if schedule:
+            self._thread.submit(self._flush_deliveries, urgency=0)
+        return await accepted
 
-    def _accept_delivery(self, delivery: Delivery, job: NewJob | None) -> bool:
-        def run(conn: sqlite3.Connection) -> bool:
-            inserted = conn.execute(
-                "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (
-                    delivery.delivery_id,
-                    delivery.source,
-                    delivery.event,
-                    delivery.status,
-                    delivery.received_at.timestamp(),
-                    json.dumps(delivery.headers),
-                    delivery.body,
-                ),
-            ).rowcount
-            if inserted and job is not None:
-                self._enqueue_in(conn, job)
-            return bool(inserted)
+    def _flush_deliveries(self) -> None:
+        """Commit every delivery waiting now in one durable transaction, then answer each."""
+        with self._lock:
+            batch, self._pending, self._flush_scheduled = self._pending, [], False
 
-        return self._write(run)
+        def run(conn: sqlite3.Connection) -> list[bool]:
+            return [self._insert_delivery(conn, d, j) for d, j, _ in batch]
+
+        try:
+            results = self._write(run, durable=True)
+        except Exception as err:
+            for _, _, future in batch:
+                future.get_loop().call_soon_threadsafe(_settle, future, None, err)
+            return
+        for (_, _, future), inserted in zip(batch, results, strict=True):
+            future.get_loop().call_soon_threadsafe(_settle, future, inserted, None)
+
+    def _insert_delivery(
+        self, conn: sqlite3.Connection, delivery: Delivery, job: NewJob | None
+    ) -> bool:
+        inserted = conn.execute(
+            "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (
+                delivery.delivery_id,
+                delivery.source,
+                delivery.event,
+                delivery.status,
+                delivery.received_at.timestamp(),
+                json.dumps(delivery.headers),
+                delivery.body,
+            ),
+        ).rowcount
+        if inserted and job is not None:
+            self._enqueue_in(conn, job)
+        return bool(inserted)
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         return await self._call(self._get_delivery, delivery_id)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -49,13 +50,21 @@ class Worker:
         concurrency: int = 1,
         policy: RetryPolicy | None = None,
         poll_interval: float = 0.1,
+        max_deferral: float = 1.0,
     ) -> None:
         self.queue = queue
         self.handle = handle
         self.concurrency = concurrency
         self.policy = policy or RetryPolicy()
         self.poll_interval = poll_interval
+        self.max_deferral = max_deferral
+        self._busy: Callable[[], bool] = lambda: False
         self._wake = asyncio.Event()
+
+    def defer_while(self, busy: Callable[[], bool]) -> None:
+        """Let ``busy`` (webhooks being answered) go first, for at most ``max_deferral`` s at a
+        time: acknowledgements stay fast under a burst and the queue still drains."""
+        self._busy = busy
 
     def wake(self) -> None:
         """Cut the idle wait short: a job was just enqueued."""
@@ -80,8 +89,14 @@ class Worker:
         """Loop until ``stop`` is set; an unexpected error in one pass never ends the loop."""
         await asyncio.gather(*(self._loop(stop) for _ in range(self.concurrency)))
 
+    async def _defer(self) -> None:
+        deadline = time.monotonic() + self.max_deferral
+        while self._busy() and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+
     async def _loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            await self._defer()
             try:
                 busy = await self.run_once()
             except Exception:

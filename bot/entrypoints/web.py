@@ -9,14 +9,44 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.adapters.worker import Worker
 from bot.entrypoints.registries import registry_router
+from bot.entrypoints.translate import load_githubkit_models
 from bot.entrypoints.webhooks import github_router
 from bot.services.ports import JobQueue
 from bot.settings import Settings, settings_problems
 
 log = logging.getLogger("bot.web")
+
+
+class InFlight:
+    """How many webhook requests are being answered right now."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def busy(self) -> bool:
+        return self.count > 0
+
+
+class CountWebhooks:
+    """ASGI middleware keeping ``InFlight`` up to date for ``/webhooks/`` requests."""
+
+    def __init__(self, app: ASGIApp, in_flight: InFlight) -> None:
+        self.app = app
+        self.in_flight = in_flight
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/webhooks/"):
+            await self.app(scope, receive, send)
+            return
+        self.in_flight.count += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight.count -= 1
 
 
 def create_app(settings: Settings, queue: JobQueue, worker: Worker | None = None) -> FastAPI:
@@ -27,6 +57,7 @@ def create_app(settings: Settings, queue: JobQueue, worker: Worker | None = None
         if worker is None:
             yield
             return
+        load_githubkit_models()  # before the first request is accepted
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop), name="worker")
         log.info("worker started concurrency=%d", worker.concurrency)
@@ -41,6 +72,10 @@ def create_app(settings: Settings, queue: JobQueue, worker: Worker | None = None
     app = FastAPI(title="Promotion Bot", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(github_router(settings, queue))
     app.include_router(registry_router(settings, queue))
+    in_flight = InFlight()
+    app.add_middleware(CountWebhooks, in_flight=in_flight)
+    if worker is not None:
+        worker.defer_while(in_flight.busy)  # acknowledgements first, the queue can wait
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -184,3 +185,11 @@ async def test_reclaim_is_optional(db_path: Path, clock: FakeClock, reclaim: boo
     second = SqliteJobQueue(db_path, clock=clock, reclaim_leases=reclaim)
     assert (await second.lease() is not None) is reclaim
     second.close()
+
+
+async def test_concurrent_deliveries_commit_together_and_dedupe(queue: SqliteJobQueue) -> None:
+    ids = [f"d-{n % 40}" for n in range(60)]  # 20 redeliveries among them
+    results = await asyncio.gather(*(queue.accept_delivery(delivery(i), job(i)) for i in ids))
+    assert sum(results) == 40
+    assert [r for i, r in zip(ids, results, strict=True) if i in ids[:40]][:40] == [True] * 40
+    assert await queue.stats() == QueueStats(ready=40, deliveries=40)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from githubkit.webhooks import parse_obj
+from pydantic import ValidationError
 
 from bot.core.events import (
     CheckActionRequested,
@@ -18,8 +21,14 @@ from bot.core.events import (
     ReleasePublished,
     TagCreated,
 )
-from bot.entrypoints.translate import PayloadShapeError, shape_problems, translate
-from tests.entrypoints.payloads import event_name, load, tagged_ghcr_push
+from bot.entrypoints.translate import (
+    TRANSLATED_EVENTS,
+    PayloadShapeError,
+    githubkit_model,
+    shape_problems,
+    translate,
+)
+from tests.entrypoints.payloads import DATA, event_name, load, tagged_ghcr_push
 
 # file -> (event type, fields the event must carry); None when the delivery means nothing to us.
 REAL_PAYLOADS: list[tuple[str, type | None, dict[str, Any]]] = [
@@ -294,3 +303,28 @@ def test_shape_problems_report_read_fields_only() -> None:
     payload["pull_request"]["labels"] = [{"name": "no other fields"}]
     problems = shape_problems("pull_request", payload, frozenset({("pull_request", "number")}))
     assert len(problems) == 1 and problems[0].startswith("pull_request.number:")
+
+
+ALL_PAYLOADS = sorted(str(p.relative_to(DATA)) for p in DATA.rglob("*.json"))
+
+
+@pytest.mark.parametrize("name", ALL_PAYLOADS)
+def test_kept_model_judges_like_githubkit_parse_obj(name: str) -> None:
+    payload = load(name)
+    event = event_name(name)
+
+    def verdict(validate: Callable[[], object]) -> str:
+        try:
+            validate()
+        except ValidationError as err:
+            return f"invalid {sorted(str(e['loc']) for e in err.errors())}"
+        return "valid"
+
+    assert verdict(lambda: githubkit_model(event).validate_python(payload)) == verdict(
+        lambda: parse_obj(event, payload)
+    )
+
+
+@pytest.mark.parametrize("event", sorted(TRANSLATED_EVENTS))
+def test_every_translated_event_has_a_githubkit_model(event: str) -> None:
+    assert githubkit_model(event) is githubkit_model(event)
