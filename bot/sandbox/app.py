@@ -21,12 +21,12 @@ ROUTE_MODULES: tuple[str, ...] = (
     "bot.sandbox.routes_users",
     "bot.sandbox.routes_repos",
     "bot.sandbox.routes_git",
+    "bot.sandbox.collab_routes",  # before routes_history: /commits/{ref}/check-runs
     "bot.sandbox.routes_history",
     "bot.sandbox.routes_releases",
     "bot.sandbox.routes_deliveries",
     "bot.sandbox.packages",
     "bot.sandbox.routes_manifest",
-    "bot.sandbox.collab_routes",
     "bot.sandbox.pages",  # last: its /{owner}/{repo} pages must not shadow API paths
 )
 

@@ -115,7 +115,8 @@ def check_run_shape(sandbox: Sandbox, repo: Record, run: Record) -> dict[str, An
         "external_id": run["external_id"],
         "url": f"{api}/check-runs/{run['id']}",
         "html_url": f"{html}/runs/{run['id']}",
-        "details_url": run["details_url"],
+        # GitHub falls back to the run's own page when the app gives no details URL.
+        "details_url": run["details_url"] or f"{html}/runs/{run['id']}",
         "status": run["status"],
         "conclusion": run["conclusion"],
         "started_at": run["started_at"],
