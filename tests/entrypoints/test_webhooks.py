@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.worker import Worker
-from bot.core.events import ImagePushed, PullChanged
+from bot.core.events import EVENT_TYPES, ImagePushed, PullChanged
+from bot.entrypoints.routing import JobProcessor, Router
+from bot.entrypoints.web import create_app
 from bot.entrypoints.webhooks import sign, signature_valid
+from bot.services.ports import NewJob
+from bot.settings import Settings
 from tests.entrypoints.conftest import SECRET, Recorder
 from tests.entrypoints.payloads import raw, tagged_ghcr_push
 
@@ -200,3 +207,55 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
+
+
+async def test_served_app_runs_the_worker_in_its_lifespan(
+    settings: Settings, queue: SqliteJobQueue, recorder: Recorder
+) -> None:
+    router = Router(dict.fromkeys(EVENT_TYPES, recorder))
+    worker = Worker(queue, JobProcessor(queue, router), poll_interval=0.01)
+    app = create_app(settings, queue, worker)
+    body = raw(OPENED)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot") as client,
+    ):
+        assert (await post(client, body, **headers(body))).status_code == 202
+        for _ in range(300):
+            if recorder.events:
+                break
+            await asyncio.sleep(0.01)
+    assert [type(e) for e in recorder.events] == [PullChanged]
+
+
+async def test_worker_waits_for_webhooks_in_flight(queue: SqliteJobQueue) -> None:
+    ran: list[float] = []
+
+    async def handle(job: object) -> None:
+        ran.append(time.monotonic())
+
+    busy = [True]
+    worker = Worker(queue, handle, poll_interval=0.01, max_deferral=0.05)
+    worker.defer_while(lambda: busy[0])
+    await queue.enqueue(NewJob(kind="event", payload="{}"))
+    stop = asyncio.Event()
+    started = time.monotonic()
+    task = asyncio.create_task(worker.run(stop))
+    await asyncio.sleep(0.02)
+    assert ran == []  # still deferring to the intake
+    await asyncio.sleep(0.1)
+    stop.set()
+    await task
+    assert len(ran) == 1 and ran[0] - started >= 0.05  # ran once the deferral ran out
+
+
+async def test_not_ready_with_a_placeholder_secret(queue: SqliteJobQueue) -> None:
+    settings = Settings(webhook_secret=SecretStr("changeme"), _env_file=None)
+    app = create_app(settings, queue)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    problems = response.json()["problems"]
+    assert "PROMOTION_BOT_WEBHOOK_SECRET is a placeholder" in problems
+    assert "changeme" not in response.text
