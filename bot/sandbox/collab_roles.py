@@ -30,7 +30,10 @@ def role_reaches(sandbox: Sandbox, repo: Record, login: str, needed: str) -> boo
 
 
 def require_role(sandbox: Sandbox, repo: Record, login: str, needed: str) -> None:
-    """403 unless ``login`` holds at least ``needed`` on ``repo`` (for acts as a user)."""
+    """403 unless ``login`` holds at least ``needed`` on ``repo`` (for acts as a user);
+    everyone may read a public repository."""
+    if needed == "read" and not repo["private"]:
+        return
     if not role_reaches(sandbox, repo, login, needed):
         full_name = f"{repo['owner']}/{repo['name']}"
         raise GitHubError(403, f"Permission to {full_name} denied to {login}.")

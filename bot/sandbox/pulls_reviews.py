@@ -25,14 +25,18 @@ def approve(sandbox: Sandbox, repo: Record, pull: Record, user: str, body: str) 
         "submitted_at": sandbox.clock.iso(),
     }
     review = sandbox.store.insert("review", data, repo_id=repo["id"], key=str(pull["number"]))
-    payload = {
+    payload = review_payload(sandbox, repo, pull, review)
+    emit_repo_event(sandbox, repo, "pull_request_review", payload)
+    return review
+
+
+def review_payload(sandbox: Sandbox, repo: Record, pull: Record, review: Record) -> dict[str, Any]:
+    return {
         "action": "submitted",
         "review": review_shape(sandbox, repo, review),
         "pull_request": pull_shape(sandbox, repo, pull),
-        **base_payload(sandbox, repo, user),
+        **base_payload(sandbox, repo, review["user"]),
     }
-    emit_repo_event(sandbox, repo, "pull_request_review", payload)
-    return review
 
 
 def review_shape(sandbox: Sandbox, repo: Record, review: Record) -> dict[str, Any]:
