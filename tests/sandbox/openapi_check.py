@@ -28,6 +28,7 @@ from referencing.jsonschema import DRAFT7
 SPEC_PATH = Path(__file__).resolve().parents[1] / "data" / "openapi" / "github-rest.json"
 SPEC_URI = "urn:github-rest"
 JSON_MEDIA_TYPE = "application/json"
+BASIC_ERROR_POINTER = "/components/schemas/basic-error"
 
 # Parameters GitHub documents as able to hold slashes (`heads/main`, `a/b.yaml`, `v1...v2`).
 MULTI_SEGMENT_PARAMS = frozenset({"path", "ref", "basehead", "branch", "tag"})
@@ -205,10 +206,15 @@ def body_validator(method: str, template: str, status: int) -> Draft7Validator |
     """The validator for one documented response, or None when it documents no JSON body."""
     op = next(op for op in operations() if op.key == (method, template))
     pointer, response = response_object(op, status)
-    if JSON_MEDIA_TYPE not in response.get("content", {}):
+    if JSON_MEDIA_TYPE in response.get("content", {}):
+        schema_pointer = f"{pointer}/content/{pointer_escape(JSON_MEDIA_TYPE)}/schema"
+    elif status >= 400:
+        # Some errors are documented by a description only, yet GitHub always answers its
+        # generic error body; hold undocumented error bodies to that shape.
+        schema_pointer = BASIC_ERROR_POINTER
+    else:
         return None
-    media = pointer_escape(JSON_MEDIA_TYPE)
-    root = {"$ref": f"{SPEC_URI}#{pointer}/content/{media}/schema"}
+    root = {"$ref": f"{SPEC_URI}#{schema_pointer}"}
     return Draft7Validator(root, registry=registry(), format_checker=format_checker())
 
 
@@ -221,7 +227,9 @@ def leaf_errors(error: ValidationError) -> list[ValidationError]:
 
 
 def shorten(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+    """Cut the middle: messages start with the instance and end with what was expected."""
+    half = (limit - 5) // 2
+    return text if len(text) <= limit else f"{text[:half]} ... {text[-half:]}"
 
 
 def describe_error(method: str, url_path: str, status: int, error: ValidationError) -> str:

@@ -61,7 +61,7 @@ async def issues_comments_labels_reactions(world: World) -> None:
         deleted = await issues.async_delete_comment(OWNER, REPO, comment.id)
         assert deleted.status_code == 204
         label = await issues.async_create_label(OWNER, REPO, name="promotion", color="0e8a16")
-        assert label.status_code == 201
+        assert (label.status_code, label.parsed_data.name) == (201, "promotion")
         names = [
             lb.name for lb in (await issues.async_list_labels_for_repo(OWNER, REPO)).parsed_data
         ]

@@ -39,7 +39,8 @@ async def tags_and_releases(world: World) -> None:
             OWNER, REPO, tag_name="v1.2.3", name="v1.2.3", body="contract"
         )
         assert created.status_code == 201 and created.parsed_data.tag_name == "v1.2.3"
-        await repos.async_create_release(OWNER, REPO, tag_name="v1.3.0-rc.1", prerelease=True)
+        rc = await repos.async_create_release(OWNER, REPO, tag_name="v1.3.0-rc.1", prerelease=True)
+        assert rc.parsed_data.prerelease
         tags = (await repos.async_list_tags(OWNER, REPO)).parsed_data
         assert {"v1.2.3", "v1.3.0-rc.1"} <= {t.name for t in tags}
         releases = (await repos.async_list_releases(OWNER, REPO)).parsed_data

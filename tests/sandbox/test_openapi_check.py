@@ -29,6 +29,7 @@ from tests.sandbox.openapi_check import (
 OPENAPI_DIR = Path(__file__).resolve().parents[1] / "data" / "openapi"
 EXAMPLE_FILES = sorted((OPENAPI_DIR / "examples").glob("*.json"))
 REPO = "/repos/{owner}/{repo}"
+TEAM_MEMBERSHIP = "/orgs/acme/teams/release/memberships/alice"
 
 # Concrete values for path parameters; the slashed ones prove multi-segment matching.
 SAMPLE_PARAMS = {
@@ -170,6 +171,7 @@ def test_match_operation(method: str, url_path: str, template: str) -> None:
         ("GET", "/repos/o/r/tags", 418, [], "status not documented"),
         ("DELETE", "/repos/o/r/git/refs/heads/x", 204, {}, "body the description does not"),
         ("GET", "/repos/o/r/tags", 200, None, "no JSON body but one is documented"),
+        ("GET", TEAM_MEMBERSHIP, 404, {"message": 404}, "at=message: 404 is not of type"),
     ],
 )
 def test_contract_violations_outside_bodies(
@@ -181,6 +183,11 @@ def test_contract_violations_outside_bodies(
 
 def test_empty_body_on_no_content_response_is_valid() -> None:
     validate_response("DELETE", "/repos/o/r/git/refs/heads/x", 204, None)
+
+
+def test_error_documented_without_content_is_held_to_basic_error() -> None:
+    # GitHub documents this 404 by a description only but answers its usual error body.
+    validate_response("GET", TEAM_MEMBERSHIP, 404, {"message": "Not Found", "status": "404"})
 
 
 @pytest.mark.parametrize(

@@ -123,8 +123,8 @@ EXAMPLES: tuple[tuple[str, str, str, str], ...] = (
     ("GET", "/rate_limit", "200", "default"),
 )
 
-# Known errors in GitHub's description, each shown by GitHub's own example failing it:
-# (JSON pointer in the trimmed output, keyword to rename, new keyword, reason).
+# Provable errors in GitHub's description, each shown by GitHub's own example failing it or by
+# the schema accepting no body at all: (JSON pointer in the output, keyword, new keyword, reason).
 ERRATA: tuple[tuple[str, str, str, str], ...] = (
     (
         "/paths/~1app~1installations/get/responses/200/content/application~1json/schema/items"
@@ -133,6 +133,23 @@ ERRATA: tuple[tuple[str, str, str, str], ...] = (
         "anyOf",
         "apps/list-installations requires account to be both a Simple User and an Enterprise; "
         "the operation's own example (a user) fails that, and apps/get-installation says anyOf",
+    ),
+    (
+        "/paths/~1repos~1{owner}~1{repo}~1contents~1{path}/put/responses/409/content"
+        "/application~1json/schema",
+        "oneOf",
+        "anyOf",
+        "repos/create-or-update-file-contents 409 is oneOf basic-error and "
+        "repository-rule-violation-error; neither requires a property, so every error body "
+        "matches both and oneOf accepts none",
+    ),
+    (
+        "/paths/~1repos~1{owner}~1{repo}~1git~1blobs/post/responses/422/content"
+        "/application~1json/schema",
+        "oneOf",
+        "anyOf",
+        "git/create-blob 422 is oneOf validation-error and repository-rule-violation-error; the "
+        "second requires nothing, so every validation error matches both and oneOf accepts none",
     ),
 )
 
