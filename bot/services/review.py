@@ -50,13 +50,23 @@ async def handle_pull_changed(event: PullChanged, ws: Workspace) -> None:
     head = await ws.gh.git.tree(event.repo, pull.head_sha)
     for loaded, env, where in targets:
         mine = meta if meta is not None and meta.environment == env.name else None
+        if mine is not None and mine.app not in loaded.config.apps:
+            mine = None
+        since = None
+        if mine is not None:
+            upstream = upstream_of(loaded.config, mine.app, env.name)
+            since = await _arrived(ws, loaded, mine, upstream)
         await _review_environment(
-            ws, (loaded, env, where), pull, trees=(base, head), changed=changed, meta=mine
+            ws,
+            (loaded, env, where),
+            pull,
+            trees=(base, head),
+            changed=changed,
+            meta=mine,
+            arrived=since,
         )
-    if meta is not None:
-        for loaded, env, where in targets:
-            if env.name == meta.environment and meta.app in loaded.config.apps:
-                await _gate(ws, loaded, where, pull, meta)
+        if mine is not None:
+            await _gate(ws, (loaded, env, where), pull, mine, since=since)
 
 
 async def _environments_at(ws: Workspace, repo: str, branch: str) -> list[Target]:
@@ -82,6 +92,7 @@ async def _review_environment(
     trees: tuple[Tree | None, Tree],
     changed: tuple[str, ...],
     meta: Meta | None,
+    arrived: datetime | None,
 ) -> None:
     loaded, env, where = target
     prefix = "" if where.path == "." else where.path + "/"
@@ -100,7 +111,6 @@ async def _review_environment(
         upstream,
         None if previous is None else snapshot_of(previous),
     )
-    arrived = await _arrived(ws, loaded, meta, upstream) if meta else None
     body, meaningful = review_comment(
         loaded.config, review, meta, arrived_at=arrived, now=ws.clock()
     )
@@ -161,14 +171,13 @@ async def _upsert_comment(
 
 
 async def _gate(
-    ws: Workspace, loaded: LoadedConfig, where: Location, pull: Pull, meta: Meta
+    ws: Workspace, target: Target, pull: Pull, meta: Meta, *, since: datetime | None
 ) -> None:
+    loaded, _, where = target
     config = loaded.config
     missing = [label for label in config.labels if label not in pull.labels]
     if missing:
         await ws.gh.pulls.add_labels(where.repo, pull.number, missing)
-    upstream = upstream_of(config, meta.app, meta.environment)
-    since = await _arrived(ws, loaded, meta, upstream)
     result = promotion_gates(config, meta, upstream_since=since, now=ws.clock())
     conclusion, title, summary = render_gate_check(result)
     run = CheckRunSpec(CHECK_NAME, pull.head_sha, "completed", title, summary, conclusion)
