@@ -18,6 +18,10 @@ single-image promotion PR costs at most 7 REST calls and updating one in place a
                                                              labels in one call)
 ====  =====================================================  ==================================
 
+When the branch is left over from an earlier, closed PR (the bot never deletes its branches:
+closed PRs are its record of declined versions and of when a version arrived), opening costs
+one more call: the ``pulls?head=`` lookup that shows no PR is open.
+
 Labels: ``POST pulls`` cannot set them and a separate ``POST issues/{n}/labels`` would be an 8th
 call, so the open path leaves them off; the review pass that runs on the ``pull_request.opened``
 webhook (its own job, its own budget) adds the configured labels, and every in-place update
