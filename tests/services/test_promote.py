@@ -7,7 +7,7 @@ from bot.core.metadata import extract
 from bot.services.bump import handle_image_pushed
 from bot.services.promote import DECLINED_LABEL, handle_pull_closed
 from bot.services.review import CHECK_NAME, handle_pull_changed
-from bot.services.workspace import Workspace
+from bot.services.workspace import ConfigCache, Workspace
 from tests.services.conftest import DIRECTORY_CONFIG, ENV_REPO, directory_repo, values, workspace
 from tests.services.fakes import FakeGitHub
 
@@ -112,3 +112,18 @@ async def test_a_persons_pr_on_a_promotion_branch_is_ignored(gh: FakeGitHub) -> 
     pull = gh.open_person_pr(ENV_REPO, head="promotion/api/dev", base="main")
     assert await close(gh, workspace(gh), pull.number, merged=True) == []
     assert gh.count("git.commit_files") == 0
+
+
+async def test_merge_job_spends_one_call_on_the_pr_and_seven_on_opening(gh: FakeGitHub) -> None:
+    directory_repo(gh)
+    cache = ConfigCache()
+    await handle_image_pushed(pushed("1.3.0"), workspace(gh, cache))
+    pull = gh.close(ENV_REPO, 1, merged=True)
+    gh.rest, gh.calls = 0, []
+    event = PullClosed(
+        installation_id=1, repo=ENV_REPO, number=1, merged=True,
+        head_ref=pull.head_ref, base_ref="main", body=pull.body,
+    )  # fmt: skip
+    (outcome,) = await handle_pull_closed(event, workspace(gh, cache))
+    assert outcome.action == "opened"
+    assert gh.rest <= 1 + 7, gh.calls
