@@ -32,10 +32,14 @@ async def test_create_update_get_and_events(gh: Client, world: World) -> None:
     number = await open_feature(gh, world)
     sha = await head_of(gh, "feature")
     created = await gh.rest.checks.async_create(
-        OWNER, REPO, name="gate", head_sha=sha, status="in_progress",
+        OWNER,
+        REPO,
+        name="gate",
+        head_sha=sha,
+        status="in_progress",
         output={"title": "Waiting", "summary": "staging soak"},
         actions=[{"label": "Promote", "description": "Promote to prod", "identifier": "promote"}],
-    )  # fmt: skip
+    )
     run = created.parsed_data
     assert (created.status_code, run.status, run.conclusion) == (201, "in_progress", None)
     assert [p.number for p in run.pull_requests] == [number]

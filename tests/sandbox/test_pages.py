@@ -26,9 +26,13 @@ async def pull_number(world: World) -> int:
         await gh.rest.issues.async_create_comment(OWNER, REPO, number, body=HOSTILE)
         head = (await gh.rest.pulls.async_get(OWNER, REPO, number)).parsed_data.head.sha
         await gh.rest.checks.async_create(
-            OWNER, REPO, name="gate", head_sha=head, conclusion="success",
+            OWNER,
+            REPO,
+            name="gate",
+            head_sha=head,
+            conclusion="success",
             output={"title": "ok", "summary": HOSTILE},
-        )  # fmt: skip
+        )
         await gh.rest.issues.async_create(OWNER, REPO, title=HOSTILE, body=HOSTILE)
     return number
 

@@ -64,22 +64,40 @@ async def status_as(world: World, role: str | None, act: Act) -> int:
 @pytest.mark.parametrize(
     ("role", "act", "status"),
     [
-        ("read", merge, 403), ("read", push, 403), ("read", edit, 403), ("read", label, 403),
-        ("read", close, 403), ("read", comment, 201), (None, comment, 201), (None, merge, 403),
-        ("triage", label, 200), ("triage", close, 200), ("triage", merge, 403),
-        ("triage", edit, 403), ("write", edit, 200), ("write", push, 200),
-        ("write", merge, 200), ("maintain", merge, 200), ("admin", merge, 200),
+        ("read", merge, 403),
+        ("read", push, 403),
+        ("read", edit, 403),
+        ("read", label, 403),
+        ("read", close, 403),
+        ("read", comment, 201),
+        (None, comment, 201),
+        (None, merge, 403),
+        ("triage", label, 200),
+        ("triage", close, 200),
+        ("triage", merge, 403),
+        ("triage", edit, 403),
+        ("write", edit, 200),
+        ("write", push, 200),
+        ("write", merge, 200),
+        ("maintain", merge, 200),
+        ("admin", merge, 200),
     ],
-)  # fmt: skip
+)
 async def test_role_matrix(world: World, role: str | None, act: Act, status: int) -> None:
     assert await status_as(world, role, act) == status
 
 
 @pytest.mark.parametrize(
     ("role", "permission"),
-    [("admin", "admin"), ("maintain", "write"), ("write", "write"), ("triage", "read"),
-     ("read", "read"), (None, "none")],
-)  # fmt: skip
+    [
+        ("admin", "admin"),
+        ("maintain", "write"),
+        ("write", "write"),
+        ("triage", "read"),
+        ("read", "read"),
+        (None, "none"),
+    ],
+)
 async def test_collaborator_permission(world: World, role: str | None, permission: str) -> None:
     await world.admin.run(calls.create_user("dev"))
     if role:
