@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.config",
     "bot.cli.serve",
     "bot.cli.sandbox",
+    "bot.cli.demo",
 )
 
 

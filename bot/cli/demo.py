@@ -1,0 +1,109 @@
+"""``promotion-bot demo``: the sandbox and the bot on loopback, playing the promotion story.
+
+Needs no GitHub account, no configuration and no network beyond loopback. Prints one line per
+step (check mark or cross, time since the start, links to the sandbox's pages) and a summary;
+then keeps the pages up until Ctrl-C, unless ``--no-wait``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.demo.harness import log_to_file
+from bot.demo.story import STEPS, Scene, StepReport, play
+
+PASS, FAIL = "✓", "✗"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the bot against the bundled GitHub sandbox and play the promotion story",
+        description="Start the GitHub sandbox and the bot on loopback, seed an app repository "
+        "and two environment repositories, and play the story: an image push opens the dev "
+        "PR, merges open staging and prod, prod waits on its gates, a newer push updates the "
+        "open PR in place, a hand-made PR gets the review comment.",
+    )
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="exit when the story ends (0 when every step happened) instead of serving the pages",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="keep the sandbox's and the bot's state in this (new or empty) directory; default: "
+        "a temporary directory, removed at the end",
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="sandbox port for the pages (default: a free one)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.data is not None and args.data.exists() and any(args.data.iterdir()):
+        print(
+            f"promotion-bot demo: --data must be a new or empty directory: {args.data}",
+            file=sys.stderr,
+        )
+        return 2
+    data = args.data or Path(tempfile.mkdtemp(prefix="promotion-bot-demo-"))
+    data.mkdir(parents=True, exist_ok=True)
+    handler = log_to_file(data / "demo.log")
+    scene = Scene(data, sandbox_port=args.port)
+    passed = False
+    try:
+        results = play(STEPS, scene, lambda i, r: print_step(i, len(STEPS), r, sys.stdout))
+        passed = print_summary(results, len(STEPS), data / "demo.log", sys.stdout)
+        if not args.no_wait and scene.stack is not None:
+            _serve_until_interrupted(scene.stack.url)
+    finally:
+        scene.close()
+        handler.close()
+        if args.data is None and passed:
+            shutil.rmtree(data, ignore_errors=True)
+    return 0 if passed else 1
+
+
+def print_step(index: int, total: int, result: StepReport, out: TextIO) -> None:
+    mark = PASS if result.passed else FAIL
+    print(f"{mark} {result.elapsed_s:5.1f}s  {index}/{total} {result.name}", file=out)
+    print(f"           {result.detail}", file=out)
+    for link in result.links:
+        print(f"           {link}", file=out)
+    out.flush()
+
+
+def print_summary(results: list[StepReport], total: int, log: Path, out: TextIO) -> bool:
+    """Print the summary line; ``True`` when every step passed."""
+    elapsed = results[-1].elapsed_s if results else 0.0
+    failed = [r for r in results if not r.passed]
+    if not failed and len(results) == total:
+        print(f"\n{PASS} all {total} steps happened in {elapsed:.1f}s", file=out)
+        ok = True
+    else:
+        name = failed[0].name if failed else "unknown"
+        print(
+            f"\n{FAIL} failed at step {len(results)}/{total} ({name}) after {elapsed:.1f}s",
+            file=out,
+        )
+        print(f"  state and log kept: {log}", file=out)
+        ok = False
+    out.flush()
+    return ok
+
+
+def _serve_until_interrupted(url: str) -> None:
+    print(f"\nThe sandbox's pages stay up at {url}/ ; press Ctrl-C to stop.", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("stopping", file=sys.stderr)
