@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from bot.sandbox.errors import install_handlers
-from bot.sandbox.middleware import SandboxMiddleware
+from bot.sandbox.middleware import SandboxMiddleware, route_templates
 from bot.sandbox.state import Sandbox
 
 # One visible list of route modules; each exposes ``router: APIRouter``.
@@ -60,9 +60,11 @@ def create_app(
     )
     app.state.sandbox = sandbox
     install_handlers(app)
-    for name in ROUTE_MODULES:
-        app.include_router(importlib.import_module(name).router)
-    app.add_middleware(SandboxMiddleware, sandbox=sandbox)
+    routers = [importlib.import_module(name).router for name in ROUTE_MODULES]
+    for router in routers:
+        app.include_router(router)
+    templates = route_templates(route for router in routers for route in router.routes)
+    app.add_middleware(SandboxMiddleware, sandbox=sandbox, templates=templates)
     return app
 
 

@@ -180,8 +180,10 @@ def repo_access(
     role = user_role(sandbox.store, repo, principal.login) if principal.login else None
     if role is None and (repo["private"] or principal.kind == "app"):
         raise not_found()
+    # Everyone may read a public repository.
+    role = role or "read"
     needed = min_role or {"read": "read", "write": "write", "admin": "admin"}[level]
-    if _rank(ROLES, role or "") < _rank(ROLES, needed):
+    if _rank(ROLES, role) < _rank(ROLES, needed):
         if principal.kind == "anonymous":
             raise GitHubError(401, "Requires authentication")
         raise GitHubError(403, f"Permission to {owner}/{name} denied to {principal.login}.")

@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import time
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from starlette.routing import Match
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.sandbox.auth import ANONYMOUS, Principal, resolve_principal
@@ -32,9 +35,10 @@ class ConnectionDropped(httpx.RemoteProtocolError):
 
 
 class SandboxMiddleware:
-    def __init__(self, app: ASGIApp, sandbox: Sandbox) -> None:
+    def __init__(self, app: ASGIApp, sandbox: Sandbox, templates: list[RouteTemplate]) -> None:
         self.app = app
         self.sandbox = sandbox
+        self.templates = templates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(_UNMETERED_PREFIXES):
@@ -43,12 +47,12 @@ class SandboxMiddleware:
         started = time.monotonic()
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         request_id = uuid.uuid4().hex[:20].upper()
-        principal, fault = ANONYMOUS, self.sandbox.faults.pick(scope["method"], scope["path"])
-        status = 500
+        principal, fault, status = ANONYMOUS, None, 500
         try:
+            principal = resolve_principal(self.sandbox, headers.get("authorization"))
+            fault = self.sandbox.faults.pick(scope["method"], scope["path"])
             if fault is not None:
                 await _apply_fault(fault, send, request_id, int(self.sandbox.clock.now()))
-            principal = resolve_principal(self.sandbox, headers.get("authorization"))
             status, out_headers, body = await self._serve(scope, receive, principal, headers)
         except GitHubError as error:
             status, out_headers = error.status, dict(error.headers)
@@ -59,7 +63,7 @@ class SandboxMiddleware:
                 at=self.sandbox.clock.now(),
                 method=scope["method"],
                 path=scope["path"],
-                route=_route_template(scope),
+                route=_route_template(self.templates, scope["method"], scope["path"]),
                 status=status,
                 installation_id=principal.installation_id,
                 principal=principal.bucket,
@@ -116,13 +120,34 @@ async def _buffered(
     return int(start.get("status", 500)), headers, b"".join(chunks)
 
 
-def _route_template(scope: Scope) -> str:
-    app = scope.get("app")
-    for route in getattr(getattr(app, "router", None), "routes", []):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", scope["path"]))
-    return str(scope["path"])
+# `{ref:path}` is a FastAPI detail; counters use GitHub's spelling `{ref}`.
+_PARAM_TYPE = re.compile(r"\{(\w+):\w+\}")
+
+
+@dataclass(frozen=True)
+class RouteTemplate:
+    path: str
+    methods: frozenset[str]
+    regex: re.Pattern[str]
+
+
+def route_templates(routes: Iterable[Any]) -> list[RouteTemplate]:
+    """The declared routes (``APIRoute``s of the route modules) as matchable templates."""
+    return [
+        RouteTemplate(
+            _PARAM_TYPE.sub(r"{\1}", route.path), frozenset(route.methods or ()), route.path_regex
+        )
+        for route in routes
+        if isinstance(route, APIRoute)
+    ]
+
+
+def _route_template(templates: list[RouteTemplate], method: str, path: str) -> str:
+    """The template a request path matches (the counters' key), or the path itself."""
+    for template in templates:
+        if method in template.methods and template.regex.match(path):
+            return template.path
+    return path
 
 
 def _primary_limit(principal: Principal, reset: int, headers: dict[str, str]) -> GitHubError:

@@ -128,8 +128,9 @@ def convert_manifest(request: Request, code: str) -> dict[str, Any]:
         webhook_url=manifest["hook_attributes"]["url"],
         permissions=manifest.get("default_permissions", {}),
         events=manifest.get("default_events", []),
-        extra={key: manifest.get(key) for key in ("url", "setup_url", "redirect_url",
-                                                  "description")},
+        extra={
+            key: manifest.get(key) for key in ("url", "setup_url", "redirect_url", "description")
+        },
     )
     if manifest["hook_attributes"].get("active") is False:
         app = sandbox.store.update("app", {**app, "webhook_active": False})

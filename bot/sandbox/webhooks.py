@@ -128,19 +128,18 @@ class Webhooks:
         return stored
 
     def _run(self) -> None:
-        asyncio.run(self._serve())
-
-    async def _serve(self) -> None:
-        while True:
-            delivery_id = await asyncio.to_thread(self._queue.get)
-            if delivery_id is None:
-                return
-            try:
-                await self._deliver(delivery_id)
-            finally:
-                with self._idle:
-                    self._pending -= 1
-                    self._idle.notify_all()
+        # A private loop in this daemon thread: blocking on the queue never holds up shutdown.
+        loop = asyncio.new_event_loop()
+        try:
+            while (delivery_id := self._queue.get()) is not None:
+                try:
+                    loop.run_until_complete(self._deliver(delivery_id))
+                finally:
+                    with self._idle:
+                        self._pending -= 1
+                        self._idle.notify_all()
+        finally:
+            loop.close()
 
     async def _deliver(self, delivery_id: int) -> None:
         record = self._store.get("delivery", delivery_id)

@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub, TokenAuthStrategy
+from githubkit.auth import BaseAuthStrategy
 from githubkit.cache import MemCacheStrategy
 
 from bot.sandbox import admin_client as calls
@@ -51,12 +53,12 @@ SEED_FILES = {
 }
 
 
+A = TypeVar("A", bound=BaseAuthStrategy)
+
+
 def github_client(
-    auth: AppAuthStrategy | AppInstallationAuthStrategy | TokenAuthStrategy,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    base_url: str = BASE_URL,
-) -> GitHub[AppAuthStrategy | AppInstallationAuthStrategy | TokenAuthStrategy]:
+    auth: A, *, transport: httpx.AsyncBaseTransport | None = None, base_url: str = BASE_URL
+) -> GitHub[A]:
     """A githubkit client for the sandbox: own token cache (sandbox ids repeat across tests),
     no automatic retries (faults must reach the test) and no HTTP cache."""
     return GitHub(
@@ -86,18 +88,18 @@ class World:
             AppAuthStrategy(self.app.id, self.app.pem),
             transport=self.transport,
             base_url=self.base_url,
-        )  # type: ignore[return-value]
+        )
 
     def installation_github(self) -> GitHub[AppInstallationAuthStrategy]:
         auth = AppInstallationAuthStrategy(
             self.app.id, self.app.pem, installation_id=self.installation_id
         )
-        return github_client(auth, transport=self.transport, base_url=self.base_url)  # type: ignore[return-value]
+        return github_client(auth, transport=self.transport, base_url=self.base_url)
 
     def token_github(self, token: str) -> GitHub[TokenAuthStrategy]:
         return github_client(
             TokenAuthStrategy(token), transport=self.transport, base_url=self.base_url
-        )  # type: ignore[return-value]
+        )
 
 
 async def seed_world(
