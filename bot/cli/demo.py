@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.demo.harness import log_to_file
-from bot.demo.story import STEPS, Scene, StepReport, play
+from bot.demo.scene import Scene, StepReport, play
+from bot.demo.story import STEPS
 
 PASS, FAIL = "✓", "✗"
 
@@ -83,20 +84,16 @@ def print_step(index: int, total: int, result: StepReport, out: TextIO) -> None:
 
 
 def print_summary(results: list[StepReport], total: int, log: Path, out: TextIO) -> bool:
-    """Print the summary line; ``True`` when every step passed."""
+    """Print the summary line; ``True`` when every step passed. ``play`` stops at a failure, so
+    a failed story's last result is the failed step."""
+    ok = len(results) == total and all(r.passed for r in results)
     elapsed = results[-1].elapsed_s if results else 0.0
-    failed = [r for r in results if not r.passed]
-    if not failed and len(results) == total:
+    if ok:
         print(f"\n{PASS} all {total} steps happened in {elapsed:.1f}s", file=out)
-        ok = True
     else:
-        name = failed[0].name if failed else "unknown"
-        print(
-            f"\n{FAIL} failed at step {len(results)}/{total} ({name}) after {elapsed:.1f}s",
-            file=out,
-        )
+        failed = f"{len(results)}/{total} ({results[-1].name})"
+        print(f"\n{FAIL} failed at step {failed} after {elapsed:.1f}s", file=out)
         print(f"  state and log kept: {log}", file=out)
-        ok = False
     out.flush()
     return ok
 

@@ -1,140 +1,22 @@
-"""The demo's story as data: each step is a name, an action (what a person or CI does) and a
-check (what the bot must have done), polled until it holds or its deadline passes.
-
-``play(steps, scene, report)`` runs them in order and stops at the first step that fails: later
-steps build on earlier ones. The checks read the sandbox through its REST API as a person would,
-and compare files byte for byte with what the edit must produce.
+"""The demo's story as data: CI pushes images, people merge and open PRs, and after each act a
+check reads the sandbox through its REST API, as a person would, for what the bot must have
+done. Files are compared byte for byte with what the edit must produce.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from bot.demo import content as c
-from bot.demo.harness import GitHubView, Stack, merge_as, open_pull_as, seed_people, start_stack
+from bot.demo.harness import merge_as, open_pull_as, seed_people, start_stack
+from bot.demo.scene import Scene, Step, StepFailed, Verdict
 from bot.sandbox import admin_client as calls
-from bot.sandbox.admin_client import UserToken
 
-POLL_S = 0.1
 CHECK_NAME = "promotion-policy"
-BOT_LOGIN = "promotion-bot[bot]"
 ENV_REPO = f"{c.ORG}/{c.ENV_REPO}"
 BRANCH_REPO = f"{c.ORG}/{c.BRANCH_REPO}"
 FIRST, NEWER, HOTFIX_BRANCH = "1.4.0", "1.4.1", "alice/prod-hotfix"
-
-
-class StepFailed(Exception):
-    """An action could not be done; the message says what and why."""
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One look at the world: whether the step's outcome is there, what was seen, and links."""
-
-    done: bool
-    detail: str
-    links: tuple[str, ...] = ()
-
-
-@dataclass
-class Scene:
-    """What the steps share: where the demo runs and what earlier steps found."""
-
-    data_dir: Path
-    sandbox_port: int = 0
-    stack: Stack | None = None
-    people: dict[str, UserToken] = field(default_factory=dict)
-    pulls: dict[str, int] = field(default_factory=dict)  # "dev", "branch-dev", ... -> number
-    _view: GitHubView | None = None
-
-    @property
-    def running(self) -> Stack:
-        if self.stack is None:
-            raise StepFailed("the sandbox and the bot are not running")
-        return self.stack
-
-    @property
-    def view(self) -> GitHubView:
-        """REST reads as the developer."""
-        if self._view is None:
-            self._view = self.running.view(self.people[c.DEVELOPER].token)
-        return self._view
-
-    def close(self) -> None:
-        if self._view is not None:
-            self._view.close()
-        if self.stack is not None:
-            self.stack.stop()
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    act: Callable[[Scene], None]
-    check: Callable[[Scene], Verdict]
-    deadline_s: float = 20.0
-
-
-@dataclass(frozen=True)
-class StepReport:
-    name: str
-    passed: bool
-    elapsed_s: float  # since the story began
-    detail: str
-    links: tuple[str, ...]
-
-
-def play(
-    steps: Sequence[Step], scene: Scene, report: Callable[[int, StepReport], None]
-) -> list[StepReport]:
-    """Run ``steps`` in order, calling ``report(index, result)`` after each; stop at a failure."""
-    began = time.monotonic()
-    results: list[StepReport] = []
-    for index, step in enumerate(steps, start=1):
-        verdict = _run(step, scene)
-        result = StepReport(
-            step.name, verdict.done, time.monotonic() - began, verdict.detail, verdict.links
-        )
-        results.append(result)
-        report(index, result)
-        if not result.passed:
-            break
-    return results
-
-
-def _run(step: Step, scene: Scene) -> Verdict:
-    try:
-        step.act(scene)
-    except Exception as err:
-        return Verdict(False, f"action failed: {describe(err)}")
-    deadline = time.monotonic() + step.deadline_s
-    while True:
-        try:
-            verdict = step.check(scene)
-        except Exception as err:
-            verdict = Verdict(False, f"check failed: {describe(err)}")
-        if verdict.done or time.monotonic() > deadline:
-            break
-        time.sleep(POLL_S)
-    if verdict.done:
-        return verdict
-    return Verdict(
-        False, f"not seen within {step.deadline_s:.0f}s: {verdict.detail}", verdict.links
-    )
-
-
-def describe(err: BaseException) -> str:
-    """The error and its causes, one after the other."""
-    parts: list[str] = []
-    current: BaseException | None = err
-    while current is not None and len(parts) < 4:
-        parts.append(f"{type(current).__name__}: {current}")
-        current = current.__cause__
-    return " <- ".join(parts)
 
 
 # Steps: starting and seeding.
@@ -223,11 +105,11 @@ def _promotion_opened(
     return check
 
 
-def _merge(key: str, repo: str = ENV_REPO) -> Callable[[Scene], None]:
+def _merge(key: str, user: str) -> Callable[[Scene], None]:
     def act(scene: Scene) -> None:
         if key not in scene.pulls:
-            raise StepFailed(f"no PR to merge key={key} repo={repo}")
-        scene.running.admin.run(merge_as(c.SRE, repo, scene.pulls[key]))
+            raise StepFailed(f"no PR to merge key={key} repo={ENV_REPO}")
+        scene.running.admin.run(merge_as(user, ENV_REPO, scene.pulls[key]))
 
     return act
 
@@ -265,16 +147,24 @@ def _prod_waits(scene: Scene) -> Verdict:
 
 
 def _updated_in_place(scene: Scene) -> Verdict:
+    """The branch layout's dev PR (never merged) now proposes the newer tag; the directory
+    layout, whose dev PR was merged, gets a new one."""
     opened = _promotion_opened(BRANCH_REPO, "dev", NEWER, "values.yaml", "branch-dev-newer")(scene)
     if not opened.done:
         return opened
     before, now = scene.pulls.get("branch-dev"), scene.pulls["branch-dev-newer"]
     if before != now:
         return Verdict(False, f"{BRANCH_REPO} got a new PR #{now} instead of updating #{before}")
-    stacked = [p for p in scene.view.pulls(BRANCH_REPO, state="all") if p["number"] != now]
+    stacked = [
+        p["number"] for p in scene.view.pulls(BRANCH_REPO, state="all") if p["number"] != now
+    ]
     if stacked:
-        return Verdict(False, f"{BRANCH_REPO} has other PRs: {[p['number'] for p in stacked]}")
-    return Verdict(True, f"{BRANCH_REPO} {opened.detail}, still the only PR", opened.links)
+        return Verdict(False, f"{BRANCH_REPO} has other PRs besides #{now}: {stacked}")
+    fresh = _promotion_opened(ENV_REPO, "dev", NEWER, "envs/dev/values.yaml", "dev-newer")(scene)
+    if not fresh.done:
+        return fresh
+    detail = f"{BRANCH_REPO} {opened.detail}, still its only PR; {ENV_REPO} {fresh.detail}"
+    return Verdict(True, detail, opened.links + fresh.links)
 
 
 def _hand_made_pull(scene: Scene) -> None:
@@ -306,14 +196,15 @@ def _hand_made_pull(scene: Scene) -> None:
 def _reviewed(scene: Scene) -> Verdict:
     number = scene.pulls["hand-made"]
     link = (f"{scene.running.url}/{ENV_REPO}/pull/{number}",)
+    bot = f"{scene.running.app.slug}[bot]"
     for comment in scene.view.comments(ENV_REPO, number):
         body = str(comment["body"])
-        if comment["user"]["login"] == BOT_LOGIN and "Promotion review" in body:
+        if comment["user"]["login"] == bot and "Promotion review" in body:
             if "#### Warnings" not in body:
                 return Verdict(False, f"#{number} review comment has no drift warning", link)
             kinds = [line.split("**")[1] for line in body.splitlines() if line.startswith("- **")]
             return Verdict(True, f"#{number} review comment, warnings: {', '.join(kinds)}", link)
-    return Verdict(False, f"no review comment by {BOT_LOGIN} on #{number}", link)
+    return Verdict(False, f"no review comment by {bot} on #{number}", link)
 
 
 STEPS: tuple[Step, ...] = (
@@ -325,16 +216,18 @@ STEPS: tuple[Step, ...] = (
         _opened_in_both(FIRST),
     ),
     Step(
-        "bob merges the dev PR: the bot opens the staging PR",
-        _merge("dev"),
+        f"{c.DEVELOPER} merges the dev PR: the bot opens the staging PR",
+        _merge("dev", c.DEVELOPER),
         _promotion_opened(ENV_REPO, "staging", FIRST, "envs/staging/values.yaml", "staging"),
     ),
     Step(
-        "bob merges the staging PR: the prod PR waits on its gates", _merge("staging"), _prod_waits
+        f"{c.SRE} merges the staging PR: the prod PR waits on its gates",
+        _merge("staging", c.SRE),
+        _prod_waits,
     ),
     Step(f"CI pushes {NEWER}: the open PR is updated in place", _publish(NEWER), _updated_in_place),
     Step(
-        "alice opens a hand-made PR to prod: the bot comments diff and drift warnings",
+        f"{c.DEVELOPER} opens a hand-made PR to prod: the bot comments diff and drift warnings",
         _hand_made_pull,
         _reviewed,
     ),

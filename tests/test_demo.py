@@ -1,0 +1,148 @@
+"""``promotion-bot demo``: the whole story against the real sandbox and bot, and the step runner
+on its own."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli.demo import FAIL, PASS, print_step, print_summary
+from bot.demo.scene import Scene, Step, StepReport, Verdict, describe, play
+from bot.demo.story import STEPS
+
+DEMO_TIMEOUT_S = 90
+
+
+@pytest.mark.e2e
+def test_demo_plays_every_step_and_exits_zero(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    # A settings file in the working directory must not reach the demo's bot.
+    (tmp_path / ".env").write_text("PROMOTION_BOT_WEBHOOK_SECRET=changeme\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--no-wait"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=DEMO_TIMEOUT_S,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    for index, step in enumerate(STEPS, start=1):
+        assert any(
+            line.startswith(PASS) and line.endswith(f"{index}/{len(STEPS)} {step.name}")
+            for line in lines
+        ), done.stdout
+    assert f"{PASS} all {len(STEPS)} steps happened" in done.stdout
+    assert "/acme/environments/pull/3" in done.stdout  # the prod PR's page
+    assert "Waiting: prod requires 24h in staging" in done.stdout
+
+
+def test_demo_refuses_a_data_dir_in_use(tmp_path: Path) -> None:
+    (tmp_path / "left-over").write_text("x", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--no-wait", "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=DEMO_TIMEOUT_S,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--data must be a new or empty directory" in done.stderr
+
+
+def _raise(scene: Scene) -> None:
+    raise RuntimeError("sandbox unreachable") from OSError("connection refused")
+
+
+def _quiet(scene: Scene) -> None:
+    """An action with nothing to do."""
+
+
+def _seen(scene: Scene) -> Verdict:
+    return Verdict(True, "seen", ("http://127.0.0.1:1/acme/env/pull/1",))
+
+
+def _never(scene: Scene) -> Verdict:
+    return Verdict(False, "no PR yet")
+
+
+def _broken(scene: Scene) -> Verdict:
+    raise KeyError("number")
+
+
+@pytest.mark.parametrize(
+    ("steps", "passed", "last_detail"),
+    [
+        ([Step("a", _quiet, _seen), Step("b", _quiet, _seen)], [True, True], "seen"),
+        (
+            [Step("a", _raise, _seen), Step("b", _quiet, _seen)],
+            [False],
+            "action failed: RuntimeError: sandbox unreachable <- OSError: connection refused",
+        ),
+        (
+            [Step("a", _quiet, _seen), Step("b", _quiet, _never, 0.2), Step("c", _quiet, _seen)],
+            [True, False],
+            "not seen within 0s: no PR yet",
+        ),
+        (
+            [Step("a", _quiet, _broken, 0.2)],
+            [False],
+            "not seen within 0s: check failed: KeyError: 'number'",
+        ),
+    ],
+)
+def test_play_stops_at_the_first_failing_step(
+    tmp_path: Path, steps: list[Step], passed: list[bool], last_detail: str
+) -> None:
+    reported: list[tuple[int, StepReport]] = []
+    results = play(steps, Scene(tmp_path), lambda i, r: reported.append((i, r)))
+    assert [r.passed for r in results] == passed
+    assert results[-1].detail == last_detail
+    assert [i for i, _ in reported] == list(range(1, len(passed) + 1))
+
+
+def test_describe_follows_causes() -> None:
+    try:
+        _raise(Scene(Path(".")))
+    except RuntimeError as err:
+        assert describe(err) == "RuntimeError: sandbox unreachable <- OSError: connection refused"
+
+
+@pytest.mark.parametrize(
+    ("results", "expected", "ok"),
+    [
+        (
+            [StepReport("a", True, 1.0, "d", ()), StepReport("b", True, 2.5, "d", ())],
+            f"\n{PASS} all 2 steps happened in 2.5s\n",
+            True,
+        ),
+        (
+            [StepReport("a", True, 1.0, "d", ()), StepReport("b", False, 3.0, "x", ())],
+            f"\n{FAIL} failed at step 2/2 (b) after 3.0s\n  state and log kept: demo.log\n",
+            False,
+        ),
+    ],
+)
+def test_summary(results: list[StepReport], expected: str, ok: bool) -> None:
+    out = io.StringIO()
+    assert print_summary(results, 2, Path("demo.log"), out) is ok
+    assert out.getvalue() == expected
+
+
+def test_step_line_has_mark_time_name_detail_and_links() -> None:
+    out = io.StringIO()
+    print_step(3, 7, StepReport("merge", False, 12.34, "why", ("http://x/1", "http://x/2")), out)
+    assert out.getvalue().splitlines() == [
+        f"{FAIL}  12.3s  3/7 merge",
+        "           why",
+        "           http://x/1",
+        "           http://x/2",
+    ]
