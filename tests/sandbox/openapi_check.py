@@ -1,7 +1,9 @@
 """Validate HTTP responses against the trimmed GitHub REST OpenAPI description.
 
 `validate_response` checks one response body; `openapi_response_hook` builds httpx event hooks
-that validate every response a githubkit client receives and record which operations ran.
+that validate every response a githubkit client receives and record which operations ran;
+`ValidatingTransport` does the same for clients built elsewhere, and `run_contract` runs
+contract scenarios on a sandbox world whose clients all go through it.
 OpenAPI 3.0 schemas are converted to JSON Schema draft 7 (`nullable` becomes a `null` branch);
 `format` is checked only for `date-time`, with a lenient RFC 3339 pattern.
 """
@@ -359,7 +361,7 @@ class ValidatingTransport(httpx.AsyncBaseTransport):
         return response
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        """Leave `inner` open: one wrapped transport serves several clients in turn."""
 
 
 def unvalidated(transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncBaseTransport | None:
@@ -381,8 +383,12 @@ async def run_contract(
     hook = openapi_response_hook()
     inner = world.transport or httpx.AsyncHTTPTransport()
     checked = dataclasses.replace(world, transport=ValidatingTransport(inner, hook))  # type: ignore[type-var]
-    for scenario in scenarios:
-        await scenario(checked)
+    try:
+        for scenario in scenarios:
+            await scenario(checked)
+    finally:
+        if world.transport is None:
+            await inner.aclose()
     hook.assert_clean()
     return hook
 

@@ -68,8 +68,7 @@ async def manifest_code(transport: httpx.AsyncBaseTransport | None) -> str:
 
 async def manifest_conversion(world: World) -> None:
     code = await manifest_code(unvalidated(world.transport))
-    # conftest types `github_client` for credentialed strategies only; the call is anonymous.
-    anonymous = github_client(UnauthAuthStrategy(), transport=world.transport)  # type: ignore[arg-type]
+    anonymous = github_client(UnauthAuthStrategy(), transport=world.transport)
     async with anonymous as gh:
         converted = (await gh.rest.apps.async_create_from_manifest(code)).parsed_data
     assert converted.slug and converted.pem.startswith("-----BEGIN")
@@ -86,3 +85,8 @@ SCENARIOS = (
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__)
 async def test_contract(world: World, scenario) -> None:
     await run_contract(world, [scenario])
+
+
+async def test_contract_over_loopback_http(live_world: World) -> None:
+    hook = await run_contract(live_world, [app_and_installations, installation_repositories])
+    assert ("GET", "/installation/repositories") in hook.succeeded()
