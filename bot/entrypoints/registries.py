@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.core.events import ImagePushed
+from bot.core.images import DEFAULT_REGISTRY, parse_image_ref
 from bot.entrypoints.webhooks import (
     delivery_job,
     parse_envelope,
@@ -31,7 +32,6 @@ from bot.services.ports import Delivery, JobQueue
 from bot.settings import Settings
 
 log = logging.getLogger("bot.intake")
-DOCKER_HUB = "docker.io"
 
 
 class _Model(BaseModel):
@@ -97,20 +97,18 @@ class GenericPush(_Model):
     tag: str
     digest: str | None = None
 
-
-def split_image(image: str) -> tuple[str, str]:
-    """``(registry host, repository)`` of an image reference, Docker's rules for the host."""
-    first, _, rest = image.partition("/")
-    if rest and ("." in first or ":" in first or first == "localhost"):
-        return first, rest
-    return DOCKER_HUB, image
+    @field_validator("image")
+    @classmethod
+    def _reference(cls, image: str) -> str:
+        parse_image_ref(image)  # raises ImageRefError (a ValueError) with the reason
+        return image
 
 
 def _dockerhub(body: dict[str, Any], delivery_id: str) -> list[ImagePushed]:
     push = DockerHubPush.model_validate(body)
     return [
         ImagePushed(
-            registry=DOCKER_HUB,
+            registry=DEFAULT_REGISTRY,
             repository=push.repository.repo_name,
             tag=push.push_data.tag,
             delivery_id=delivery_id,
@@ -153,11 +151,11 @@ def _distribution(body: dict[str, Any], delivery_id: str) -> list[ImagePushed]:
 
 def _generic(body: dict[str, Any], delivery_id: str) -> list[ImagePushed]:
     push = GenericPush.model_validate(body)
-    registry, repository = split_image(push.image)
+    ref = parse_image_ref(push.image)
     return [
         ImagePushed(
-            registry=registry,
-            repository=repository,
+            registry=ref.domain,
+            repository=ref.path,
             tag=push.tag,
             digest=push.digest,
             delivery_id=delivery_id,

@@ -72,19 +72,15 @@ def events_of_delivery(delivery: Delivery) -> tuple[BaseEvent, ...]:
             kind = delivery.source.removeprefix("registry:")
             return tuple(normalise(kind, payload, delivery.delivery_id))
         translation = translate(delivery.event, payload, delivery.delivery_id)
-        if not translation.events:
-            return ()
-        problems = shape_problems(delivery.event, payload, translation.fields_read)
-    except (PayloadShapeError, ValueError) as err:
+        if translation.events:
+            problems = shape_problems(delivery.event, payload, translation.fields_read)
+            if problems:
+                raise PayloadShapeError("; ".join(problems))
+    except ValueError as err:  # bad JSON, PayloadShapeError, pydantic ValidationError
         raise JobRejected(
             f"payload of the wrong shape delivery_id={delivery.delivery_id} "
             f"event={delivery.event}: {err}"
         ) from err
-    if problems:
-        raise JobRejected(
-            f"payload of the wrong shape delivery_id={delivery.delivery_id} "
-            f"event={delivery.event}: " + "; ".join(problems)
-        )
     return translation.events
 
 

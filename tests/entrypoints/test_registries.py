@@ -11,7 +11,7 @@ import pytest
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.worker import Worker
 from bot.core.events import ImagePushed
-from bot.entrypoints.registries import normalise, split_image
+from bot.entrypoints.registries import normalise
 from bot.entrypoints.webhooks import sign
 from tests.entrypoints.conftest import REGISTRY_TOKENS, Recorder
 
@@ -147,6 +147,7 @@ async def test_same_body_twice_is_a_duplicate(client: httpx.AsyncClient) -> None
         ("harbor", {"type": "PUSH_ARTIFACT"}, 422, "event_data: Field required"),
         ("distribution", {"events": "no"}, 422, "events: Input should be a valid list"),
         ("generic", {"image": "x"}, 422, "tag: Field required"),
+        ("generic", {"image": "Bad Image!", "tag": "1"}, 422, "image: Value error"),
         ("generic", [], 400, "JSON body is a list, expected an object"),
     ],
 )
@@ -208,10 +209,12 @@ async def test_harbor_non_push_event_is_ignored(client: httpx.AsyncClient) -> No
         ("localhost:5000/api", ("localhost:5000", "api")),
         ("acme/api", ("docker.io", "acme/api")),
         ("nginx", ("docker.io", "nginx")),
+        ("index.docker.io/acme/api", ("docker.io", "acme/api")),
     ],
 )
-def test_split_image(image: str, expected: tuple[str, str]) -> None:
-    assert split_image(image) == expected
+def test_generic_image_names(image: str, expected: tuple[str, str]) -> None:
+    [event] = normalise("generic", {"image": image, "tag": "1"}, "d")
+    assert (event.registry, event.repository) == expected
 
 
 def test_normalise_refuses_unknown_kind() -> None:
