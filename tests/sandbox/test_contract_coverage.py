@@ -15,7 +15,7 @@ from tests.sandbox import (
     test_contract_packages,
 )
 from tests.sandbox.conftest import World
-from tests.sandbox.openapi_check import claimed_operations, run_contract
+from tests.sandbox.openapi_check import claimed_operations, operation_keys, run_contract
 
 AREAS = (
     test_contract_apps,
@@ -23,6 +23,21 @@ AREAS = (
     test_contract_history,
     test_contract_packages,
     test_contract_collab,
+)
+
+
+# Operations of the trimmed description the sandbox does not serve yet; when it does, add them
+# to a scenario and drop them here.
+NOT_IN_SANDBOX = frozenset(
+    {
+        ("GET", "/orgs/{org}/packages"),
+        ("GET", "/users/{username}/packages"),
+        ("GET", "/orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"),
+        (
+            "GET",
+            "/users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}",
+        ),
+    }
 )
 
 
@@ -37,5 +52,5 @@ def sandbox_paths(app: FastAPI) -> dict[str, Any]:
 async def test_every_claimed_operation_is_exercised(world: World, sandbox_app: FastAPI) -> None:
     hook = await run_contract(world, [s for area in AREAS for s in area.SCENARIOS])
     claimed = claimed_operations(sandbox_paths(sandbox_app))
-    assert len(claimed) >= 60
+    assert sorted(operation_keys() - claimed) == sorted(NOT_IN_SANDBOX)
     assert sorted(claimed - hook.succeeded()) == []
