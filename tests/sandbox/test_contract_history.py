@@ -26,6 +26,10 @@ async def branches_compare_commits(world: World) -> None:
         assert [f.filename for f in compared.files or []] == ["history.txt"]
         commits = (await repos.async_list_commits(OWNER, REPO, sha=BRANCH)).parsed_data
         assert commits[0].sha == branch.commit.sha
+        first_page = await repos.async_list_commits(OWNER, REPO, sha=BRANCH, per_page=1)
+        assert 'rel="next"' in first_page.headers.get("link", "")
+        paged = gh.rest.paginate(repos.async_list_commits, owner=OWNER, repo=REPO, per_page=1)
+        assert [c.sha async for c in paged][-1] == commits[-1].sha
         one = (await repos.async_get_commit(OWNER, REPO, branch.commit.sha)).parsed_data
         assert [f.filename for f in one.files or []] == ["history.txt"]
         by_ref = (await repos.async_get_commit(OWNER, REPO, BRANCH)).parsed_data
