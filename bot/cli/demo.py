@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -100,7 +101,10 @@ def print_summary(results: list[StepReport], total: int, log: Path, out: TextIO)
 
 def _serve_until_interrupted(url: str) -> None:
     print(f"\nThe sandbox's pages stay up at {url}/ ; press Ctrl-C to stop.", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        print("stopping", file=sys.stderr)
+    stop = threading.Event()
+    # Our own handlers: Ctrl-C and a plain ``kill`` both end the demo through its cleanup (and
+    # a shell that started it in the background may have left SIGINT ignored).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    print("stopping the bot and the sandbox", file=sys.stderr)
