@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from bot.catalog import builtin_policies
 from bot.cli.demo import FAIL, PASS, print_step, print_summary
+from bot.core.config import parse_config
+from bot.core.yamlscan import find_images
+from bot.demo import content
 from bot.demo.scene import Scene, Step, StepReport, Verdict, describe, play
 from bot.demo.story import STEPS
 
 DEMO_TIMEOUT_S = 90
+DOC = Path(__file__).parent.parent / "docs" / "demo.md"
 
 
 @pytest.mark.e2e
@@ -146,3 +152,22 @@ def test_step_line_has_mark_time_name_detail_and_links() -> None:
         "           http://x/1",
         "           http://x/2",
     ]
+
+
+@pytest.mark.parametrize("text", [content.DIRECTORY_CONFIG, content.BRANCH_CONFIG])
+def test_the_demo_configs_are_valid(text: str) -> None:
+    config = parse_config(text, builtin=builtin_policies())
+    assert [env.name for env in config.environments] == list(content.ENVIRONMENTS)
+    assert config.policy_for(content.APP, "prod").soak is not None
+
+
+def test_the_doc_shows_the_config_the_demo_uses() -> None:
+    shown = re.search(r"```yaml config\n(.*?)```", DOC.read_text("utf-8"), re.DOTALL)
+    assert shown is not None
+    assert shown.group(1) == content.DIRECTORY_CONFIG
+
+
+@pytest.mark.parametrize("env", content.ENVIRONMENTS)
+def test_each_values_file_holds_the_image_once(env: str) -> None:
+    found = find_images(content.values(env), file="values.yaml")
+    assert [(i.repository, i.tag) for i in found] == [(content.IMAGE, content.RUNNING)]
