@@ -33,8 +33,12 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     token = None if args.no_admin_token else secrets.token_hex(16)
     handle = run_sandbox(
-        args.data, port=args.port, host=args.host, seed=args.seed,
-        rate_limit=args.rate_limit, admin_token=token,
+        args.data,
+        port=args.port,
+        host=args.host,
+        seed=args.seed,
+        rate_limit=args.rate_limit,
+        admin_token=token,
     )
     print(f"sandbox listening url={handle.url} data={args.data}", flush=True)
     if token:

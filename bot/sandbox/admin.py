@@ -22,7 +22,7 @@ from bot.sandbox.entities import (
 from bot.sandbox.errors import not_found
 from bot.sandbox.packages import publish_container, version_json
 from bot.sandbox.payloads import repository_payload
-from bot.sandbox.payloads_apps import emit_installation_created
+from bot.sandbox.payloads_apps import emit_installation_created, emit_repositories_changed
 from bot.sandbox.seeding import create_repo, files_from_dir, force_branch, push
 from bot.sandbox.state import Sandbox, sandbox_of
 from bot.sandbox.store import Record
@@ -102,6 +102,42 @@ def admin_token(request: Request, installation_id: int) -> dict[str, Any]:
         raise not_found()
     token = issue_installation_token(sandbox, installation)
     return {"token": token["token"], "expires_at": token["expires_at"]}
+
+
+class RepositoriesIn(BaseModel):
+    add: list[str] = []
+    remove: list[str] = []
+    sender: str | None = None
+
+
+@router.post("/installations/{installation_id}/repositories")
+def admin_installation_repositories(
+    request: Request, installation_id: int, body: RepositoriesIn
+) -> dict[str, Any]:
+    """Add or remove repositories of a ``selected`` installation; sends
+    ``installation_repositories`` (one event for the added, one for the removed)."""
+    sandbox = sandbox_of(request)
+    installation = sandbox.store.get("installation", installation_id)
+    if installation is None:
+        raise not_found()
+    added = [_repo(sandbox, installation["account"], name) for name in body.add]
+    removed = [_repo(sandbox, installation["account"], name) for name in body.remove]
+    ids = set(installation["repository_ids"]) | {r["id"] for r in added}
+    ids -= {r["id"] for r in removed}
+    installation = sandbox.store.update(
+        "installation", {**installation, "repository_ids": sorted(ids)}
+    )
+    sender = body.sender or installation["account"]
+    for changed, is_added in ((added, True), (removed, False)):
+        if changed:
+            emit_repositories_changed(
+                sandbox,
+                installation,
+                changed if is_added else [],
+                [] if is_added else changed,
+                sender,
+            )
+    return {"id": installation["id"], "repository_ids": installation["repository_ids"]}
 
 
 class UserIn(BaseModel):

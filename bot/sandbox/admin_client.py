@@ -105,6 +105,13 @@ def installation_token(installation_id: int) -> Call[str]:
     return Call("POST", path, lambda data: str(data["token"]))
 
 
+def change_installation_repositories(
+    installation_id: int, *, add: list[str] | None = None, remove: list[str] | None = None
+) -> Call[dict[str, Any]]:
+    path = f"/_sandbox/installations/{installation_id}/repositories"
+    return Call("POST", path, _raw, {"add": add or [], "remove": remove or []})
+
+
 def create_user(login: str, *, name: str | None = None) -> Call[UserToken]:
     return Call("POST", "/_sandbox/users", UserToken.model_validate, {"login": login, "name": name})
 

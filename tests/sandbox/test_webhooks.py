@@ -158,3 +158,18 @@ async def test_deliveries_listed_filtered_and_redelivered(world: World) -> None:
     assert again.redelivery is True and again.guid == listed[0].guid
     assert received[-1]["headers"]["x-github-delivery"] == listed[0].guid
     assert again.status == "OK" and again.status_code == 200
+
+
+async def test_installation_repositories_added_and_removed(world: World) -> None:
+    await world.admin.run(calls.create_repo(OWNER, "other", files={"a": "b"}))
+    change = calls.change_installation_repositories
+    await world.admin.run(change(world.installation_id, add=["other"]))
+    await world.admin.run(change(world.installation_id, remove=[REPO]))
+    received = (await delivered(world))[1:]
+    events = [parse("installation_repositories", r["body"].encode()) for r in received]
+    assert [e.action for e in events] == ["added", "removed"]
+    assert [r.name for r in events[0].repositories_added] == ["other"]
+    assert [r.name for r in events[1].repositories_removed] == [REPO]
+    async with world.installation_github() as gh:
+        repos = (await gh.rest.apps.async_list_repos_accessible_to_installation()).parsed_data
+    assert [r.name for r in repos.repositories] == ["other"]
