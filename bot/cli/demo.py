@@ -8,6 +8,7 @@ then keeps the pages up until Ctrl-C, unless ``--no-wait``.
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import signal
 import sys
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
             _serve_until_interrupted(scene.stack.url)
     finally:
         scene.close()
+        logging.getLogger().removeHandler(handler)
         handler.close()
         if args.data is None and passed:
             shutil.rmtree(data, ignore_errors=True)

@@ -1,16 +1,16 @@
 """The sandbox and the real bot on loopback, for the demo and the end-to-end tests.
 
 ``start_stack(data_dir)`` serves the GitHub sandbox (uvicorn thread), registers the App there
-with its webhook pointing at the bot, and serves the bot (web app and worker, wired exactly like
-``promotion-bot serve``: GitHub gateway, routing table, SQLite queue) on a second loopback port,
-in its own thread and event loop. Nothing leaves the machine::
+with its webhook pointing at the bot, and serves the real bot (web app, SQLite queue, worker,
+``bootstrap`` routing table over the githubkit ``GitHubGateway``) on a second loopback port, in
+its own thread and event loop. Nothing leaves the machine::
 
     stack = start_stack(tmp_path)
     try:
         seed_people(stack.admin, {"alice": "Alice"})
         stack.admin.run(calls.create_repo("acme", "env", files={...}))
         stack.install("acme")
-        view = stack.view("alice")   # REST reads as a person
+        view = stack.view(token)     # REST reads as a person (a ``seed_people`` token)
     finally:
         stack.stop()
 """
@@ -174,10 +174,6 @@ class Stack:
     def view(self, token: str) -> GitHubView:
         return GitHubView(self.sandbox.url, token)
 
-    def settle(self, timeout: float = 10.0) -> bool:
-        """Wait until the sandbox has sent every queued webhook."""
-        return self.admin.run(calls.flush_deliveries(timeout))
-
     def stop(self) -> None:
         self.bot.stop()
         self.admin.close()
@@ -222,10 +218,9 @@ def start_stack(data_dir: Path, *, sandbox_port: int = 0, org: str = "acme") -> 
         data_dir / "sandbox", port=sandbox_port, host=HOST, admin_token=admin_token
     )
     admin = AdminClient(sandbox.url, token=admin_token)
+    # The App must name the bot's URL and the bot must know the App: bind first, then tell.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        # The App must name the bot's URL and the bot must know the App: bind first, then tell.
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((HOST, 0))
         webhook_url = f"http://{HOST}:{listener.getsockname()[1]}/webhooks/github"
         app = admin.run(
@@ -236,6 +231,7 @@ def start_stack(data_dir: Path, *, sandbox_port: int = 0, org: str = "acme") -> 
         bot = BotHandle(bot_settings(data_dir, app, sandbox.url), listener)
         bot.start()
     except BaseException:
+        listener.close()
         admin.close()
         sandbox.stop()
         raise
@@ -255,9 +251,9 @@ def open_pull_as(
     return Call("POST", f"/_sandbox/repos/{repo}/pulls", _json, payload)
 
 
-def merge_as(user: str, repo: str, number: int, *, sha: str | None = None) -> Call[dict[str, Any]]:
+def merge_as(user: str, repo: str, number: int) -> Call[dict[str, Any]]:
     """A person presses "Merge" on a pull request (admin act: checked against their role)."""
-    payload = {"user": user, "merge_method": "merge", "sha": sha}
+    payload = {"user": user, "merge_method": "merge"}
     return Call("POST", f"/_sandbox/repos/{repo}/pulls/{number}/merge", _json, payload)
 
 
