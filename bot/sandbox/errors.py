@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from bot.sandbox.gitcore import GitFailed
+
+log = logging.getLogger(__name__)
 DOCS = "https://docs.github.com/rest"
 
 
@@ -68,5 +72,10 @@ def install_handlers(app: FastAPI) -> None:
         ]
         return error_response(GitHubError(422, "Invalid request.", errors=errors))
 
+    async def on_git_failure(request: Request, exc: Exception) -> JSONResponse:
+        log.error("git failed method=%s path=%s error=%s", request.method, request.url.path, exc)
+        return error_response(GitHubError(500, "Server Error"))
+
     app.add_exception_handler(GitHubError, on_github_error)
+    app.add_exception_handler(GitFailed, on_git_failure)
     app.add_exception_handler(RequestValidationError, on_validation)

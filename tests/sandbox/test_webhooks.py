@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from githubkit import AppAuthStrategy
 from githubkit.webhooks import parse, verify
 
 from bot.sandbox import admin_client as calls
@@ -173,3 +174,30 @@ async def test_installation_repositories_added_and_removed(world: World) -> None
     async with world.installation_github() as gh:
         repos = (await gh.rest.apps.async_list_repos_accessible_to_installation()).parsed_data
     assert [r.name for r in repos.repositories] == ["other"]
+
+
+async def test_live_delivery_over_http(live_world: World) -> None:
+    await trigger_branch_push(live_world, False)
+    received = await delivered(live_world)
+    assert [r["headers"]["x-github-event"] for r in received] == ["installation", "push", "create"]
+    for hook in received:
+        body = hook["body"].encode()
+        assert verify(live_world.app.webhook_secret, body, hook["headers"]["x-hub-signature-256"])
+
+
+async def test_failed_delivery_is_recorded_and_filtered(world: World) -> None:
+    app = await world.admin.run(
+        calls.create_app(
+            "broken", owner=OWNER, webhook_url=f"{world.base_url}/nowhere", events=["push"]
+        )
+    )
+    await world.admin.run(calls.install_app(app.id, OWNER, repositories=[REPO]))
+    assert await world.admin.run(calls.flush_deliveries())
+    broken = world.app_github().with_auth(AppAuthStrategy(app.id, app.pem))
+    async with broken as gh:
+        failed = (await gh.rest.apps.async_list_webhook_deliveries(status="failure")).parsed_data
+        ok = (await gh.rest.apps.async_list_webhook_deliveries(status="success")).parsed_data
+    assert [(d.event, d.status, d.status_code) for d in failed] == [
+        ("installation", "Invalid HTTP Response: 404", 404)
+    ]
+    assert ok == []
