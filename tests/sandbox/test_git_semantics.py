@@ -147,3 +147,33 @@ async def test_push_and_tags_from_admin_show_in_branches_and_tags(world: World) 
     assert [t.name for t in tags.parsed_data] == ["v1.0.0"]
     assert repo.parsed_data.default_branch == "main"
     assert base64.b64decode(got.parsed_data.content) == b"x"
+
+
+async def test_git_subprocesses_per_request_stay_few(world: World, monkeypatch) -> None:
+    import bot.sandbox.gitcore as gitcore
+
+    calls_made: list[str] = []
+    real_run = gitcore.subprocess.run
+
+    def counting_run(args, **kwargs):
+        calls_made.append(next(a for a in args[1:] if not a.startswith("-") and "=" not in a))
+        return real_run(args, **kwargs)
+
+    async with world.installation_github() as gh:
+        head = (await gh.rest.git.async_get_ref(OWNER, REPO, "heads/main")).parsed_data
+        monkeypatch.setattr(gitcore.subprocess, "run", counting_run)
+        await gh.rest.git.async_get_tree(OWNER, REPO, head.object_.sha, recursive="1")
+        tree_calls = list(calls_made)
+        calls_made.clear()
+        await gh.rest.git.async_create_tree(
+            OWNER,
+            REPO,
+            base_tree=head.object_.sha,
+            tree=[
+                {"path": f"deep/er/f{i}.txt", "mode": "100644", "type": "blob", "content": "x"}
+                for i in range(20)
+            ],
+        )
+    assert len(tree_calls) <= 3, tree_calls
+    # One listing, one hash-object for all 20 blobs, one mktree per touched directory.
+    assert calls_made.count("hash-object") == 1 and calls_made.count("mktree") == 3, calls_made
