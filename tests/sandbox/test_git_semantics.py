@@ -150,10 +150,8 @@ async def test_push_and_tags_from_admin_show_in_branches_and_tags(world: World) 
 
 
 async def test_git_subprocesses_per_request_stay_few(world: World, monkeypatch) -> None:
-    import bot.sandbox.gitcore as gitcore
-
     calls_made: list[str] = []
-    real_run = gitcore.subprocess.run
+    real_run = subprocess.run
 
     def counting_run(args, **kwargs):
         calls_made.append(next(a for a in args[1:] if not a.startswith("-") and "=" not in a))
@@ -161,7 +159,7 @@ async def test_git_subprocesses_per_request_stay_few(world: World, monkeypatch) 
 
     async with world.installation_github() as gh:
         head = (await gh.rest.git.async_get_ref(OWNER, REPO, "heads/main")).parsed_data
-        monkeypatch.setattr(gitcore.subprocess, "run", counting_run)
+        monkeypatch.setattr(subprocess, "run", counting_run)
         await gh.rest.git.async_get_tree(OWNER, REPO, head.object_.sha, recursive="1")
         tree_calls = list(calls_made)
         calls_made.clear()
