@@ -53,6 +53,10 @@ class Webhooks:
         self._pending = 0
         self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
         self._thread.start()
+        # Deliveries queued before a restart are sent now, in their original order.
+        for delivery in store.find("delivery"):
+            if delivery["status"] == "pending":
+                self._queue_id(delivery["id"])
 
     def emit(self, event: str, payload: dict[str, Any], installation_id: int) -> Record | None:
         """Queue ``event`` for the installation's app; None if the app does not receive it."""
@@ -122,10 +126,13 @@ class Webhooks:
             },
             key=record["guid"],
         )
+        self._queue_id(stored["id"])
+        return stored
+
+    def _queue_id(self, delivery_id: int) -> None:
         with self._idle:
             self._pending += 1
-        self._queue.put(stored["id"])
-        return stored
+        self._queue.put(delivery_id)
 
     def _run(self) -> None:
         # A private loop in this daemon thread: blocking on the queue never holds up shutdown.

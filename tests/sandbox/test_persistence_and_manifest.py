@@ -118,3 +118,37 @@ async def test_install_page_installs_and_redirects_to_setup_url(world: World) ->
     assert location.path == "/setup/installed" and query["setup_action"] == ["install"]
     installation = world.sandbox.store.get("installation", int(query["installation_id"][0]))
     assert installation is not None and installation["app_id"] == app.id
+
+
+async def test_pending_deliveries_are_sent_after_a_restart(tmp_path: Path) -> None:
+    first = create_app(tmp_path)
+    sandbox = sandbox_of_app(first)
+    sandbox.webhooks.close()  # stop the worker so the delivery stays pending
+    transport = httpx.ASGITransport(app=first)
+    admin = AsyncAdminClient(BASE_URL, transport=transport)
+    await seed_world(
+        admin,
+        sandbox,
+        transport=transport,
+        base_url=BASE_URL,
+        webhook_url=f"{BASE_URL}/_sandbox/sink/hooks",
+    )
+    await admin.aclose()
+    assert [d["status"] for d in sandbox.store.find("delivery")] == ["pending"]
+    sandbox.store.close()
+
+    received: list[bytes] = []
+
+    async def receiver(scope, receive, send) -> None:
+        received.append((await receive())["body"])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    second = create_app(tmp_path, webhook_transport=httpx.ASGITransport(app=receiver))
+    restarted = sandbox_of_app(second)
+    try:
+        assert restarted.webhooks.wait_idle(10)
+        assert [d["status"] for d in restarted.store.find("delivery")] == ["OK"]
+        assert json.loads(received[0])["action"] == "created"
+    finally:
+        restarted.close()
