@@ -4,6 +4,7 @@ on its own."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -141,6 +142,22 @@ def test_summary(results: list[StepReport], expected: str, ok: bool) -> None:
     out = io.StringIO()
     assert print_summary(results, 2, Path("demo.log"), out) is ok
     assert out.getvalue() == expected
+
+
+def test_a_failed_summary_shows_the_last_problems_of_the_log(tmp_path: Path) -> None:
+    log = tmp_path / "demo.log"
+    records = [
+        {"level": "INFO", "logger": "bot.web", "msg": "worker started"},
+        {"level": "WARNING", "logger": "bot.worker", "msg": "job waits: rate limited"},
+        {"level": "ERROR", "logger": "bot.worker", "msg": "dead-lettered job: boom"},
+    ]
+    log.write_text("\n".join([*map(json.dumps, records), "not json"]) + "\n", encoding="utf-8")
+    out = io.StringIO()
+    print_summary([StepReport("b", False, 3.0, "x", ())], 2, log, out)
+    assert out.getvalue().splitlines()[-2:] == [
+        "  log: WARNING bot.worker: job waits: rate limited",
+        "  log: ERROR bot.worker: dead-lettered job: boom",
+    ]
 
 
 def test_step_line_has_mark_time_name_detail_and_links() -> None:

@@ -8,6 +8,7 @@ then keeps the pages up until Ctrl-C, unless ``--no-wait``.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import shutil
 import signal
@@ -97,8 +98,26 @@ def print_summary(results: list[StepReport], total: int, log: Path, out: TextIO)
         failed = f"{len(results)}/{total} ({results[-1].name})"
         print(f"\n{FAIL} failed at step {failed} after {elapsed:.1f}s", file=out)
         print(f"  state and log kept: {log}", file=out)
+        for line in last_problems(log):
+            print(f"  log: {line}", file=out)
     out.flush()
     return ok
+
+
+def last_problems(log: Path, count: int = 3) -> list[str]:
+    """The messages of the last ``count`` warnings and errors in the JSON-lines log: why the
+    bot did not do what a step waited for, often."""
+    if not log.is_file():
+        return []
+    found = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("level") in {"WARNING", "ERROR"}:
+            found.append(f"{record['level']} {record.get('logger', '')}: {record.get('msg', '')}")
+    return found[-count:]
 
 
 def _serve_until_interrupted(url: str) -> None:
