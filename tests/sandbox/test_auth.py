@@ -24,8 +24,11 @@ def other_key_pem() -> str:
     ).decode()
 
 
-def jwt_for(world: World, *, iat: int, exp: int, pem: str | None = None) -> str:
-    claims = {"iss": str(world.app.id), "iat": iat, "exp": exp}
+def jwt_for(
+    world: World, *, iat: int, exp: int, pem: str | None = None, by_client_id: bool = False
+) -> str:
+    issuer = world.app.client_id if by_client_id else str(world.app.id)
+    claims = {"iss": issuer, "iat": iat, "exp": exp}
     return jwt.encode(claims, pem or world.app.pem, algorithm="RS256")
 
 
@@ -45,13 +48,20 @@ now = int(time.time())
     ("case", "iat", "exp", "other_key", "expected"),
     [
         ("valid", now - 60, now + 540, False, 200),
+        ("client id issuer", now - 60, now + 540, None, 200),
         ("expired", now - 700, now - 100, False, 401),
         ("too far ahead", now - 60, now + 3600, False, 401),
         ("signed by another key", now - 60, now + 540, True, 401),
     ],
 )
 async def test_app_jwt_checks(world: World, case, iat, exp, other_key, expected) -> None:
-    token = jwt_for(world, iat=iat, exp=exp, pem=other_key_pem() if other_key else None)
+    token = jwt_for(
+        world,
+        iat=iat,
+        exp=exp,
+        pem=other_key_pem() if other_key else None,
+        by_client_id=other_key is None,
+    )
     assert await status_of(world, "GET", "/app", token) == expected, case
 
 

@@ -175,3 +175,30 @@ async def test_git_subprocesses_per_request_stay_few(world: World, monkeypatch) 
     assert len(tree_calls) <= 3, tree_calls
     # One listing, one hash-object for all 20 blobs, one mktree per touched directory.
     assert calls_made.count("hash-object") == 1 and calls_made.count("mktree") == 3, calls_made
+
+
+async def test_repo_from_directory_with_branches(world: World, tmp_path) -> None:
+    tmp_path = tmp_path / "src"
+    (tmp_path / "apps" / "api").mkdir(parents=True)
+    (tmp_path / "apps" / "api" / "values.yaml").write_text("tag: 1\n")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ignored\n")
+    await world.admin.run(
+        calls.create_repo(
+            OWNER,
+            "fromdir",
+            source_dir=str(tmp_path),
+            files={"README.md": "hi\n"},
+            branches={"staging": {"apps/api/values.yaml": "tag: 2\n", "README.md": None}},
+        )
+    )
+    await world.admin.run(
+        calls.change_installation_repositories(world.installation_id, add=["fromdir"])
+    )
+    async with world.installation_github() as gh:
+        main = await gh.rest.git.async_get_tree(OWNER, "fromdir", "main", recursive="1")
+        staging = await gh.rest.repos.async_compare_commits(OWNER, "fromdir", "main...staging")
+    blobs = sorted(e.path for e in main.parsed_data.tree if e.type == "blob")
+    assert blobs == ["README.md", "apps/api/values.yaml"]
+    changed = sorted((f.filename, f.status) for f in staging.parsed_data.files or [])
+    assert changed == [("README.md", "removed"), ("apps/api/values.yaml", "modified")]
