@@ -6,6 +6,7 @@ Routes reach it with ``sandbox_of(request)``; the admin API and tests reach it t
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,8 @@ class Sandbox:
         self.faults = Faults(seed)
         self.metrics = Metrics()
         self.webhooks = Webhooks(self.store, self.clock, transport=webhook_transport)
+        self._git_repos: dict[Path, GitRepo] = {}
+        self._git_lock = threading.Lock()
 
     def advance_clock(self, seconds: float) -> float:
         offset = self.clock.advance(seconds)
@@ -58,7 +61,10 @@ class Sandbox:
         return offset
 
     def git(self, repo: Record) -> GitRepo:
-        return GitRepo(self.data_dir / "repos" / repo["owner"] / f"{repo['name']}.git")
+        """The repo's ``GitRepo``; one instance per path, so its lock is shared by requests."""
+        path = self.data_dir / "repos" / repo["owner"] / f"{repo['name']}.git"
+        with self._git_lock:
+            return self._git_repos.setdefault(path, GitRepo(path))
 
     def repo_by_name(self, owner: str, name: str) -> Record | None:
         return self.store.find_one("repo", key=f"{owner}/{name}".lower())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import subprocess
 
@@ -202,3 +203,14 @@ async def test_repo_from_directory_with_branches(world: World, tmp_path) -> None
     assert blobs == ["README.md", "apps/api/values.yaml"]
     changed = sorted((f.filename, f.status) for f in staging.parsed_data.files or [])
     assert changed == [("README.md", "removed"), ("apps/api/values.yaml", "modified")]
+
+
+async def test_concurrent_pushes_all_land(world: World) -> None:
+    pushes = [
+        world.admin.run(
+            calls.push(OWNER, REPO, pusher=OWNER, files={f"f{i}": "x"}, message=f"m{i}")
+        )
+        for i in range(8)
+    ]
+    await asyncio.gather(*pushes)
+    assert len(git_log(world, "main")) == 9
