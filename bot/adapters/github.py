@@ -1,0 +1,149 @@
+"""The GitHub adapter: ``GitHubGateway`` builds each installation's ``GitHubPorts`` with githubkit.
+
+One ``GitHub`` client per process authenticates as the App (JWT); each installation gets a
+client from ``with_auth(auth.as_installation(id))``, whose token githubkit caches until shortly
+before it expires. All clients share one connection pool, one HTTP cache (ETags: a 304 costs no
+rate limit) and the caches of immutable git objects. Use it as an async context manager for
+the life of the process::
+
+    async with GitHubGateway.from_settings(settings) as gateway:
+        router, services = build_router(gateway.ports_for, clock)
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+from githubkit import AppAuthStrategy, GitHub
+from githubkit.cache import MemCacheStrategy
+
+from bot.adapters.github_client import (
+    AppIdentity,
+    Lru,
+    Rest,
+    RetryDecision,
+    Session,
+    SharedTransport,
+)
+from bot.adapters.github_git import GitHubGit, GitHubInstallation
+from bot.adapters.github_issues import GitHubChecks, GitHubComments, GitHubIssues
+from bot.adapters.github_pulls import GitHubPullRequests
+from bot.adapters.github_sources import GitHubSources
+from bot.services.github_ports import GitHubError, GitHubPorts, Tree
+from bot.services.ports import JobRejected
+from bot.settings import Settings, SettingsError
+
+log = logging.getLogger("bot.github")
+
+TREE_CACHE_SIZE = 512
+BLOB_CACHE_SIZE = 4096
+
+
+def web_url_of(api_url: str) -> str:
+    """GitHub's web root for an API root: github.com, a GHES host (``/api/v3``), or the sandbox
+    (which serves both on one origin)."""
+    url = api_url.rstrip("/")
+    if url == "https://api.github.com":
+        return "https://github.com"
+    return url.removesuffix("/api/v3")
+
+
+class GitHubGateway:
+    """Per-installation ``GitHubPorts`` over one App client; ``ports_for`` is a ``PortsFactory``."""
+
+    def __init__(
+        self,
+        *,
+        app_id: int,
+        private_key: str,
+        base_url: str = "https://api.github.com",
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryDecision | None = None,
+        http_cache: bool = True,
+    ) -> None:
+        self.base_url = base_url
+        self.web_url = web_url_of(base_url)
+        self._transport = SharedTransport(transport)
+        self.github: GitHub[AppAuthStrategy] = GitHub(
+            AppAuthStrategy(app_id, private_key),
+            base_url=base_url,
+            timeout=timeout,
+            async_transport=self._transport,
+            # Own cache: githubkit's default one is global, and tokens of two gateways (tests)
+            # must not mix.
+            cache_strategy=MemCacheStrategy(),
+            http_cache=http_cache,
+            auto_retry=retry or RetryDecision(),
+        )
+        self.identity = AppIdentity(Rest(self.github))
+        self._trees: Lru[str, Tree] = Lru(TREE_CACHE_SIZE)
+        self._blobs: Lru[str, bytes] = Lru(BLOB_CACHE_SIZE)
+        self._sessions: dict[int, Session] = {}
+        self._stack = AsyncExitStack()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> Self:
+        """The gateway for the App the settings name (``app_id`` and its private key)."""
+        key = settings.private_key.get_secret_value() if settings.private_key else None
+        if key is None and settings.private_key_file is not None:
+            key = settings.private_key_file.read_text(encoding="utf-8")
+        if settings.app_id is None or not key:
+            raise SettingsError("the GitHub adapter needs PROMOTION_BOT_APP_ID and a private key")
+        return cls(
+            app_id=settings.app_id,
+            private_key=key,
+            base_url=settings.github_url,
+            timeout=settings.request_timeout,
+            **options,
+        )
+
+    async def __aenter__(self) -> Self:
+        await self._stack.enter_async_context(self.github)
+        try:
+            login = await self.identity.login()
+        except GitHubError as err:
+            # Not fatal: GitHub may be briefly away; the first job that needs it asks again.
+            log.warning("reading the app's identity at start failed: %s", err)
+        else:
+            log.info("github gateway ready base_url=%s login=%s", self.base_url, login)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._stack.aclose()
+        await self._transport.close()
+
+    def session(self, installation_id: int) -> Session:
+        """The installation's session, created on first use and kept for the process."""
+        session = self._sessions.get(installation_id)
+        if session is None:
+            client = self.github.with_auth(self.github.auth.as_installation(installation_id))
+            session = Session(Rest(client), self.identity, self._trees, self._blobs)
+            self._sessions[installation_id] = session
+        return session
+
+    def ports_for(self, installation_id: int | None) -> GitHubPorts:
+        """The ports of one installation (a ``PortsFactory``)."""
+        if installation_id is None:
+            raise JobRejected("event came without an installation: no GitHub credentials for it")
+        session = self.session(installation_id)
+        return GitHubPorts(
+            installation=GitHubInstallation(session),
+            git=GitHubGit(session),
+            pulls=GitHubPullRequests(session),
+            comments=GitHubComments(session),
+            issues=GitHubIssues(session),
+            checks=GitHubChecks(session),
+            sources=GitHubSources(session),
+            web_url=self.web_url,
+            bot_login=self.identity.known,
+        )

@@ -1,0 +1,233 @@
+"""The githubkit plumbing: the retry decision, a pooled transport, and one request helper that
+turns GitHub's failures into the ports' errors.
+
+Handlers never sleep long: a 5xx is retried inline a few times with a short backoff, and a rate
+limit is waited out inline only when GitHub asks for a few seconds at most. A longer wait
+surfaces as ``RetryLater`` so the queue re-schedules the job and other installations go on.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Generic, TypeVar
+
+import httpx
+from githubkit import GitHub
+from githubkit.exception import (
+    GitHubException,
+    RateLimitExceeded,
+    RequestError,
+    RequestFailed,
+    RequestTimeout,
+)
+from githubkit.response import Response
+from githubkit.retry import RetryOption
+
+from bot.services.github_ports import GitHubError, NotFound, Repository, Tree
+from bot.services.ports import RetryLater
+
+# Pinned so a new default version on GitHub's side cannot change the shapes we read; the oldest
+# supported version, because GHES servers lag github.com.
+API_VERSION = "2022-11-28"
+PER_PAGE = 100
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class AccessDenied(GitHubError):
+    """GitHub refused the credentials (401) or the permission (403) for an operation."""
+
+
+@dataclass(frozen=True)
+class RetryDecision:
+    """githubkit's ``auto_retry``: short, bounded inline retries only.
+
+    5xx answers are retried ``server_retries`` times after ``backoff * 2**n``, except POSTs
+    outside the Git Data API (a retried comment or PR could be created twice); git objects are
+    content-addressed, so repeating their POST is harmless. A rate limit is retried once when its
+    wait is at most ``max_inline_wait``; otherwise githubkit raises and ``Rest`` maps it to
+    ``RetryLater``.
+    """
+
+    server_retries: int = 2
+    backoff: timedelta = timedelta(milliseconds=200)
+    max_inline_wait: timedelta = timedelta(seconds=3)
+
+    def __call__(self, exc: GitHubException, retry_count: int) -> RetryOption:
+        if isinstance(exc, RateLimitExceeded):
+            wait = exc.retry_after
+            return RetryOption(retry_count < 1 and wait <= self.max_inline_wait, wait)
+        if isinstance(exc, RequestFailed) and exc.response.status_code >= 500:
+            request = exc.request
+            repeatable = request.method != "POST" or "/git/" in request.url.path
+            if repeatable and retry_count < self.server_retries:
+                return RetryOption(True, self.backoff * 2**retry_count)
+        return RetryOption(False)
+
+
+class SharedTransport(httpx.AsyncBaseTransport):
+    """One connection pool for every client githubkit opens.
+
+    Per-installation clients (``with_auth``) are not entered as context managers, so githubkit
+    opens and closes an httpx client per request; closing must not close the pool they share.
+    The gateway calls ``close`` once, at shutdown.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self.inner = inner or httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=50))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Kept open: a client closing after one request does not own the pool."""
+
+    async def close(self) -> None:
+        await self.inner.aclose()
+
+
+class Lru(Generic[K, V]):
+    """A small least-recently-used map for immutable things (trees, blobs by sha)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+class Rest:
+    """REST calls of one client with the API version pinned and errors mapped.
+
+    ``what`` names the operation with key=value context; it starts every error message.
+    """
+
+    def __init__(self, github: GitHub[Any]) -> None:
+        self.github = github
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        accept: Collection[int] = (),
+    ) -> Response[Any]:
+        """One request; a status in ``accept`` is returned instead of raised."""
+        try:
+            return await self.github.arequest(
+                method,
+                path,
+                params=dict(params or {}),
+                json=json,
+                headers={"X-GitHub-Api-Version": API_VERSION},
+            )
+        except RequestFailed as err:
+            if err.response.status_code in accept:
+                return err.response
+            raise mapped_error(err, what) from err
+        except GitHubException as err:
+            raise mapped_error(err, what) from err
+
+    async def json(self, path: str, *, what: str, params: Mapping[str, Any] | None = None) -> Any:
+        return (await self.call("GET", path, what=what, params=params)).json()
+
+    async def pages(
+        self,
+        path: str,
+        *,
+        what: str,
+        params: Mapping[str, Any] | None = None,
+        key: str | None = None,
+        max_pages: int = 30,
+    ) -> list[Any]:
+        """Every item of a paginated list (``key`` names the list inside a wrapping object),
+        following GitHub's ``Link: rel="next"`` for at most ``max_pages`` calls."""
+        items: list[Any] = []
+        for page in range(1, max_pages + 1):
+            query = {**(params or {}), "per_page": PER_PAGE, "page": page}
+            response = await self.call("GET", path, what=what, params=query)
+            data = response.json()
+            items.extend(data[key] if key else data)
+            if 'rel="next"' not in response.headers.get("link", ""):
+                break
+        return items
+
+
+def mapped_error(err: GitHubException, what: str) -> Exception:
+    """The ports' error for a githubkit failure; the message starts with ``what``."""
+    if isinstance(err, RateLimitExceeded):
+        return RetryLater(err.retry_after, f"rate limited while {what}")
+    if isinstance(err, RequestFailed):
+        status = err.response.status_code
+        detail = f"{what} failed: status={status} message={_message(err.response)!r}"
+        if status == 404:
+            return NotFound(detail)
+        if status in (401, 403):
+            return AccessDenied(detail)
+        return GitHubError(detail)
+    if isinstance(err, RequestTimeout):
+        return GitHubError(f"{what} failed: timed out")
+    if isinstance(err, RequestError):
+        return GitHubError(f"{what} failed: {type(err.exc).__name__}: {err.exc}")
+    return GitHubError(f"{what} failed: {type(err).__name__}: {err}")
+
+
+def _message(response: Response[Any]) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    return str(body.get("message", "")) if isinstance(body, dict) else ""
+
+
+class AppIdentity:
+    """The App's own account (``SLUG[bot]``), read once with the App's JWT (``GET /app``)."""
+
+    def __init__(self, app: Rest, login: str | None = None) -> None:
+        self._app = app
+        self._login = login
+
+    @property
+    def known(self) -> str:
+        """The login if already read, else ``""``."""
+        return self._login or ""
+
+    async def login(self) -> str:
+        if self._login is None:
+            data = await self._app.json("/app", what="reading the app's identity")
+            self._login = f"{data['slug']}[bot]"
+        return self._login
+
+
+@dataclass
+class Session:
+    """What the adapters of one installation share: its client, the App's identity, the
+    caches of immutable git objects (shared by every installation: keyed by sha), the
+    installation's repository list (kept until ``forget_repositories``) and whether each
+    package owner is an organization or a user."""
+
+    rest: Rest
+    identity: AppIdentity
+    trees: Lru[str, Tree]
+    blobs: Lru[str, bytes]
+    repositories: tuple[Repository, ...] | None = None
+    package_scopes: dict[str, str] = field(default_factory=dict)  # owner -> "orgs" or "users"

@@ -1,0 +1,178 @@
+"""Git data through the Git Data API: branch heads, recursive trees, blobs by sha, and one commit
+per promotion (``POST git/trees`` with inline content, ``POST git/commits``, then the ref)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.adapters.github_client import Session
+from bot.services.github_ports import GitHubError, NotFound, Repository, Tree
+
+log = logging.getLogger("bot.github")
+
+# A forced ref update that still answers 422 (another writer raced us) is retried this often.
+REF_ATTEMPTS = 3
+
+
+class GitHubInstallation:
+    """``Installation``: the repositories the installation reaches, cached in its session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    async def repositories(self) -> tuple[Repository, ...]:
+        if self.session.repositories is None:
+            items = await self.session.rest.pages(
+                "/installation/repositories",
+                what="listing the installation's repositories",
+                key="repositories",
+            )
+            self.session.repositories = tuple(
+                Repository(r["full_name"], r["default_branch"], bool(r.get("archived")))
+                for r in items
+            )
+        return self.session.repositories
+
+    def forget_repositories(self) -> None:
+        self.session.repositories = None
+
+
+class GitHubGit:
+    """``Git`` over one installation's session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.rest = session.rest
+
+    async def branch_heads(self, repo: str) -> Mapping[str, str]:
+        what = f"reading branch heads repo={repo}"
+        response = await self.rest.call(
+            "GET", f"/repos/{repo}/git/matching-refs/heads/", what=what, accept=(409,)
+        )
+        refs: list[Any] = [] if response.status_code == 409 else response.json()
+        if 'rel="next"' in response.headers.get("link", ""):
+            refs = await self.rest.pages(f"/repos/{repo}/git/matching-refs/heads/", what=what)
+        if not refs:
+            raise NotFound(f"{what} failed: the repository is empty")
+        prefix = "refs/heads/"
+        return {r["ref"].removeprefix(prefix): r["object"]["sha"] for r in refs}
+
+    async def tree(self, repo: str, commit_sha: str) -> Tree:
+        cached = self.session.trees.get(commit_sha)
+        if cached is not None:
+            return cached
+        what = f"reading tree repo={repo} commit={commit_sha}"
+        data = await self.rest.json(
+            f"/repos/{repo}/git/trees/{commit_sha}", what=what, params={"recursive": "1"}
+        )
+        if data.get("truncated"):
+            log.info("tree truncated, listing subtrees repo=%s commit=%s", repo, commit_sha)
+            blobs = await self._walk(repo, data["sha"], "")
+        else:
+            blobs = _blobs(data["tree"], "")
+        tree = Tree(commit_sha, data["sha"], blobs)
+        self.session.trees.put(commit_sha, tree)
+        return tree
+
+    async def _walk(self, repo: str, tree_sha: str, prefix: str) -> dict[str, str]:
+        what = f"reading subtree repo={repo} tree={tree_sha}"
+        data = await self.rest.json(f"/repos/{repo}/git/trees/{tree_sha}", what=what)
+        blobs = _blobs(data["tree"], prefix)
+        for entry in data["tree"]:
+            if entry["type"] == "tree":
+                blobs |= await self._walk(repo, entry["sha"], f"{prefix}{entry['path']}/")
+        return blobs
+
+    async def read_blobs(self, repo: str, shas: Sequence[str]) -> Mapping[str, str]:
+        texts: dict[str, str] = {}
+        for sha in dict.fromkeys(shas):
+            data = self.session.blobs.get(sha)
+            if data is None:
+                data = await self._fetch_blob(repo, sha)
+                self.session.blobs.put(sha, data)
+            try:
+                texts[sha] = data.decode("utf-8")
+            except UnicodeDecodeError:
+                continue  # not text: no environment file the bot edits
+        return texts
+
+    async def _fetch_blob(self, repo: str, sha: str) -> bytes:
+        what = f"reading blob repo={repo} sha={sha}"
+        data = await self.rest.json(f"/repos/{repo}/git/blobs/{sha}", what=what)
+        if data.get("encoding") == "base64":
+            return base64.b64decode(data["content"])
+        return str(data["content"]).encode()
+
+    async def commit_files(
+        self,
+        repo: str,
+        *,
+        base: Tree,
+        files: Mapping[str, str],
+        message: str,
+        branch: str,
+        create: bool,
+    ) -> str:
+        context = f"repo={repo} branch={branch}"
+        entries = [
+            {"path": path, "mode": "100644", "type": "blob", "content": text}
+            for path, text in sorted(files.items())
+        ]
+        tree = await self.rest.call(
+            "POST",
+            f"/repos/{repo}/git/trees",
+            what=f"writing tree {context} files={len(entries)}",
+            json={"base_tree": base.tree_sha, "tree": entries},
+        )
+        commit = await self.rest.call(
+            "POST",
+            f"/repos/{repo}/git/commits",
+            what=f"writing commit {context}",
+            json={"message": message, "tree": tree.json()["sha"], "parents": [base.commit_sha]},
+        )
+        sha: str = commit.json()["sha"]
+        if create and await self._create_ref(repo, branch, sha):
+            return sha
+        await self._force_ref(repo, branch, sha)
+        return sha
+
+    async def _create_ref(self, repo: str, branch: str, sha: str) -> bool:
+        """Create the branch; ``False`` when it appeared meanwhile (GitHub answers 422)."""
+        response = await self.rest.call(
+            "POST",
+            f"/repos/{repo}/git/refs",
+            what=f"creating branch repo={repo} branch={branch}",
+            json={"ref": f"refs/heads/{branch}", "sha": sha},
+            accept=(422,),
+        )
+        if response.status_code == 422:
+            log.info("branch appeared meanwhile, moving it repo=%s branch=%s", repo, branch)
+            return False
+        return True
+
+    async def _force_ref(self, repo: str, branch: str, sha: str) -> None:
+        what = f"moving branch repo={repo} branch={branch} sha={sha}"
+        for attempt in range(1, REF_ATTEMPTS + 1):
+            response = await self.rest.call(
+                "PATCH",
+                f"/repos/{repo}/git/refs/heads/{branch}",
+                what=what,
+                json={"sha": sha, "force": True},
+                accept=(422,),
+            )
+            if response.status_code != 422:
+                return
+            if "does not exist" in str(response.json().get("message", "")):
+                # Deleted since the heads were read (a merged PR's branch): create it again.
+                if await self._create_ref(repo, branch, sha):
+                    return
+                continue
+            log.warning("ref update raced, retrying %s attempt=%d", what, attempt)
+        raise GitHubError(f"{what} failed: status=422 after attempts={REF_ATTEMPTS}")
+
+
+def _blobs(entries: Sequence[Any], prefix: str) -> dict[str, str]:
+    return {f"{prefix}{e['path']}": e["sha"] for e in entries if e["type"] == "blob"}

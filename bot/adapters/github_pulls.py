@@ -1,0 +1,117 @@
+"""Pull requests: found by ``head=OWNER:BRANCH``, opened with ``POST pulls``, updated in place
+through ``PATCH issues/{n}`` (title, body and labels in one call), merged only at a known head."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.adapters.github_client import Session
+from bot.services.github_ports import MergeMethod, Pull, PullFile
+
+
+class GitHubPullRequests:
+    """``PullRequests`` over one installation's session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.rest = session.rest
+
+    async def history(self, repo: str, head_branch: str) -> tuple[Pull, ...]:
+        owner = repo.split("/", 1)[0]
+        items = await self.rest.pages(
+            f"/repos/{repo}/pulls",
+            what=f"listing pull requests repo={repo} head={head_branch}",
+            params={"head": f"{owner}:{head_branch}", "state": "all"},
+            max_pages=1,
+        )
+        # Forks can use the same branch name; only the repository's own branch is ours.
+        own = [i for i in items if (i["head"].get("repo") or {}).get("full_name") == repo]
+        pulls = [await self._pull(item) for item in own]
+        return tuple(sorted(pulls, key=lambda p: p.number, reverse=True))
+
+    async def list_open(self, repo: str) -> tuple[Pull, ...]:
+        items = await self.rest.pages(
+            f"/repos/{repo}/pulls",
+            what=f"listing open pull requests repo={repo}",
+            params={"state": "open"},
+        )
+        return tuple([await self._pull(item) for item in items])
+
+    async def get(self, repo: str, number: int) -> Pull:
+        what = f"reading pull request repo={repo} number={number}"
+        return await self._pull(await self.rest.json(f"/repos/{repo}/pulls/{number}", what=what))
+
+    async def files(self, repo: str, number: int) -> tuple[PullFile, ...]:
+        items = await self.rest.pages(
+            f"/repos/{repo}/pulls/{number}/files",
+            what=f"listing pull request files repo={repo} number={number}",
+        )
+        return tuple(
+            PullFile(i["filename"], i["status"], i.get("previous_filename")) for i in items
+        )
+
+    async def open(self, repo: str, *, head: str, base: str, title: str, body: str) -> Pull:
+        response = await self.rest.call(
+            "POST",
+            f"/repos/{repo}/pulls",
+            what=f"opening pull request repo={repo} head={head} base={base}",
+            json={"title": title, "body": body, "head": head, "base": base},
+        )
+        return await self._pull(response.json())
+
+    async def update(
+        self, repo: str, number: int, *, title: str, body: str, labels: Sequence[str]
+    ) -> None:
+        await self.rest.call(
+            "PATCH",
+            f"/repos/{repo}/issues/{number}",
+            what=f"updating pull request repo={repo} number={number}",
+            json={"title": title, "body": body, "labels": list(labels)},
+        )
+
+    async def add_labels(self, repo: str, number: int, labels: Sequence[str]) -> None:
+        await self.rest.call(
+            "POST",
+            f"/repos/{repo}/issues/{number}/labels",
+            what=f"adding labels repo={repo} number={number} labels={','.join(labels)}",
+            json={"labels": list(labels)},
+        )
+
+    async def merge(
+        self, repo: str, number: int, *, head_sha: str, method: MergeMethod = "squash"
+    ) -> bool:
+        response = await self.rest.call(
+            "PUT",
+            f"/repos/{repo}/pulls/{number}/merge",
+            what=f"merging pull request repo={repo} number={number} sha={head_sha}",
+            json={"sha": head_sha, "merge_method": method},
+            accept=(405, 409),
+        )
+        return response.status_code == 200
+
+    async def _pull(self, item: Any) -> Pull:
+        author = (item.get("user") or {}).get("login", "")
+        merged_at = _time(item.get("merged_at"))
+        return Pull(
+            number=item["number"],
+            state=item["state"],
+            merged=bool(item.get("merged")) or merged_at is not None,
+            title=item["title"],
+            body=item.get("body") or "",
+            head_ref=item["head"]["ref"],
+            head_sha=item["head"]["sha"],
+            base_ref=item["base"]["ref"],
+            author=author,
+            by_bot=author == await self.session.identity.login(),
+            labels=tuple(label["name"] for label in item.get("labels") or ()),
+            html_url=item.get("html_url", ""),
+            created_at=_time(item.get("created_at")),
+            merged_at=merged_at,
+            closed_at=_time(item.get("closed_at")),
+        )
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if not value else datetime.fromisoformat(value)
