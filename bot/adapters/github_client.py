@@ -174,6 +174,8 @@ class Rest:
 
 def mapped_error(err: GitHubException, what: str) -> Exception:
     """The ports' error for a githubkit failure; the message starts with ``what``."""
+    if isinstance(err, RequestError) and isinstance(err.exc, GitHubException):
+        err = err.exc  # failed inside the auth flow: creating the installation token
     if isinstance(err, RateLimitExceeded):
         return RetryLater(err.retry_after, f"rate limited while {what}")
     if isinstance(err, RequestFailed):

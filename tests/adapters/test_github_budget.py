@@ -1,0 +1,61 @@
+"""The API budget, counted in the sandbox's request log while the real image-push handler runs
+over the adapter: with a warm token and a cached config, opening a single-image promotion PR
+costs at most 7 REST calls and updating it in place at most 6."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.adapters.github import GitHubGateway
+from bot.core.events import ImagePushed
+from bot.sandbox import admin_client as calls
+from bot.services.bump import handle_image_pushed
+from bot.services.workspace import ConfigCache, Workspace
+from tests.adapters.test_github_ports import api_calls, grant, reset
+from tests.sandbox.conftest import OWNER, World
+from tests.services.conftest import CONFIG_FILE, DIRECTORY_CONFIG, values
+
+pytest_plugins = ["tests.sandbox.conftest", "tests.adapters.test_github_ports"]
+
+GITOPS = f"{OWNER}/gitops"
+
+
+@pytest.fixture
+async def warm(gateway: GitHubGateway, world: World) -> ConfigCache:
+    """A running bot's state: token, repository list, parsed config and its tree cached."""
+    files = {CONFIG_FILE: DIRECTORY_CONFIG}
+    files |= {f"envs/{env}/values.yaml": values("1.2.0") for env in ("dev", "staging", "prod")}
+    await world.admin.run(calls.create_repo(OWNER, "gitops", files=files))
+    await world.admin.run(grant(world.installation_id, "gitops"))
+    cache = ConfigCache()
+    assert len(await workspace(gateway, world, cache).configs_of_installation()) == 1
+    return cache
+
+
+def workspace(gateway: GitHubGateway, world: World, cache: ConfigCache) -> Workspace:
+    ports = gateway.ports_for(world.installation_id)
+    return Workspace(ports, cache, lambda: datetime.now(UTC), world.installation_id)
+
+
+def pushed(tag: str) -> ImagePushed:
+    return ImagePushed(
+        installation_id=1, registry="ghcr.io", repository=f"{OWNER}/api", tag=tag, digest=None
+    )
+
+
+async def test_opening_costs_at_most_7_and_updating_at_most_6(
+    gateway: GitHubGateway, world: World, warm: ConfigCache
+) -> None:
+    await reset(world)
+    opened = await handle_image_pushed(pushed("1.3.0"), workspace(gateway, world, warm))
+    assert [(o.environment, o.action) for o in opened] == [("dev", "opened")]
+    spent = await api_calls(world)
+    assert len(spent) <= 7, spent
+
+    await reset(world)
+    updated = await handle_image_pushed(pushed("1.3.1"), workspace(gateway, world, warm))
+    assert [(o.environment, o.action) for o in updated] == [("dev", "updated")]
+    spent = await api_calls(world)
+    assert len(spent) <= 6, spent

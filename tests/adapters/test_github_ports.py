@@ -1,0 +1,280 @@
+"""The githubkit adapter against the in-process sandbox: every port method, once each.
+
+Also the fixtures (``gateway``, ``ports``, ``api_calls``) the other ``test_github_*`` modules
+use through ``pytest_plugins``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.adapters.github import GitHubGateway
+from bot.sandbox import admin_client as calls
+from bot.sandbox.collab_admin import ActAs
+from bot.services.github_ports import (
+    CheckAction,
+    CheckRunSpec,
+    GitHubPorts,
+    NotFound,
+    Repository,
+)
+from bot.services.ports import JobRejected
+from tests.sandbox.conftest import OWNER, REPO, SEED_FILES, World
+
+pytest_plugins = ["tests.sandbox.conftest"]
+
+ENV = f"{OWNER}/{REPO}"
+VALUES = "apps/web/values.yaml"
+BRANCH = "promotion/web/dev"
+
+
+@pytest.fixture
+async def gateway(world: World) -> AsyncIterator[GitHubGateway]:
+    async with GitHubGateway(
+        app_id=world.app.id,
+        private_key=world.app.pem,
+        base_url=world.base_url,
+        transport=world.transport,
+    ) as gw:
+        yield gw
+
+
+@pytest.fixture
+def ports(gateway: GitHubGateway, world: World) -> GitHubPorts:
+    return gateway.ports_for(world.installation_id)
+
+
+async def api_calls(world: World) -> list[tuple[str, str, int]]:
+    """The installation's REST calls since the last reset: (method, route, status)."""
+    log = await world.admin.run(calls.requests_log(installation_id=world.installation_id))
+    return [(r["method"], r["route"], r["status"]) for r in log]
+
+
+def grant(installation_id: int, repo: str) -> calls.Call[Any]:
+    """Add ``repo`` to the installation's selected repositories."""
+    path = f"/_sandbox/installations/{installation_id}/repositories"
+    return calls.Call("POST", path, lambda data: data, {"add": [repo]})
+
+
+async def reset(world: World) -> None:
+    await world.admin.run(calls.reset_requests())
+
+
+async def promote(ports: GitHubPorts, tag: str, *, create: bool = True) -> str:
+    """Point ``BRANCH`` at a commit on main's head that sets the web tag."""
+    head = (await ports.git.branch_heads(ENV))["main"]
+    base = await ports.git.tree(ENV, head)
+    files = {VALUES: f"image:\n  tag: {tag}\n"}
+    return await ports.git.commit_files(
+        ENV, base=base, files=files, message=f"Promote web {tag}", branch=BRANCH, create=create
+    )
+
+
+async def test_identity_and_links(ports: GitHubPorts, world: World) -> None:
+    assert ports.bot_login == "promoter[bot]"
+    assert ports.web_url == world.base_url
+
+
+async def test_repositories_are_cached_until_forgotten(ports: GitHubPorts, world: World) -> None:
+    await reset(world)
+    expected = (Repository(ENV, "main", False),)
+    assert await ports.installation.repositories() == expected
+    assert await ports.installation.repositories() == expected
+    ports.installation.forget_repositories()
+    assert await ports.installation.repositories() == expected
+    routes = [route for _, route, _ in await api_calls(world)]
+    assert routes == ["/installation/repositories"] * 2
+
+
+async def test_a_job_without_installation_is_rejected(gateway: GitHubGateway) -> None:
+    with pytest.raises(JobRejected, match="without an installation"):
+        gateway.ports_for(None)
+
+
+async def test_tree_and_blobs_are_read_once(ports: GitHubPorts, world: World) -> None:
+    heads = await ports.git.branch_heads(ENV)
+    assert set(heads) == {"main"}
+    await reset(world)
+    tree = await ports.git.tree(ENV, heads["main"])
+    texts = await ports.git.read_blobs(ENV, list(tree.blobs.values()))
+    assert {path: texts[sha] for path, sha in tree.blobs.items()} == SEED_FILES
+    assert await ports.git.tree(ENV, heads["main"]) == tree
+    assert await ports.git.read_blobs(ENV, [tree.blobs[VALUES]]) == {
+        tree.blobs[VALUES]: SEED_FILES[VALUES]
+    }
+    assert len(await api_calls(world)) == 1 + len(SEED_FILES)
+
+
+@pytest.mark.parametrize(
+    ("repo", "setup"),
+    [("acme/missing", None), ("acme/empty", calls.create_repo(OWNER, "empty"))],
+    ids=["unknown", "empty"],
+)
+async def test_branch_heads_of_an_unknown_or_empty_repository(
+    ports: GitHubPorts, world: World, repo: str, setup: calls.Call[Any] | None
+) -> None:
+    if setup is not None:
+        await world.admin.run(setup)
+    with pytest.raises(NotFound, match=f"reading branch heads repo={repo}"):
+        await ports.git.branch_heads(repo)
+
+
+async def test_commit_files_makes_one_commit_changing_only_the_files(
+    ports: GitHubPorts, world: World
+) -> None:
+    main = (await ports.git.branch_heads(ENV))["main"]
+    sha = await promote(ports, "1.1.0")
+    repo = world.sandbox.repo_by_name(OWNER, REPO)
+    assert repo is not None
+    git = world.sandbox.git(repo)
+    commit = git.commit(sha)
+    assert commit is not None and commit.parents == (main,)
+    assert git.changed_paths([sha]) == {sha: ([], [], [VALUES])}
+    blob = git.read_blob(f"{sha}:{VALUES}")
+    assert blob is not None and blob[1] == b"image:\n  tag: 1.1.0\n"
+    assert (await ports.git.branch_heads(ENV))[BRANCH] == sha
+
+
+async def test_commit_files_replaces_the_bot_branch_by_force(ports: GitHubPorts) -> None:
+    first = await promote(ports, "1.1.0")
+    second = await promote(ports, "1.2.0", create=False)
+    # Recomputed from main, not stacked on the first commit.
+    tree = await ports.git.tree(ENV, second)
+    assert (await ports.git.read_blobs(ENV, [tree.blobs[VALUES]])) == {
+        tree.blobs[VALUES]: "image:\n  tag: 1.2.0\n"
+    }
+    assert second != first
+    assert (await ports.git.branch_heads(ENV))[BRANCH] == second
+
+
+async def test_creating_a_branch_that_appeared_meanwhile_moves_it(
+    ports: GitHubPorts, world: World
+) -> None:
+    await promote(ports, "1.1.0")
+    await reset(world)
+    sha = await promote(ports, "1.2.0", create=True)
+    assert (await ports.git.branch_heads(ENV))[BRANCH] == sha
+    writes = [(m, s) for m, _, s in await api_calls(world) if m != "GET"]
+    assert writes == [("POST", 201), ("POST", 201), ("POST", 422), ("PATCH", 200)]
+
+
+async def test_pull_requests_open_find_update_and_merge(ports: GitHubPorts) -> None:
+    head = await promote(ports, "1.1.0")
+    opened = await ports.pulls.open(ENV, head=BRANCH, base="main", title="Promote", body="b")
+    assert (opened.state, opened.by_bot, opened.head_sha, opened.base_ref) == (
+        "open",
+        True,
+        head,
+        "main",
+    )
+    await ports.pulls.update(ENV, opened.number, title="T2", body="B2", labels=["promotion"])
+    await ports.pulls.add_labels(ENV, opened.number, ["env:dev"])
+    got = await ports.pulls.get(ENV, opened.number)
+    assert (got.title, got.body, set(got.labels)) == ("T2", "B2", {"promotion", "env:dev"})
+    assert [p.number for p in await ports.pulls.history(ENV, BRANCH)] == [opened.number]
+    assert [p.number for p in await ports.pulls.list_open(ENV)] == [opened.number]
+    assert [(f.path, f.status) for f in await ports.pulls.files(ENV, opened.number)] == [
+        (VALUES, "modified")
+    ]
+    assert not await ports.pulls.merge(ENV, opened.number, head_sha="0" * 40)
+    assert await ports.pulls.merge(ENV, opened.number, head_sha=head)
+    merged = await ports.pulls.get(ENV, opened.number)
+    assert (merged.state, merged.merged, merged.merged_at is not None) == ("closed", True, True)
+
+
+async def test_history_is_newest_first_and_keeps_closed_pulls(
+    ports: GitHubPorts, world: World
+) -> None:
+    await promote(ports, "1.1.0")
+    first = await ports.pulls.open(ENV, head=BRANCH, base="main", title="one", body="")
+    await world.admin.run(ActAs(OWNER).close(OWNER, REPO, first.number))
+    await promote(ports, "1.2.0", create=False)
+    second = await ports.pulls.open(ENV, head=BRANCH, base="main", title="two", body="")
+    history = await ports.pulls.history(ENV, BRANCH)
+    assert [(p.number, p.state) for p in history] == [
+        (second.number, "open"),
+        (first.number, "closed"),
+    ]
+    assert await ports.pulls.history(ENV, "promotion/other/dev") == ()
+
+
+async def test_unknown_pull_is_not_found(ports: GitHubPorts) -> None:
+    with pytest.raises(NotFound, match="reading pull request repo=acme/env number=99"):
+        await ports.pulls.get(ENV, 99)
+
+
+async def test_comments_tell_the_bot_from_people(ports: GitHubPorts, world: World) -> None:
+    await promote(ports, "1.1.0")
+    pull = await ports.pulls.open(ENV, head=BRANCH, base="main", title="t", body="")
+    await world.admin.run(ActAs(OWNER).comment(OWNER, REPO, pull.number, "looks good"))
+    comment_id = await ports.comments.create(ENV, pull.number, "<!-- bot -->\nreview")
+    await ports.comments.edit(ENV, comment_id, "<!-- bot -->\nreview v2")
+    listed = await ports.comments.list(ENV, pull.number)
+    assert [(c.body, c.by_bot) for c in listed] == [
+        ("looks good", False),
+        ("<!-- bot -->\nreview v2", True),
+    ]
+    assert listed[1].id == comment_id
+
+
+async def test_issues_by_the_bot_open_edit_close(ports: GitHubPorts, world: World) -> None:
+    await world.admin.run(ActAs(OWNER).open_issue(OWNER, REPO, title="a person's"))
+    number = await ports.issues.open(ENV, title="Invalid config", body="e1", labels=[])
+    await promote(ports, "1.1.0")
+    await ports.pulls.open(ENV, head=BRANCH, base="main", title="a pull", body="")
+    await ports.issues.edit(ENV, number, title="Invalid config", body="e2")
+    listed = await ports.issues.list_open_by_bot(ENV)
+    assert [(i.number, i.body, i.by_bot) for i in listed] == [(number, "e2", True)]
+    await ports.issues.close(ENV, number)
+    assert await ports.issues.list_open_by_bot(ENV) == ()
+
+
+async def test_check_run_with_buttons(ports: GitHubPorts, installation_github: Any) -> None:
+    head = await promote(ports, "1.1.0")
+    spec = CheckRunSpec(
+        name="promotion-policy",
+        head_sha=head,
+        status="completed",
+        title="Gates pass",
+        summary="soak done",
+        conclusion="success",
+        text="details",
+        actions=(CheckAction("Promote", "Promote to staging", "promote"),),
+    )
+    run_id = await ports.checks.create(ENV, spec)
+    got = (await installation_github.rest.checks.async_get(OWNER, REPO, run_id)).json()
+    assert (got["name"], got["status"], got["conclusion"], got["head_sha"]) == (
+        "promotion-policy",
+        "completed",
+        "success",
+        head,
+    )
+    assert got["output"]["text"] == "details"
+
+
+async def test_sources_list_tags_and_package_versions(ports: GitHubPorts, world: World) -> None:
+    await world.admin.run(calls.create_repo(OWNER, "web", files={"README.md": "web\n"}))
+    await world.admin.run(grant(world.installation_id, "web"))
+    await world.admin.run(calls.push(OWNER, "web", pusher=OWNER, tags={"v1.0.0": "main"}))
+    await world.admin.run(calls.push(OWNER, "web", pusher=OWNER, tags={"v1.1.0": "main"}))
+    assert set(await ports.sources.list_tags(f"{OWNER}/web")) == {"v1.0.0", "v1.1.0"}
+    for tag in ("1.0.0", "1.1.0"):
+        await world.admin.run(calls.publish_package(OWNER, "web", repository="web", tag=tag))
+    versions = await ports.sources.list_container_versions(f"ghcr.io/{OWNER}/web")
+    assert versions == ("1.1.0", "1.0.0")
+
+
+@pytest.mark.parametrize(
+    "image", ["ghcr.io/acme/nothing", "docker.io/acme/web", "ghcr.io/acme"], ids=str
+)
+async def test_unknown_packages_are_not_found(ports: GitHubPorts, image: str) -> None:
+    with pytest.raises(NotFound, match="listing package versions failed"):
+        await ports.sources.list_container_versions(image)
+
+
+async def test_unknown_repository_tags_are_not_found(ports: GitHubPorts) -> None:
+    with pytest.raises(NotFound, match="listing tags repo=acme/none"):
+        await ports.sources.list_tags("acme/none")
