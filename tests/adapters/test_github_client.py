@@ -1,0 +1,102 @@
+"""The retry decision, the error mapping and the web root, as tables over built responses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from githubkit.exception import GitHubException, RateLimitExceeded, RequestFailed
+from githubkit.response import Response
+
+from bot.adapters.github import web_url_of
+from bot.adapters.github_client import AccessDenied, Lru, RetryDecision, mapped_error
+from bot.services.github_ports import GitHubError, NotFound
+from bot.services.ports import RetryLater
+
+
+def failed(status: int, method: str = "GET", path: str = "/repos/a/b/pulls") -> RequestFailed:
+    request = httpx.Request(method, f"https://api.github.com{path}")
+    raw = httpx.Response(status, json={"message": "nope"}, request=request)
+    return RequestFailed(Response(raw, Any))
+
+
+def limited(seconds: float) -> RateLimitExceeded:
+    request = httpx.Request("GET", "https://api.github.com/repos/a/b")
+    raw = httpx.Response(403, json={"message": "limit"}, request=request)
+    return RateLimitExceeded(Response(raw, Any), timedelta(seconds=seconds))
+
+
+@pytest.mark.parametrize(
+    ("exc", "count", "retry", "wait"),
+    [
+        (limited(2), 0, True, 2.0),
+        (limited(2), 1, False, None),
+        (limited(60), 0, False, None),
+        (failed(502), 0, True, 0.2),
+        (failed(503, "PATCH"), 1, True, 0.4),
+        (failed(502), 2, False, None),
+        (failed(502, "POST", "/repos/a/b/issues/1/comments"), 0, False, None),
+        (failed(500, "POST", "/repos/a/b/git/trees"), 0, True, 0.2),
+        (failed(404), 0, False, None),
+        (failed(422, "PATCH"), 0, False, None),
+    ],
+    ids=[
+        "short-limit",
+        "short-limit-once",
+        "long-limit",
+        "5xx-read",
+        "5xx-patch-again",
+        "5xx-exhausted",
+        "5xx-comment-post",
+        "5xx-git-post",
+        "404",
+        "422",
+    ],
+)
+def test_retry_decision(exc: GitHubException, count: int, retry: bool, wait: float | None) -> None:
+    option = RetryDecision()(exc, count)
+    assert option.do_retry is retry
+    if wait is not None:
+        assert option.retry_after == timedelta(seconds=wait)
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind", "message"),
+    [
+        (failed(404), NotFound, "reading x failed: status=404 message='nope'"),
+        (failed(401), AccessDenied, "reading x failed: status=401"),
+        (failed(403), AccessDenied, "reading x failed: status=403"),
+        (failed(500), GitHubError, "reading x failed: status=500"),
+        (limited(90), RetryLater, "rate limited while reading x; retry after 90s"),
+    ],
+    ids=["404", "401", "403", "500", "rate-limit"],
+)
+def test_mapped_error(exc: GitHubException, kind: type[Exception], message: str) -> None:
+    error = mapped_error(exc, "reading x")
+    assert type(error) is kind
+    assert str(error).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("api", "web"),
+    [
+        ("https://api.github.com", "https://github.com"),
+        ("https://api.github.com/", "https://github.com"),
+        ("https://ghes.example.com/api/v3", "https://ghes.example.com"),
+        ("https://ghes.example.com/api/v3/", "https://ghes.example.com"),
+        ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
+    ],
+)
+def test_web_url_of(api: str, web: str) -> None:
+    assert web_url_of(api) == web
+
+
+def test_lru_drops_the_least_recently_used() -> None:
+    cache: Lru[str, int] = Lru(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1
+    cache.put("c", 3)
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
