@@ -1,0 +1,154 @@
+"""The Dockerfile's recipe without a container runtime: the build stage's COPY set is built into a
+wheel, the wheel is installed into a fresh venv, and ``promotion-bot serve`` starts there from
+environment variables alone (the run stage's ENV plus ``PROMOTION_BOT_*``) and answers its probes.
+
+Dependencies come from this test's own environment (a ``.pth`` line), so nothing is downloaded;
+the bot itself must come from the wheel. Building needs setuptools>=77 in that environment.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.adapters.test_redelivery import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.e2e
+
+
+def instructions(dockerfile: Path) -> list[list[tuple[str, str]]]:
+    """(instruction, arguments) per stage, continuation lines joined, comments dropped."""
+    text = dockerfile.read_text().replace("\\\n", " ")
+    stages: list[list[tuple[str, str]]] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        word, _, rest = line.strip().partition(" ")
+        if word.upper() == "FROM":
+            stages.append([])
+        elif stages:
+            stages[-1].append((word.upper(), rest.strip()))
+    return stages
+
+
+def copy_build_context(stage: list[tuple[str, str]], dest: Path) -> None:
+    for word, rest in stage:
+        if word != "COPY" or rest.startswith("--from"):
+            continue
+        *sources, _ = shlex.split(rest)
+        for source in sources:
+            src = ROOT / source
+            if src.is_dir():
+                shutil.copytree(src, dest / source, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(src, dest / source)
+
+
+def run_stage_env(stage: list[tuple[str, str]]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for word, rest in stage:
+        if word == "ENV":
+            env |= dict(pair.split("=", 1) for pair in shlex.split(rest))
+    return env
+
+
+def test_dockerfile_stages_are_as_expected() -> None:
+    build, run = instructions(ROOT / "Dockerfile")
+    assert ("USER", "10001") in run
+    assert any(word == "HEALTHCHECK" and "/healthz" in rest for word, rest in run)
+    assert run_stage_env(run)["PROMOTION_BOT_QUEUE_PATH"].startswith("/var/lib/promotion-bot/")
+    assert [w for w, _ in build].count("COPY") == 3
+
+
+def wait_for(url: str, process: subprocess.Popen[str]) -> httpx.Response:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"serve exited: {process.communicate()[1]}"
+        try:
+            return httpx.get(url, timeout=1)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"no answer url={url}")
+
+
+def private_key() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def test_wheel_in_a_fresh_venv_serves_from_environment_only(tmp_path: Path) -> None:
+    build, run = instructions(ROOT / "Dockerfile")
+    context, wheels, venv = tmp_path / "src", tmp_path / "wheels", tmp_path / "venv"
+    context.mkdir()
+    copy_build_context(build, context)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(context)],
+        check=True,
+    )
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    purelib = subprocess.check_output(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        text=True,
+    ).strip()
+    # The dependencies, not the bot: a .pth line adds a directory without its own .pth files,
+    # so the editable install of the checkout stays out.
+    Path(purelib, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    [wheel] = wheels.glob("promotion_bot-*.whl")
+    subprocess.run(
+        [*pip, "--python", str(python), "install", "--no-index", "--no-deps", str(wheel)],
+        check=True,
+    )
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    where = subprocess.check_output(
+        [str(python), "-c", "import bot, bot.catalog as c; print(bot.__file__, c.policies_dir())"],
+        cwd=workdir,
+        text=True,
+    )
+    assert all(path.startswith(str(venv)) for path in where.split())
+
+    port = free_port()
+    env = run_stage_env(run) | {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "PROMOTION_BOT_QUEUE_PATH": str(tmp_path / "data" / "queue.sqlite3"),
+        "PROMOTION_BOT_APP_ID": "12345",
+        "PROMOTION_BOT_PRIVATE_KEY": private_key(),
+        "PROMOTION_BOT_WEBHOOK_SECRET": "container-recipe-webhook-secret",
+    }
+    (tmp_path / "data").mkdir()
+    process = subprocess.Popen(
+        [str(venv / "bin" / "promotion-bot"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        health = wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=20)
+    assert health.json() == {"status": "ok"}
+    assert ready.status_code == 200, ready.text
+    assert "container-recipe-webhook-secret" not in stderr and "PRIVATE KEY" not in stderr
+    assert not os.listdir(workdir)  # nothing written outside the queue's volume
