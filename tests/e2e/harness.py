@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from githubkit import AppAuthStrategy, GitHub
 
 from bot.sandbox import admin_client as calls
 from bot.sandbox.admin_client import AdminClient, AppCredentials
@@ -205,16 +206,26 @@ class Stack:
     def admin(self) -> AdminClient:
         return self.sandbox.admin
 
-    def organisation(self, name: str, repos: Mapping[str, Mapping[str, str]]) -> Org:
-        """Create ``repos`` (name -> files) under ``name``, install the App on all of them, and
-        give one person write access."""
+    def organisation(
+        self,
+        name: str,
+        repos: Mapping[str, Mapping[str, str]],
+        branches: Mapping[str, Mapping[str, Mapping[str, str | None]]] | None = None,
+    ) -> Org:
+        """Create ``repos`` (name -> files on main; ``branches``: name -> branch -> files) under
+        ``name``, install the App on all of them, and give one person write access."""
         for repo, files in repos.items():
-            self.admin.run(calls.create_repo(name, repo, files=files))
+            more = (branches or {}).get(repo)
+            self.admin.run(calls.create_repo(name, repo, files=files, branches=more))
         installation = self.admin.run(calls.install_app(self.app.id, name))
         person = self.admin.run(calls.create_user(f"{name}-dev"))
         for repo in repos:
             self.admin.run(calls.grant_role(name, repo, person.login, "write"))
         return Org(name, installation.id, person.login, View(self.sandbox.url, person.token))
+
+    def app_github(self) -> GitHub[AppAuthStrategy]:
+        """githubkit as the App itself (JWT): webhook deliveries and redeliveries."""
+        return GitHub(AppAuthStrategy(self.app.id, self.app.pem), base_url=self.sandbox.url)
 
     def settle(self) -> None:
         """Wait until every webhook is delivered and the bot's queue is empty."""

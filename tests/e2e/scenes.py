@@ -45,3 +45,36 @@ def directory_repo(org: str, tag: str = "1.2.0", staging: str = "auto") -> dict[
 
 
 APP_REPO = {"README.md": "# api\n"}
+
+
+def branch_config(org: str) -> str:
+    return f"""\
+version: 1
+environments:
+  - name: dev
+    branch: env/dev
+  - name: staging
+    branch: env/staging
+  - name: prod
+    branch: env/prod
+apps:
+  api:
+    image: ghcr.io/{org}/api
+"""
+
+
+def repository_config(org: str) -> str:
+    return f"""\
+version: 1
+environments:
+  - name: dev
+    path: dev
+  - name: staging
+    path: staging
+  - name: prod
+    repo: {org}/prod-env
+    path: clusters/prod
+apps:
+  api:
+    image: ghcr.io/{org}/api
+"""
