@@ -16,12 +16,15 @@ import sys
 import sysconfig
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from bot.settings import secret_problem
 from tests.adapters.test_redelivery import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,3 +155,44 @@ def test_wheel_in_a_fresh_venv_serves_from_environment_only(tmp_path: Path) -> N
     assert ready.status_code == 200, ready.text
     assert "container-recipe-webhook-secret" not in stderr and "PRIVATE KEY" not in stderr
     assert not os.listdir(workdir)  # nothing written outside the queue's volume
+
+
+def kubernetes_documents() -> dict[str, dict[str, Any]]:
+    folder = ROOT / "deploy" / "kubernetes"
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            found[document["kind"]] = document
+    return found
+
+
+def test_kubernetes_manifests_fit_the_image() -> None:
+    documents = kubernetes_documents()
+    _, run = instructions(ROOT / "Dockerfile")
+    kustomization = documents["Kustomization"]
+    for resource in kustomization["resources"]:
+        assert (ROOT / "deploy" / "kubernetes" / resource).is_file()
+    pod = documents["Deployment"]["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    assert str(pod["securityContext"]["runAsUser"]) == dict(run)["USER"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["ports"][0]["containerPort"] == int(dict(run)["EXPOSE"])
+    env = {item["name"]: item["value"] for item in container["env"]}
+    queue = Path(env["PROMOTION_BOT_QUEUE_PATH"])
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert str(queue.parent) in mounts and "/tmp" in mounts
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    claim = documents["PersistentVolumeClaim"]["metadata"]["name"]
+    claims = {
+        v["persistentVolumeClaim"]["claimName"]
+        for v in pod["volumes"]
+        if "persistentVolumeClaim" in v
+    }
+    assert claims == {claim}
+
+
+def test_secret_template_holds_placeholders_only() -> None:
+    values = kubernetes_documents()["Secret"]["stringData"]
+    assert set(values) >= {"PROMOTION_BOT_APP_ID", "PROMOTION_BOT_WEBHOOK_SECRET"}
+    assert all(secret_problem(value) == "is a placeholder" for value in values.values())
