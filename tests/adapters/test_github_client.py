@@ -1,4 +1,5 @@
-"""The retry decision, the error mapping and the web root, as tables over built responses."""
+"""The retry decision, the error mapping and the web root as tables over built responses; a
+truncated tree through ``httpx.MockTransport``."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from githubkit.exception import GitHubException, RateLimitExceeded, RequestFailed
 from githubkit.response import Response
 
-from bot.adapters.github import web_url_of
+from bot.adapters.github import GitHubGateway, web_url_of
 from bot.adapters.github_client import AccessDenied, Lru, RetryDecision, mapped_error
 from bot.services.github_ports import GitHubError, NotFound
 from bot.services.ports import RetryLater
@@ -100,3 +103,51 @@ def test_lru_drops_the_least_recently_used() -> None:
     assert cache.get("a") == 1
     cache.put("c", 3)
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
+
+
+def private_key() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return pem.decode()
+
+
+TREES: dict[str, dict[str, Any]] = {
+    "c1?recursive=1": {"sha": "t0", "truncated": True, "tree": [{"path": "a", "type": "blob"}]},
+    "t0": {
+        "sha": "t0",
+        "tree": [
+            {"path": "a.txt", "type": "blob", "sha": "b1"},
+            {"path": "d", "type": "tree", "sha": "t1"},
+            {"path": "m", "type": "commit", "sha": "s1"},
+        ],
+    },
+    "t1": {"sha": "t1", "tree": [{"path": "e.txt", "type": "blob", "sha": "b2"}]},
+}
+
+
+def fake_github(request: httpx.Request) -> httpx.Response:
+    """Just enough of GitHub for a truncated tree: the App, a token, and three trees."""
+    path = request.url.path
+    if path == "/app":
+        return httpx.Response(200, json={"slug": "promoter"})
+    if path.endswith("/access_tokens"):
+        return httpx.Response(201, json={"token": "t", "expires_at": "2999-01-01T00:00:00Z"})
+    name = path.rsplit("/", 1)[1] + (f"?{request.url.query.decode()}" if request.url.query else "")
+    assert request.headers["X-GitHub-Api-Version"] == "2022-11-28"
+    return httpx.Response(200, json=TREES[name])
+
+
+async def test_a_truncated_tree_is_listed_subtree_by_subtree() -> None:
+    async with GitHubGateway(
+        app_id=1,
+        private_key=private_key(),
+        base_url="https://api.github.com",
+        transport=httpx.MockTransport(fake_github),
+    ) as gateway:
+        tree = await gateway.ports_for(7).git.tree("o/r", "c1")
+    assert (tree.commit_sha, tree.tree_sha) == ("c1", "t0")
+    assert dict(tree.blobs) == {"a.txt": "b1", "d/e.txt": "b2"}
