@@ -118,6 +118,21 @@ class BotProcess:
                 command, env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
             )
         wait_until(self._healthy, f"bot to answer url={self.url}")
+        if not self._runs_adapter():
+            raise RuntimeError(
+                "the bot process does not run the GitHub adapter: `promotion-bot serve` must "
+                "route events through bootstrap.build_router(GitHubGateway.ports_for, clock); "
+                f"bot log:\n{self.log_tail()}"
+            )
+
+    def _runs_adapter(self) -> bool:
+        """Whether the gateway started: it logs once, at start, whether or not GitHub answered."""
+        marks = ("github gateway ready", "reading the app's identity at start failed")
+        try:
+            wait_until(lambda: any(m in self.log_tail(200) for m in marks), "gateway", 5.0)
+        except AssertionError:
+            return False
+        return True
 
     def _healthy(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
