@@ -11,8 +11,10 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bot.adapters.metrics import metrics_router
 from bot.adapters.worker import Worker
 from bot.entrypoints.registries import registry_router
+from bot.entrypoints.setup import installed_router
 from bot.entrypoints.translate import load_githubkit_models
 from bot.entrypoints.webhooks import github_router
 from bot.services.ports import JobQueue
@@ -72,6 +74,8 @@ def create_app(settings: Settings, queue: JobQueue, worker: Worker | None = None
     app = FastAPI(title="Promotion Bot", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(github_router(settings, queue))
     app.include_router(registry_router(settings, queue))
+    app.include_router(metrics_router(queue))
+    app.include_router(installed_router())
     in_flight = InFlight()
     app.add_middleware(CountWebhooks, in_flight=in_flight)
     if worker is not None:

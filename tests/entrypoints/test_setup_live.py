@@ -99,6 +99,10 @@ async def test_from_no_env_to_a_delivered_webhook(live: SandboxHandle, tmp_path:
             wait_ready(bot_url, bot)
             installed = await submit(client, only_form(install_page))
             assert installed.headers["location"].startswith(f"{bot_url}/setup/installed?")
+            welcome = await client.get(installed.headers["location"])
+            assert welcome.status_code == 200 and "Promotion Bot is installed" in welcome.text
+            scrape = await client.get(f"{bot_url}/metrics")
+            assert 'promotion_bot_queue_jobs{state="ready"}' in scrape.text
             admin = AsyncAdminClient(live.url)
             assert await admin.run(calls.flush_deliveries())
             [delivery] = await admin.run(calls.deliveries(event="installation"))
