@@ -26,6 +26,7 @@ from typing import Any, TypeVar, cast
 from bot.services.ports import Delivery, EnqueueOutcome, Job, JobKind, NewJob, QueueStats
 
 T = TypeVar("T")
+_MAX_VARIABLES = 500  # host parameters per statement, well under SQLite's limit
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -93,13 +94,23 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _settle(future: asyncio.Future[bool], result: bool | None, error: Exception | None) -> None:
-    if future.cancelled():  # the request went away; the delivery is stored all the same
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(bool(result))
+def _settle_all(outcomes: list[tuple[asyncio.Future[bool], bool | None, Exception | None]]) -> None:
+    """Resolve futures from the database thread: one wake-up per event loop, not per future."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0].get_loop(), []).append(outcome)
+    for loop, group in by_loop.items():
+        loop.call_soon_threadsafe(_settle, group)
+
+
+def _settle(outcomes: list[tuple[asyncio.Future[bool], bool | None, Exception | None]]) -> None:
+    for future, result, error in outcomes:
+        if future.cancelled():  # the request went away; the delivery is stored all the same
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(bool(result))
 
 
 def _STOP() -> None:
@@ -217,40 +228,69 @@ class SqliteJobQueue:
         return await accepted
 
     def _flush_deliveries(self) -> None:
-        """Commit every delivery waiting now in one durable transaction, then answer each."""
+        """Commit every delivery waiting now in one durable transaction, then answer each.
+
+        A few statements per batch rather than per delivery: each statement hands the GIL back
+        and forth with the event loop, which is busy hashing and parsing the next requests.
+        """
         with self._lock:
             batch, self._pending, self._flush_scheduled = self._pending, [], False
-
-        def run(conn: sqlite3.Connection) -> list[bool]:
-            return [self._insert_delivery(conn, d, j) for d, j, _ in batch]
-
         try:
-            results = self._write(run, durable=True)
+            results = self._write(lambda c: self._insert_deliveries(c, batch), durable=True)
         except Exception as err:
-            for _, _, future in batch:
-                future.get_loop().call_soon_threadsafe(_settle, future, None, err)
+            _settle_all([(future, None, err) for _, _, future in batch])
             return
-        for (_, _, future), inserted in zip(batch, results, strict=True):
-            future.get_loop().call_soon_threadsafe(_settle, future, inserted, None)
+        _settle_all(
+            [(future, new, None) for (_, _, future), new in zip(batch, results, strict=True)]
+        )
 
-    def _insert_delivery(
-        self, conn: sqlite3.Connection, delivery: Delivery, job: NewJob | None
-    ) -> bool:
-        inserted = conn.execute(
-            "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (
-                delivery.delivery_id,
-                delivery.source,
-                delivery.event,
-                delivery.status,
-                delivery.received_at.timestamp(),
-                json.dumps(delivery.headers),
-                delivery.body,
-            ),
-        ).rowcount
-        if inserted and job is not None:
-            self._enqueue_in(conn, job)
-        return bool(inserted)
+    def _insert_deliveries(
+        self, conn: sqlite3.Connection, batch: list[tuple[Delivery, NewJob | None, Any]]
+    ) -> list[bool]:
+        ids = [delivery.delivery_id for delivery, _, _ in batch]
+        seen: set[str] = set()
+        for start in range(0, len(ids), _MAX_VARIABLES):
+            chunk = ids[start : start + _MAX_VARIABLES]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT delivery_id FROM deliveries WHERE delivery_id IN ({marks})"
+            seen.update(row[0] for row in conn.execute(query, chunk))
+        fresh: list[tuple[Delivery, NewJob | None]] = []
+        results = []
+        for delivery, job, _ in batch:
+            results.append(delivery.delivery_id not in seen)
+            if results[-1]:
+                seen.add(delivery.delivery_id)
+                fresh.append((delivery, job))
+        conn.executemany(
+            "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    d.delivery_id,
+                    d.source,
+                    d.event,
+                    d.status,
+                    d.received_at.timestamp(),
+                    json.dumps(d.headers),
+                    d.body,
+                )
+                for d, _ in fresh
+            ],
+        )
+        self._insert_jobs(conn, [job for _, job in fresh if job is not None])
+        return results
+
+    def _insert_jobs(self, conn: sqlite3.Connection, jobs: list[NewJob]) -> None:
+        """Jobs without dedupe or coalesce keys in one statement, the others one by one."""
+        now = self._now()
+        plain = [j for j in jobs if j.dedupe_key is None and j.coalesce_key is None]
+        conn.executemany(
+            "INSERT INTO jobs (kind, payload, serial_key, installation_id, available_at, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(j.kind, j.payload, j.serial_key, j.installation_id, now, now, now) for j in plain],
+        )
+        for job in jobs:
+            if job not in plain:
+                self._enqueue_in(conn, job)
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         return await self._call(self._get_delivery, delivery_id)

@@ -192,3 +192,15 @@ async def test_concurrent_deliveries_commit_together_and_dedupe(queue: SqliteJob
     results = await asyncio.gather(*(queue.accept_delivery(delivery(i), job(i)) for i in ids))
     assert results == [True] * 40 + [False] * 20
     assert await queue.stats() == QueueStats(ready=40, deliveries=40)
+
+
+async def test_delivery_jobs_with_keys_dedupe_and_coalesce(queue: SqliteJobQueue) -> None:
+    keyed = [job(f"p{n}", dedupe_key="same", coalesce_key="c") for n in range(2)]
+    assert await queue.accept_delivery(delivery("a"), keyed[0])
+    assert await queue.accept_delivery(delivery("b"), keyed[1])
+    assert await queue.accept_delivery(
+        delivery("c"), job("p2", dedupe_key="other", coalesce_key="c")
+    )
+    leased = await queue.lease()
+    assert leased is not None and (leased.payload, leased.merged) == ("p2", 2)
+    assert await queue.lease() is None
