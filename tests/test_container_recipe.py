@@ -20,9 +20,11 @@ from typing import Any
 
 import httpx
 import pytest
+import setuptools
 import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from packaging.version import Version
 
 from bot.settings import secret_problem
 from tests.adapters.test_redelivery import free_port
@@ -96,6 +98,8 @@ def private_key() -> str:
 
 
 def test_wheel_in_a_fresh_venv_serves_from_environment_only(tmp_path: Path) -> None:
+    # pyproject's SPDX license string needs setuptools>=77; building offline uses the one here.
+    assert Version(setuptools.__version__) >= Version("77"), "the test extra needs setuptools>=77"
     build, run = instructions(ROOT / "Dockerfile")
     context, wheels, venv = tmp_path / "src", tmp_path / "wheels", tmp_path / "venv"
     context.mkdir()
