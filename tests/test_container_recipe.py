@@ -15,12 +15,12 @@ import subprocess
 import sys
 import sysconfig
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import setuptools
 import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -99,7 +99,9 @@ def private_key() -> str:
 
 def test_wheel_in_a_fresh_venv_serves_from_environment_only(tmp_path: Path) -> None:
     # pyproject's SPDX license string needs setuptools>=77; building offline uses the one here.
-    assert Version(setuptools.__version__) >= Version("77"), "the test extra needs setuptools>=77"
+    assert Version(metadata.version("setuptools")) >= Version("77"), (
+        "the test extra needs setuptools>=77"
+    )
     build, run = instructions(ROOT / "Dockerfile")
     context, wheels, venv = tmp_path / "src", tmp_path / "wheels", tmp_path / "venv"
     context.mkdir()
