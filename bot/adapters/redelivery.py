@@ -20,19 +20,22 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from githubkit import GitHub
+from githubkit import AppAuthStrategy, GitHub
+from githubkit.cache import MemCacheStrategy
 from githubkit.exception import GitHubException
 from githubkit.typing import Missing
 from githubkit.utils import UNSET
 from githubkit_schemas.latest.models import HookDeliveryItem
 
-from bot.adapters.metrics import record_redelivery
+from bot.adapters.metrics import github_response_hook, record_redelivery
+from bot.settings import Settings
 
 log = logging.getLogger("bot.redelivery")
 
 # github.com keeps deliveries 3 days (GHES 7): older ones can no longer be redelivered.
 GITHUB_WINDOW = timedelta(days=3)
 PER_PAGE = 100
+SWEEP_INTERVAL = timedelta(minutes=30)
 # At most this many redeliveries per sweep: a long outage must not become a burst of hundreds.
 MAX_PER_SWEEP = 100
 
@@ -211,3 +214,28 @@ class RedeliverySweeper:
                 await asyncio.wait_for(stop.wait(), interval.total_seconds())
             except TimeoutError:
                 continue
+
+
+def sweeper_from_settings(settings: Settings) -> RedeliverySweeper:
+    """A sweeper with its own App-JWT client; its last-run file sits beside the queue file."""
+    if settings.app_id is None:
+        raise ValueError("building the redelivery sweeper needs PROMOTION_BOT_APP_ID")
+    if settings.private_key is not None:
+        key = settings.private_key.get_secret_value()
+    elif settings.private_key_file is not None:
+        key = settings.private_key_file.read_text()
+    else:
+        raise ValueError("building the redelivery sweeper needs PROMOTION_BOT_PRIVATE_KEY(_FILE)")
+    github = GitHub(
+        AppAuthStrategy(settings.app_id, key),
+        base_url=settings.github_url,
+        # Its own cache: the default one is process-global and keyed by app id only.
+        cache_strategy=MemCacheStrategy(),
+        # A failed sweep is simply tried again at the next interval; no inline waiting.
+        auto_retry=False,
+        http_cache=False,
+        timeout=settings.request_timeout,
+        event_hooks={"response": [github_response_hook()]},
+    )
+    state = settings.queue_path.with_name(settings.queue_path.name + ".redelivery-last-run")
+    return RedeliverySweeper(github, LastRunFile(state))

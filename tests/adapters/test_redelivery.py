@@ -13,14 +13,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from githubkit import AppAuthStrategy
+from pydantic import SecretStr
 
 from bot.adapters import redelivery
-from bot.adapters.redelivery import Attempt, LastRunFile, RedeliverySweeper, to_redeliver
+from bot.adapters.redelivery import (
+    Attempt,
+    LastRunFile,
+    RedeliverySweeper,
+    sweeper_from_settings,
+    to_redeliver,
+)
 from bot.sandbox import admin_client as calls
 from bot.sandbox.admin_client import AsyncAdminClient
 from bot.sandbox.server import SandboxHandle, run_sandbox
-from tests.sandbox.conftest import World, github_client, seed_world
+from bot.settings import Settings
+from tests.sandbox.conftest import World, seed_world
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -140,8 +147,14 @@ async def push_three(world: World) -> None:
 
 
 def sweeper(world: World, tmp_path: Path) -> RedeliverySweeper:
-    github = github_client(AppAuthStrategy(world.app.id, world.app.pem), base_url=world.base_url)
-    return RedeliverySweeper(github, LastRunFile(tmp_path / "last-run"))
+    settings = Settings(
+        app_id=world.app.id,
+        private_key=SecretStr(world.app.pem),
+        github_url=world.base_url,
+        queue_path=tmp_path / "queue.sqlite3",
+        _env_file=None,
+    )
+    return sweeper_from_settings(settings)
 
 
 async def test_sweep_redelivers_failed_guids_once(
@@ -171,7 +184,7 @@ async def test_sweep_without_failures_reads_one_page(
     await push_three(world)
     result = await sweeper(world, tmp_path).sweep()
     assert (result.listed, result.redelivered) == (0, ())
-    assert (tmp_path / "last-run").is_file()
+    assert (tmp_path / "queue.sqlite3.redelivery-last-run").is_file()
 
 
 async def test_sweep_limit_takes_the_oldest(world: World, tmp_path: Path) -> None:
@@ -188,7 +201,30 @@ async def test_run_loop_stops(world: World, tmp_path: Path) -> None:
     stop = asyncio.Event()
     bot = sweeper(world, tmp_path)
     task = asyncio.create_task(bot.run(stop, timedelta(seconds=30)))
-    while not (tmp_path / "last-run").exists():
+    while not (tmp_path / "queue.sqlite3.redelivery-last-run").exists():
         await asyncio.sleep(0.02)
     stop.set()
     await asyncio.wait_for(task, 5)
+
+
+async def test_sweeper_reads_a_key_file(world: World, receiver: Receiver, tmp_path: Path) -> None:
+    key = tmp_path / "key.pem"
+    key.write_text(world.app.pem)
+    settings = Settings(
+        app_id=world.app.id,
+        private_key_file=key,
+        github_url=world.base_url,
+        queue_path=tmp_path / "queue.sqlite3",
+        _env_file=None,
+    )
+    receiver.start()
+    result = await sweeper_from_settings(settings).sweep()
+    assert result.redelivered == ()
+
+
+@pytest.mark.parametrize(
+    ("app_id", "message"), [(None, "PROMOTION_BOT_APP_ID"), (7, "PROMOTION_BOT_PRIVATE_KEY")]
+)
+def test_sweeper_needs_credentials(app_id: int | None, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        sweeper_from_settings(Settings(app_id=app_id, _env_file=None))
