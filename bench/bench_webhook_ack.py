@@ -10,6 +10,7 @@ client) for requests/s, then a fixed 200 requests/s for p50/p99 latency. The fig
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -23,14 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.worker import Worker
 from bot.cli.serve import configure_logging
 from bot.entrypoints.routing import JobProcessor, Router
 from bot.entrypoints.web import create_app
-from bot.entrypoints.webhooks import sign
+from bot.entrypoints.webhooks import sign, signature_valid
 from bot.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +54,22 @@ async def bare_ack() -> Response:
 @bare_app.get("/healthz")
 async def bare_health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+verify_app = FastAPI()
+
+
+@verify_app.post("/webhooks/github")
+async def verify_ack(request: Request) -> Response:
+    """What any verifying receiver must do before storing: read, check the HMAC, parse."""
+    body = await request.body()
+    if not signature_valid(SECRET.encode(), body, request.headers.get("x-hub-signature-256")):
+        return Response(status_code=401)
+    json.loads(body)
+    return Response(status_code=202)
+
+
+verify_app.get("/healthz")(bare_health)
 
 
 def bot_app() -> FastAPI:
@@ -192,7 +209,14 @@ def measure(url: str, body: bytes, workdir: Path) -> Result:
     return Result(rate, cuts[49], cuts[98], errors)
 
 
-def run() -> tuple[Result, Result, str]:
+TARGETS = (
+    ("bare FastAPI 202", "bench.bench_webhook_ack:bare_app", False),
+    ("FastAPI 202 after reading, HMAC, json.loads", "bench.bench_webhook_ack:verify_app", False),
+    ("promotion-bot /webhooks/github", "bench.bench_webhook_ack:bot_app", True),
+)
+
+
+def run() -> tuple[list[Result], str]:
     body = PAYLOAD.read_bytes()
     tool = "wrk" if shutil.which("wrk") else "httpx"
     results = []
@@ -203,10 +227,7 @@ def run() -> tuple[Result, Result, str]:
             "PROMOTION_BOT_QUEUE_PATH": str(Path(tmp) / "queue.sqlite3"),
             "PROMOTION_BOT_LOG_LEVEL": "INFO",
         }
-        for target, factory in [
-            ("bench.bench_webhook_ack:bare_app", False),
-            ("bench.bench_webhook_ack:bot_app", True),
-        ]:
+        for _, target, factory in TARGETS:
             port = free_port()
             process = start(target, port, env, factory)
             try:
@@ -214,15 +235,13 @@ def run() -> tuple[Result, Result, str]:
             finally:
                 process.terminate()
                 process.wait(10)
-    return results[0], results[1], tool
+    return results, tool
 
 
-def report(bare: Result, bot: Result, tool: str) -> str:
+def report(results: list[Result], tool: str) -> str:
+    bare, verify, bot = results
     ratio = bot.requests_per_second / bare.requests_per_second
-    rows = [
-        ("bare FastAPI 202", bare),
-        ("promotion-bot /webhooks/github", bot),
-    ]
+    rows = [(name, r) for (name, _, _), r in zip(TARGETS, results, strict=True)]
     lines = [
         HEADING,
         "",
@@ -243,11 +262,15 @@ def report(bare: Result, bot: Result, tool: str) -> str:
         f"Ratio bot/bare: **{ratio:.0%}** (goal >= {GOAL_RATIO:.0%}: "
         f"{'met' if ratio >= GOAL_RATIO else 'NOT met'}); bot p99 at {RATE}/s: "
         f"**{bot.p99_ms:.1f} ms** (goal < {GOAL_P99_MS:.0f} ms: "
-        f"{'met' if bot.p99_ms < GOAL_P99_MS else 'NOT met'}).",
+        f"{'met' if bot.p99_ms < GOAL_P99_MS else 'NOT met'}). Against an endpoint that does "
+        f"the unavoidable part (read the body, check the HMAC, parse the JSON) the bot keeps "
+        f"**{bot.requests_per_second / verify.requests_per_second:.0%}**.",
         "",
-        "The bot's answer includes the HMAC check on the raw body and a SQLite commit with "
-        "`synchronous=FULL` (an fsync) before the 202; the worker translating deliveries runs in "
-        "the same process and competes for the same CPU.",
+        "The bare endpoint never reads the 28 kB body. The bot reads it, checks the HMAC, parses "
+        "the JSON, and commits it to SQLite with `synchronous=FULL` (one fsync per group of "
+        "concurrent deliveries) before the 202; its worker runs in the same process, yielding to "
+        "webhook requests in flight. Latency is measured first, while the worker keeps up with "
+        "200/s; the saturating run then leaves a backlog the worker drains afterwards.",
         "",
     ]
     return "\n".join(lines)
@@ -265,8 +288,8 @@ def write_section(text: str) -> None:
 
 
 def main() -> None:
-    bare, bot, tool = run()
-    text = report(bare, bot, tool)
+    results, tool = run()
+    text = report(results, tool)
     print(text)
     write_section(text)
 
