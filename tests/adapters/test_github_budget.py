@@ -17,7 +17,7 @@ from tests.adapters.test_github_ports import api_calls, grant, reset
 from tests.sandbox.conftest import OWNER, World
 from tests.services.conftest import CONFIG_FILE, DIRECTORY_CONFIG, values
 
-pytest_plugins = ["tests.sandbox.conftest", "tests.adapters.test_github_ports"]
+pytest_plugins = ["tests.adapters.test_github_ports"]
 
 GITOPS = f"{OWNER}/gitops"
 

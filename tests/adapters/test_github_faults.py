@@ -18,7 +18,7 @@ from bot.services.ports import RetryLater
 from tests.adapters.test_github_ports import BRANCH, ENV, api_calls, promote, reset
 from tests.sandbox.conftest import World
 
-pytest_plugins = ["tests.sandbox.conftest", "tests.adapters.test_github_ports"]
+pytest_plugins = ["tests.adapters.test_github_ports"]
 
 REFS = "/repos/acme/env/git/matching-refs/heads/"
 

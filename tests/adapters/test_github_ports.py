@@ -1,18 +1,22 @@
 """The githubkit adapter against the in-process sandbox: every port method, once each.
 
-Also the fixtures (``gateway``, ``ports``, ``api_calls``) the other ``test_github_*`` modules
-use through ``pytest_plugins``.
+Also the fixtures (``world``, ``gateway``, ``ports``) the other ``test_github_*`` modules use
+through ``pytest_plugins``: the sandbox's own conftest cannot be a plugin (it is a conftest).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from bot.adapters.github import GitHubGateway
 from bot.sandbox import admin_client as calls
+from bot.sandbox.admin_client import AsyncAdminClient
+from bot.sandbox.app import create_app, sandbox_of_app
 from bot.sandbox.collab_admin import ActAs
 from bot.services.github_ports import (
     CheckAction,
@@ -22,13 +26,28 @@ from bot.services.github_ports import (
     Repository,
 )
 from bot.services.ports import JobRejected
-from tests.sandbox.conftest import OWNER, REPO, SEED_FILES, World
-
-pytest_plugins = ["tests.sandbox.conftest"]
+from tests.sandbox.conftest import BASE_URL, OWNER, REPO, SEED_FILES, World, seed_world
 
 ENV = f"{OWNER}/{REPO}"
 VALUES = "apps/web/values.yaml"
 BRANCH = "promotion/web/dev"
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    """An in-process sandbox seeded like the sandbox tests' ``world``."""
+    app = create_app(tmp_path / "sandbox")
+    sandbox = sandbox_of_app(app)
+    sandbox.urls.api = BASE_URL
+    transport = httpx.ASGITransport(app=app)
+    sandbox.webhooks.transport = transport
+    admin = AsyncAdminClient(BASE_URL, transport=transport)
+    hooks = f"{BASE_URL}/_sandbox/sink/hooks"
+    yield await seed_world(
+        admin, sandbox, transport=transport, base_url=BASE_URL, webhook_url=hooks
+    )
+    await admin.aclose()
+    sandbox.close()
 
 
 @pytest.fixture
@@ -232,7 +251,7 @@ async def test_issues_by_the_bot_open_edit_close(ports: GitHubPorts, world: Worl
     assert await ports.issues.list_open_by_bot(ENV) == ()
 
 
-async def test_check_run_with_buttons(ports: GitHubPorts, installation_github: Any) -> None:
+async def test_check_run_with_buttons(ports: GitHubPorts, world: World) -> None:
     head = await promote(ports, "1.1.0")
     spec = CheckRunSpec(
         name="promotion-policy",
@@ -245,7 +264,8 @@ async def test_check_run_with_buttons(ports: GitHubPorts, installation_github: A
         actions=(CheckAction("Promote", "Promote to staging", "promote"),),
     )
     run_id = await ports.checks.create(ENV, spec)
-    got = (await installation_github.rest.checks.async_get(OWNER, REPO, run_id)).json()
+    github = world.installation_github()  # held: githubkit needs a live client reference
+    got = (await github.rest.checks.async_get(OWNER, REPO, run_id)).json()
     assert (got["name"], got["status"], got["conclusion"], got["head_sha"]) == (
         "promotion-policy",
         "completed",
