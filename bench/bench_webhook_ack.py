@@ -278,13 +278,14 @@ def report(results: list[Result], tool: str) -> str:
 
 def write_section(text: str) -> None:
     """Replace this benchmark's section of docs/benchmarks.md, or append it; others stay."""
+    text = text.rstrip("\n") + "\n\n"
     current = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
     if pattern.search(current):
         updated = pattern.sub(lambda _: text, current)
     else:
         updated = current.rstrip("\n") + "\n\n" + text
-    REPORT.write_text(updated)
+    REPORT.write_text(updated.rstrip("\n") + "\n")
 
 
 def main() -> None:
