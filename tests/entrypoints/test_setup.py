@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
+import uvicorn
 import yaml
 from fastapi import FastAPI
 
@@ -21,6 +23,8 @@ from bot.entrypoints.setup import (
     create_setup_app,
     credential_values,
     manifest_for,
+    run_setup,
+    settings_for_setup,
     web_url_of,
     write_env,
 )
@@ -199,3 +203,37 @@ async def test_probes_while_unregistered(browser: httpx.AsyncClient) -> None:
     assert (await browser.get("/")).headers["location"] == "/setup"
     installed = await browser.get("/setup/installed?installation_id=1&setup_action=install")
     assert "restart" in installed.text
+
+
+@pytest.mark.parametrize(
+    ("env", "applies"),
+    [
+        ({}, True),
+        ({"PROMOTION_BOT_LOG_LEVEL": "DEBUG"}, True),
+        ({"PROMOTION_BOT_APP_ID": "5"}, False),
+        ({"PROMOTION_BOT_WEBHOOK_SECRET": "changeme"}, False),
+        ({"PROMOTION_BOT_PRIVATE_KEY_FILE": "/nowhere.pem"}, False),
+        ({"PROMOTION_BOT_APP_ID": "not a number"}, False),
+    ],
+)
+def test_settings_for_setup(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], applies: bool
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert (settings_for_setup() is not None) == applies
+
+
+async def test_run_setup_serves_the_setup_app(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
+    settings = Settings(_env_file=None)
+    assert run_setup(settings, "127.0.0.1", 8123, tmp_path / ".env") == 0
+    assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
+    transport = httpx.ASGITransport(app=served["app"])
+    async with httpx.AsyncClient(transport=transport, base_url=BOT) as client:
+        page = await client.get("/setup")
+    assert page.status_code == 200 and "https://github.com" in page.text
