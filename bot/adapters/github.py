@@ -122,6 +122,14 @@ class GitHubGateway:
         await self._stack.aclose()
         await self._transport.close()
 
+    async def installation_ids(self) -> tuple[int, ...]:
+        """Every installation of the App (``GET /app/installations`` with the App's JWT): for
+        events that name none, such as pushes to a registry outside GitHub."""
+        items = await Rest(self.github).pages(
+            "/app/installations", what="listing the app's installations"
+        )
+        return tuple(item["id"] for item in items)
+
     def session(self, installation_id: int) -> Session:
         """The installation's session, created on first use and kept for the process."""
         session = self._sessions.get(installation_id)

@@ -113,6 +113,12 @@ async def test_a_job_without_installation_is_rejected(gateway: GitHubGateway) ->
         gateway.ports_for(None)
 
 
+async def test_installations_of_the_app(gateway: GitHubGateway, world: World) -> None:
+    await world.admin.run(calls.create_repo("globex", "env"))
+    other = await world.admin.run(calls.install_app(world.app.id, "globex"))
+    assert await gateway.installation_ids() == (world.installation_id, other.id)
+
+
 async def test_tree_and_blobs_are_read_once(ports: GitHubPorts, world: World) -> None:
     heads = await ports.git.branch_heads(ENV)
     assert set(heads) == {"main"}
