@@ -1,6 +1,9 @@
-"""The API budget, counted in the sandbox's request log while the real image-push handler runs
-over the adapter: with a warm token and a cached config, opening a single-image promotion PR
-costs at most 7 REST calls and updating it in place at most 6."""
+"""The real use cases over the adapter and the in-process sandbox.
+
+The API budget is counted in the sandbox's request log while the image-push handler runs: with
+a warm token and a cached config, opening a single-image promotion PR costs at most 7 REST calls
+and updating it in place at most 6. Reconciling finds a version whose webhook never reached the
+bot (the sandbox's webhooks go to a sink here) and opens its PR."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from bot.adapters.github import GitHubGateway
 from bot.core.events import ImagePushed
 from bot.sandbox import admin_client as calls
 from bot.services.bump import handle_image_pushed
+from bot.services.reconcile import run_reconcile
 from bot.services.workspace import ConfigCache, Workspace
 from tests.adapters.test_github_ports import api_calls, grant, reset
 from tests.sandbox.conftest import OWNER, World
@@ -59,3 +63,23 @@ async def test_opening_costs_at_most_7_and_updating_at_most_6(
     assert [(o.environment, o.action) for o in updated] == [("dev", "updated")]
     spent = await api_calls(world)
     assert len(spent) <= 6, spent
+
+
+async def test_reconcile_opens_the_pr_of_a_version_whose_webhook_was_lost(
+    gateway: GitHubGateway, world: World, warm: ConfigCache
+) -> None:
+    await world.admin.run(calls.create_repo(OWNER, "api", files={"README.md": "api\n"}))
+    await world.admin.run(grant(world.installation_id, "api"))
+    await world.admin.run(calls.push(OWNER, "api", pusher=OWNER, tags={"v1.3.0": "main"}))
+    await world.admin.run(calls.publish_package(OWNER, "api", repository="api", tag="1.3.0"))
+    ports = gateway.ports_for(world.installation_id)
+    ports.installation.forget_repositories()  # the api repository was just added
+    outcomes = await run_reconcile(workspace(gateway, world, warm))
+    assert [(o.environment, o.action) for o in outcomes if o.action != "skipped"] == [
+        ("dev", "opened")
+    ]
+    (pull,) = await ports.pulls.list_open(GITOPS)
+    assert (pull.head_ref, pull.by_bot) == ("promotion/api/dev", True)
+    assert "1.3.0" in pull.title
+    again = await run_reconcile(workspace(gateway, world, warm))
+    assert all(o.action == "skipped" for o in again)
