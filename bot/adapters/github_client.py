@@ -155,11 +155,12 @@ class Rest:
         params: Mapping[str, Any] | None = None,
         key: str | None = None,
         max_pages: int = 30,
+        start: int = 1,
     ) -> list[Any]:
-        """Every item of a paginated list (``key`` names the list inside a wrapping object),
-        following GitHub's ``Link: rel="next"`` for at most ``max_pages`` calls."""
+        """Every item of a paginated list from page ``start`` on (``key`` names the list inside
+        a wrapping object), following ``Link: rel="next"`` for at most ``max_pages`` calls."""
         items: list[Any] = []
-        for page in range(1, max_pages + 1):
+        for page in range(start, start + max_pages):
             query = {**(params or {}), "per_page": PER_PAGE, "page": page}
             response = await self.call("GET", path, what=what, params=query)
             data = response.json()

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.adapters.github_client import Session
+from bot.adapters.github_client import PER_PAGE, Session
 from bot.services.github_ports import GitHubError, NotFound, Repository, Tree
 
 log = logging.getLogger("bot.github")
@@ -49,12 +49,13 @@ class GitHubGit:
 
     async def branch_heads(self, repo: str) -> Mapping[str, str]:
         what = f"reading branch heads repo={repo}"
-        response = await self.rest.call(
-            "GET", f"/repos/{repo}/git/matching-refs/heads/", what=what, accept=(409,)
-        )
+        path = f"/repos/{repo}/git/matching-refs/heads/"
+        first = {"per_page": PER_PAGE, "page": 1}
+        # 409: the repository is empty (GitHub's answer for git data without commits).
+        response = await self.rest.call("GET", path, what=what, params=first, accept=(409,))
         refs: list[Any] = [] if response.status_code == 409 else response.json()
         if 'rel="next"' in response.headers.get("link", ""):
-            refs = await self.rest.pages(f"/repos/{repo}/git/matching-refs/heads/", what=what)
+            refs += await self.rest.pages(path, what=what, start=2)
         if not refs:
             raise NotFound(f"{what} failed: the repository is empty")
         prefix = "refs/heads/"

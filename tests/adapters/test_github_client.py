@@ -1,8 +1,9 @@
 """The retry decision, the error mapping and the web root as tables over built responses; a
-truncated tree through ``httpx.MockTransport``."""
+truncated tree and paged branches through ``httpx.MockTransport``."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -130,24 +131,38 @@ TREES: dict[str, dict[str, Any]] = {
 
 
 def fake_github(request: httpx.Request) -> httpx.Response:
-    """Just enough of GitHub for a truncated tree: the App, a token, and three trees."""
+    """Just enough of GitHub: the App, a token, two pages of branches and three trees."""
     path = request.url.path
     if path == "/app":
         return httpx.Response(200, json={"slug": "promoter"})
     if path.endswith("/access_tokens"):
         return httpx.Response(201, json={"token": "t", "expires_at": "2999-01-01T00:00:00Z"})
+    if path.endswith("/matching-refs/heads/"):
+        page = int(request.url.params["page"])
+        link = {"link": '<https://api.github.com/x?page=2>; rel="next"'} if page == 1 else {}
+        refs = [{"ref": f"refs/heads/b{page}", "object": {"sha": f"s{page}"}}]
+        return httpx.Response(200, json=refs, headers=link)
     name = path.rsplit("/", 1)[1] + (f"?{request.url.query.decode()}" if request.url.query else "")
     assert request.headers["X-GitHub-Api-Version"] == "2022-11-28"
     return httpx.Response(200, json=TREES[name])
 
 
-async def test_a_truncated_tree_is_listed_subtree_by_subtree() -> None:
+@pytest.fixture
+async def mocked() -> AsyncIterator[GitHubGateway]:
     async with GitHubGateway(
         app_id=1,
         private_key=private_key(),
         base_url="https://api.github.com",
         transport=httpx.MockTransport(fake_github),
     ) as gateway:
-        tree = await gateway.ports_for(7).git.tree("o/r", "c1")
+        yield gateway
+
+
+async def test_a_truncated_tree_is_listed_subtree_by_subtree(mocked: GitHubGateway) -> None:
+    tree = await mocked.ports_for(7).git.tree("o/r", "c1")
     assert (tree.commit_sha, tree.tree_sha) == ("c1", "t0")
     assert dict(tree.blobs) == {"a.txt": "b1", "d/e.txt": "b2"}
+
+
+async def test_branch_heads_follow_the_next_page(mocked: GitHubGateway) -> None:
+    assert await mocked.ports_for(7).git.branch_heads("o/r") == {"b1": "s1", "b2": "s2"}
