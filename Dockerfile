@@ -2,7 +2,7 @@
 # Build stage: a wheel of the bot and its dependencies; nothing of it but the wheels goes on.
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md app-manifest.yml ./
 COPY bot ./bot
 COPY policies ./policies
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
