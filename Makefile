@@ -16,3 +16,6 @@ lint:
 
 bench:
 	$(PY) -m bench
+
+demo:
+	.venv/bin/promotion-bot demo
