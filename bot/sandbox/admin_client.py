@@ -5,6 +5,12 @@ Each admin operation is a ``Call`` built by a function in this module; a client 
     admin = AdminClient(handle.url)
     app = admin.run(create_app("promoter", webhook_url=url, permissions={"contents": "write"}))
     inst = admin.run(install_app(app.id, "acme", repositories=["env"]))
+    pr = admin.run(ActAs("alice").open_pull("acme", "env", head="fix", base="main", title="Fix"))
+    admin.run(ActAs("bob").merge("acme", "env", pr["number"]))
+
+People act through ``ActAs(login)``: ``open_pull``, ``open_issue``, ``comment``, ``close``,
+``reopen``, ``merge``, ``approve``, ``click`` (a check run button), each checked against the
+person's role and sending the webhooks the same act sends on GitHub.
 
 ``AsyncAdminClient(base_url, transport=httpx.ASGITransport(app))`` runs the same calls against an
 in-process sandbox. Building calls as values keeps one definition per operation for both clients.
@@ -12,12 +18,47 @@ in-process sandbox. Building calls as values keeps one definition per operation 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel
+
+from bot.sandbox.admin_call import Call
+from bot.sandbox.admin_call import as_json as _raw
+from bot.sandbox.collab_admin import ActAs, add_team_member, create_team
+
+__all__ = [
+    "ActAs",
+    "AdminClient",
+    "AdminError",
+    "AppCredentials",
+    "AsyncAdminClient",
+    "Call",
+    "InstallationRef",
+    "PushResult",
+    "RefMove",
+    "UserToken",
+    "add_team_member",
+    "advance_clock",
+    "change_installation_repositories",
+    "counters",
+    "create_app",
+    "create_repo",
+    "create_team",
+    "create_user",
+    "deliveries",
+    "flush_deliveries",
+    "grant_role",
+    "install_app",
+    "installation_token",
+    "publish_package",
+    "push",
+    "requests_log",
+    "reset_requests",
+    "set_faults",
+    "sink",
+]
 
 T = TypeVar("T")
 
@@ -55,19 +96,6 @@ class RefMove(BaseModel):
 
 class PushResult(BaseModel):
     updates: list[RefMove]
-
-
-@dataclass(frozen=True)
-class Call(Generic[T]):
-    method: str
-    path: str
-    parse: Callable[[Any], T]
-    json: Any = None
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-
-def _raw(data: Any) -> Any:
-    return data
 
 
 def create_app(

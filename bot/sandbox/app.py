@@ -30,6 +30,10 @@ ROUTE_MODULES: tuple[str, ...] = (
     "bot.sandbox.pages",  # last: its /{owner}/{repo} pages must not shadow API paths
 )
 
+# Modules that register ``pushes.on_ref_updates`` hooks when imported; importing them here keeps
+# every push's follow-up events on, whichever routes happen to import them.
+HOOK_MODULES: tuple[str, ...] = ("bot.sandbox.pulls_sync",)
+
 
 def create_app(
     data_dir: Path,
@@ -60,6 +64,8 @@ def create_app(
     )
     app.state.sandbox = sandbox
     install_handlers(app)
+    for name in HOOK_MODULES:
+        importlib.import_module(name)
     routers = [importlib.import_module(name).router for name in ROUTE_MODULES]
     for router in routers:
         app.include_router(router)

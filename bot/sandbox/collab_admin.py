@@ -1,4 +1,4 @@
-"""Admin calls for the collaboration acts, run by the foundation's admin clients::
+"""Admin calls for the collaboration acts, re-exported by ``admin_client`` (use them from there)::
 
 alice = ActAs("alice")
 pr = await admin.run(alice.open_pull("acme", "env", head="feature", base="main", title="x"))
@@ -11,11 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.sandbox.admin_client import Call
-
-
-def _raw(data: Any) -> Any:
-    return data
+from bot.sandbox.admin_call import Call
+from bot.sandbox.admin_call import as_json as _raw
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ from bot.sandbox.pulls_merge import merge_pull
 from bot.sandbox.pulls_model import find_pull, pull_shape
 from bot.sandbox.pulls_ops import open_pull
 from bot.sandbox.pulls_reviews import approve
-from bot.sandbox.pulls_sync import refresh_heads
 from bot.sandbox.state import Sandbox, sandbox_of
 from bot.sandbox.store import Record
 
@@ -41,7 +40,6 @@ def _repo_as(
         raise not_found()
     account(sandbox, user)
     require_role(sandbox, repo, user, role)
-    refresh_heads(sandbox, repo)
     return sandbox, repo
 
 

@@ -24,7 +24,6 @@ from bot.sandbox.pages_html import (
 )
 from bot.sandbox.pulls_git import is_mergeable, pull_files
 from bot.sandbox.pulls_model import base_sha_of, find_pull
-from bot.sandbox.pulls_sync import refresh_heads
 from bot.sandbox.state import Sandbox, sandbox_of
 from bot.sandbox.store import Record
 
@@ -108,7 +107,6 @@ def _check_runs(sandbox: Sandbox, repo: Record, head_sha: str) -> str:
 def pull_page(request: Request, owner: str, name: str, number: int) -> str:
     sandbox = sandbox_of(request)
     repo = _repo(sandbox, owner, name)
-    refresh_heads(sandbox, repo)
     pull = find_pull(sandbox, repo, number)
     issue = find_issue(sandbox, repo, number)
     files = pull_files(sandbox.git(repo), base_sha_of(sandbox, repo, pull), pull["head_sha"])

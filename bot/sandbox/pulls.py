@@ -16,8 +16,7 @@ from bot.sandbox.pulls_git import pull_commits, pull_files
 from bot.sandbox.pulls_merge import merge_pull
 from bot.sandbox.pulls_model import base_sha_of, find_pull, pull_shape
 from bot.sandbox.pulls_ops import branch_name, edit_pull, open_pull
-from bot.sandbox.pulls_sync import refresh_heads
-from bot.sandbox.routes_history import _file as diff_entry
+from bot.sandbox.routes_history import diff_entry_shape
 from bot.sandbox.shapes_git import commit_shape
 from bot.sandbox.state import Sandbox, sandbox_of
 from bot.sandbox.store import Record
@@ -27,9 +26,7 @@ router = APIRouter(prefix="/repos/{owner}/{repo}/pulls")
 
 def _read(request: Request, owner: str, repo: str) -> tuple[Sandbox, Record]:
     record = repo_access(request, owner, repo, "pull_requests", "read")
-    sandbox = sandbox_of(request)
-    refresh_heads(sandbox, record)
-    return sandbox, record
+    return sandbox_of(request), record
 
 
 class PullIn(BaseModel):
@@ -139,7 +136,7 @@ def list_files(request: Request, owner: str, repo: str, pull_number: int) -> JSO
     pull = find_pull(sandbox, record, pull_number)
     head = pull["head_sha"]
     files = pull_files(sandbox.git(record), base_sha_of(sandbox, record, pull), head)
-    return paginated(request, files, lambda f: diff_entry(sandbox, record, f, head))
+    return paginated(request, files, lambda f: diff_entry_shape(sandbox, record, f, head))
 
 
 @router.get("/{pull_number}/commits")

@@ -17,7 +17,6 @@ from bot.sandbox.pulls_git import (
     rebase_commits,
     squash_commit,
 )
-from bot.sandbox.pulls_sync import sync_head
 from bot.sandbox.pushes import announce, move_ref, signature_for
 from bot.sandbox.state import Sandbox
 from bot.sandbox.store import Record
@@ -50,7 +49,6 @@ def merge_pull(
     """Merge ``pull`` into its base as ``actor``; the ``pull-request-merge-result`` body."""
     if method not in MERGE_METHODS:
         raise GitHubError(422, f"Invalid merge_method merge_method={method}")
-    pull = sync_head(sandbox, repo, pull, actor)
     if pull["state"] != "open":
         raise GitHubError(405, "Pull Request is not mergeable")
     if sha is not None and sha != pull["head_sha"]:

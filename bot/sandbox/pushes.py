@@ -1,9 +1,13 @@
 """Writing to repositories: commits from file maps, ref moves with fast-forward checks, and the
-``push``/``create`` webhooks that follow every ref change (API or admin)."""
+``push``/``create`` webhooks that follow every ref change (API or admin).
+
+Modules that must react to every push (``pulls_sync`` sends ``synchronize``) register with
+``on_ref_updates``; they import this module, so it cannot import them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from bot.sandbox.errors import GitHubError
 from bot.sandbox.gitcore import RefUpdate, Signature
@@ -16,6 +20,17 @@ from bot.sandbox.store import Record
 
 # GitHub sends no `create` (and no tag `push`) events when more than three tags arrive at once.
 _MAX_TAG_EVENTS = 3
+
+RefUpdateHook = Callable[[Sandbox, Record, Sequence[RefUpdate], str], None]
+_REF_UPDATE_HOOKS: list[RefUpdateHook] = []
+
+
+def on_ref_updates(hook: RefUpdateHook) -> RefUpdateHook:
+    """Run ``hook(sandbox, repo, updates, pusher)`` after the webhooks of every push (usable as a
+    decorator); registering the same function twice keeps one."""
+    if hook not in _REF_UPDATE_HOOKS:
+        _REF_UPDATE_HOOKS.append(hook)
+    return hook
 
 
 def signature_for(sandbox: Sandbox, login: str) -> Signature:
@@ -85,7 +100,8 @@ def remove_ref(sandbox: Sandbox, repo: Record, ref: str) -> RefUpdate:
 
 
 def announce(sandbox: Sandbox, repo: Record, updates: Sequence[RefUpdate], pusher: str) -> None:
-    """Send ``push`` (and ``create`` for new refs) for ref changes made in one push."""
+    """Send ``push`` (and ``create`` for new refs) for ref changes made in one push, then run
+    the ``on_ref_updates`` hooks."""
     sandbox.store.update("repo", {**repo, "pushed_at": sandbox.clock.iso()})
     new_tags = [u for u in updates if u.ref.startswith("refs/tags/") and u.created]
     quiet_tags = len(new_tags) > _MAX_TAG_EVENTS
@@ -97,6 +113,8 @@ def announce(sandbox: Sandbox, repo: Record, updates: Sequence[RefUpdate], pushe
             kind, name = _ref_kind(update.ref)
             payload = create_payload(sandbox, repo, name, kind, pusher)
             emit_repo_event(sandbox, repo, "create", payload)
+    for hook in _REF_UPDATE_HOOKS:
+        hook(sandbox, repo, updates, pusher)
 
 
 def _ref_kind(ref: str) -> tuple[str, str]:

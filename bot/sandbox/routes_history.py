@@ -118,14 +118,17 @@ def get_commit(request: Request, owner: str, repo: str, ref: str) -> dict[str, A
     if commit is None:
         raise GitHubError(422, f"No commit found for SHA: {ref}")
     base = commit.parents[0] if commit.parents else git.empty_tree()
-    files = [_file(sandbox, record, f, commit.sha) for f in parse_diff(git.diff(base, sha or ""))]
+    diffs = parse_diff(git.diff(base, sha or ""))
+    files = [diff_entry_shape(sandbox, record, f, commit.sha) for f in diffs]
     additions = sum(f["additions"] for f in files)
     deletions = sum(f["deletions"] for f in files)
     stats = {"additions": additions, "deletions": deletions, "total": additions + deletions}
     return {**commit_shape(sandbox, record, commit), "stats": stats, "files": files}
 
 
-def _file(sandbox: Sandbox, repo: Record, diff: FileDiff, ref: str) -> dict[str, Any]:
+def diff_entry_shape(sandbox: Sandbox, repo: Record, diff: FileDiff, ref: str) -> dict[str, Any]:
+    """One changed file (GitHub's ``diff-entry``) as commits, comparisons and pull requests
+    list them; ``ref`` is the side the blob, raw and contents links point at."""
     api, html = repo_api(sandbox, repo), repo_html(sandbox, repo)
     shaped: dict[str, Any] = {
         "sha": diff.sha,
@@ -161,7 +164,8 @@ def compare(request: Request, owner: str, repo: str, basehead: str) -> dict[str,
     commits = list(reversed(git.log([f"{base}..{head}"], max_count=250)))
     base_commit, merge_commit = git.commit(base), git.commit(merge_base)
     assert base_commit is not None and merge_commit is not None
-    files = [_file(sandbox, record, f, head) for f in parse_diff(git.diff(merge_base, head))]
+    diffs = parse_diff(git.diff(merge_base, head))
+    files = [diff_entry_shape(sandbox, record, f, head) for f in diffs]
     html = repo_html(sandbox, record)
     return {
         "url": f"{repo_api(sandbox, record)}/compare/{basehead}",
