@@ -28,10 +28,10 @@ from fastapi import FastAPI, Request, Response
 
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.worker import Worker
-from bot.cli.serve import configure_logging
 from bot.entrypoints.routing import JobProcessor, Router
 from bot.entrypoints.web import create_app
 from bot.entrypoints.webhooks import sign, signature_valid
+from bot.logs import configure_logging
 from bot.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,18 +1,37 @@
-"""The one place where adapters meet use cases: the routing table and the reconcile job.
+"""The one place where adapters meet use cases: the routing table, the reconcile job and the
+running bot.
 
-``build_router(ports_for, clock)`` gives the worker its ``Router``: every event type the intake
-produces is routed to its use case, each run with a fresh ``Workspace`` over the event's
-installation's ports. The config cache (parsed configs by blob sha) lives as long as the
-``Services`` object, i.e. the process. Handlers never sleep: a rate limit surfaces as
-``RetryLater`` from the adapter and the worker reschedules the job.
+``build_router(ports_for, clock, installations)`` gives the worker its ``Router``: every event
+type the intake produces is routed to its use case, each run with a fresh ``Workspace`` over the
+event's installation's ports; an event that names no installation (a push to a registry outside
+GitHub) runs once per installation of the App. The config cache (parsed configs by blob sha)
+lives as long as the ``Services`` object, i.e. the process. Handlers never sleep: a rate limit
+surfaces as ``RetryLater`` from the adapter and the worker reschedules the job.
+
+``run_bot(settings, ...)`` is the whole process, used by ``promotion-bot serve``, the demo and
+the end-to-end tests: queue, GitHub gateway, router, worker, reconcile scheduler, redelivery
+sweeper and the web app under uvicorn, until stopped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import uvicorn
+
+from bot.adapters.github import GitHubGateway
+from bot.adapters.metrics import set_queue_stats
+from bot.adapters.queue_sqlite import SqliteJobQueue
+from bot.adapters.redelivery import SWEEP_INTERVAL, sweeper_from_settings
+from bot.adapters.worker import RetryPolicy, Worker
 from bot.core.events import (
     BaseEvent,
     ConfigPushed,
@@ -23,23 +42,36 @@ from bot.core.events import (
     ReleasePublished,
     TagCreated,
 )
-from bot.entrypoints.routing import EventContext, Handler, Router
+from bot.entrypoints.routing import EventContext, Handler, JobProcessor, Router
+from bot.entrypoints.web import create_app
 from bot.services import bump, config_watch, promote, reconcile, review
 from bot.services.github_ports import PortsFactory
 from bot.services.ports import Clock
 from bot.services.proposals import Outcome
+from bot.services.scheduler import CachedInstallations, InstallationIds, ReconcileScheduler
 from bot.services.workspace import ConfigCache, Workspace
+from bot.settings import Settings
+
+log = logging.getLogger("bot.bootstrap")
 
 E = TypeVar("E", bound=BaseEvent)
 UseCase = Callable[[E, Workspace], Awaitable[Any]]
+Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+# Kept at least as long as GitHub's redelivery window (7 days on GHES) so redeliveries dedupe.
+RETENTION = timedelta(days=14)
+# How long the scheduler and the sweeper get to finish a pass at shutdown before being cancelled.
+SHUTDOWN_GRACE_S = 5.0
 
 
 @dataclass
 class Services:
-    """What the use cases share across jobs: ports per installation, the clock, the caches."""
+    """What the use cases share across jobs: ports per installation, the clock, the caches, and
+    the App's installations (for events that name none)."""
 
     ports_for: PortsFactory
     clock: Clock
+    installations: InstallationIds | None = None
     configs: ConfigCache = field(default_factory=ConfigCache)
 
     def workspace(self, installation_id: int | None) -> Workspace:
@@ -47,9 +79,34 @@ class Services:
 
     def route(self, use_case: UseCase[E]) -> Handler:
         async def handler(event: E, context: EventContext) -> None:
-            await use_case(event, self.workspace(event.installation_id))
+            if event.installation_id is None and self.installations is not None:
+                await self._fan_out(use_case, event, self.installations)
+            else:
+                await use_case(event, self.workspace(event.installation_id))
 
         return handler
+
+    async def _fan_out(
+        self, use_case: UseCase[E], event: E, installations: InstallationIds
+    ) -> None:
+        """Run ``use_case`` for every installation. One failing does not stop the others; the
+        first error is raised at the end so the job is retried (the use cases are idempotent:
+        what was already proposed is skipped)."""
+        failure: Exception | None = None
+        for installation_id in await installations():
+            try:
+                await use_case(event, self.workspace(installation_id))
+            except Exception as err:
+                log.warning(
+                    "running event=%s for installation_id=%d failed: %s",
+                    type(event).__name__,
+                    installation_id,
+                    err,
+                    extra={"installation_id": installation_id, "delivery_id": event.delivery_id},
+                )
+                failure = failure or err
+        if failure is not None:
+            raise failure
 
     def routes(self) -> dict[type[BaseEvent], Handler]:
         """Event type -> handler: the whole table, in one place."""
@@ -68,7 +125,115 @@ class Services:
         return await reconcile.run_reconcile(self.workspace(installation_id))
 
 
-def build_router(ports_for: PortsFactory, clock: Clock) -> tuple[Router, Services]:
-    """The worker's router and the services behind it (the scheduler calls ``reconcile``)."""
-    services = Services(ports_for, clock)
+def build_router(
+    ports_for: PortsFactory, clock: Clock, installations: InstallationIds | None = None
+) -> tuple[Router, Services]:
+    """The worker's router and the services behind it (the scheduler calls ``reconcile``).
+    Without ``installations``, an event that names no installation is rejected by ``ports_for``."""
+    services = Services(ports_for, clock, installations)
     return Router(services.routes()), services
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def run_bot(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    sockets: Sequence[socket.socket] | None = None,
+    stop: asyncio.Event | None = None,
+    retry: RetryPolicy | None = None,
+) -> None:
+    """Serve the bot until ``stop`` is set (or SIGINT/SIGTERM, in the main thread), on
+    ``host:port`` or on already bound ``sockets``; every task is stopped before it returns.
+    ``retry`` replaces the policy built from ``settings.max_attempts`` (the demo's is short)."""
+    stop = stop or asyncio.Event()
+    queue = SqliteJobQueue(settings.queue_path, lease=timedelta(seconds=settings.lease_seconds))
+    try:
+        pruned = await queue.prune(RETENTION)
+        log.info("pruned finished jobs and deliveries count=%d older_than=%s", pruned, RETENTION)
+        async with GitHubGateway.from_settings(settings) as gateway:
+            installations = CachedInstallations(gateway.installation_ids)
+            router, services = build_router(gateway.ports_for, utc_now, installations)
+            policy = retry or RetryPolicy(max_attempts=settings.max_attempts)
+            processor = JobProcessor(queue, router)
+            worker = Worker(queue, processor, concurrency=settings.workers, policy=policy)
+            scheduler = ReconcileScheduler(
+                services.reconcile,
+                installations,
+                queue,
+                interval=settings.reconcile_interval,
+                record_stats=set_queue_stats,
+            )
+            background: dict[str, Background] = {"reconcile-scheduler": scheduler.run}
+            if not settings.demo:  # the demo's sandbox drops no delivery worth sweeping for
+                sweeper = sweeper_from_settings(settings)
+                background["redelivery-sweeper"] = lambda s: sweeper.run(s, SWEEP_INTERVAL)
+            config = uvicorn.Config(
+                create_app(settings, queue, worker),
+                host=host,
+                port=port,
+                log_config=None,
+                access_log=False,
+            )
+            await _serve(uvicorn.Server(config), sockets, stop, background)
+    finally:
+        queue.close()
+
+
+async def _serve(
+    server: uvicorn.Server,
+    sockets: Sequence[socket.socket] | None,
+    stop: asyncio.Event,
+    background: dict[str, Background],
+) -> None:
+    """Run ``server`` and the ``background`` loops until ``stop`` or a signal, then stop them."""
+    done = asyncio.Event()
+    tasks = [asyncio.create_task(run(done), name=name) for name, run in background.items()]
+
+    async def exit_on_stop() -> None:
+        await stop.wait()
+        server.should_exit = True
+
+    watcher = asyncio.create_task(exit_on_stop(), name="stop-watcher")
+    restore = _stop_on_signals(stop)
+    try:
+        await server.serve(sockets=list(sockets) if sockets is not None else None)
+    finally:
+        done.set()
+        watcher.cancel()
+        await _finish(tasks)
+        restore()
+        log.info("bot stopped")
+
+
+def _stop_on_signals(stop: asyncio.Event) -> Callable[[], None]:
+    """Handlers that set ``stop``: uvicorn installs its own while it serves and, once it has
+    shut down, raises the signal again to the handlers it found; these let the rest of the
+    process stop cleanly instead of dying there. Returns the function restoring the old ones."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # signals can be handled in the main thread only
+    loop = asyncio.get_running_loop()
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {
+        sig: signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set)) for sig in handled
+    }
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
+async def _finish(tasks: list[asyncio.Task[None]]) -> None:
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_S)
+    for task in pending:
+        log.warning("cancelling task=%s: still running at shutdown", task.get_name())
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

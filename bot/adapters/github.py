@@ -135,7 +135,9 @@ class GitHubGateway:
         session = self._sessions.get(installation_id)
         if session is None:
             client = self.github.with_auth(self.github.auth.as_installation(installation_id))
-            session = Session(Rest(client), self.identity, self._trees, self._blobs)
+            session = Session(
+                Rest(client, installation_id), self.identity, self._trees, self._blobs
+            )
             self._sessions[installation_id] = session
         return session
 

@@ -26,6 +26,7 @@ from githubkit.exception import (
 from githubkit.response import Response
 from githubkit.retry import RetryOption
 
+from bot.adapters.metrics import observe_github_response
 from bot.services.github_ports import GitHubError, NotFound, Repository, Tree
 from bot.services.ports import RetryLater
 
@@ -112,11 +113,13 @@ class Lru(Generic[K, V]):
 class Rest:
     """REST calls of one client with the API version pinned and errors mapped.
 
-    ``what`` names the operation with key=value context; it starts every error message.
+    ``what`` names the operation with key=value context; it starts every error message. Every
+    answer, error or not, is counted in the metrics under ``installation_id`` (None: the App).
     """
 
-    def __init__(self, github: GitHub[Any]) -> None:
+    def __init__(self, github: GitHub[Any], installation_id: int | None = None) -> None:
         self.github = github
+        self.installation_id = installation_id
 
     async def call(
         self,
@@ -130,7 +133,7 @@ class Rest:
     ) -> Response[Any]:
         """One request; a status in ``accept`` is returned instead of raised."""
         try:
-            return await self.github.arequest(
+            response = await self.github.arequest(
                 method,
                 path,
                 params=dict(params or {}),
@@ -138,11 +141,14 @@ class Rest:
                 headers={"X-GitHub-Api-Version": API_VERSION},
             )
         except RequestFailed as err:
+            observe_github_response(err.response.raw_response, self.installation_id)
             if err.response.status_code in accept:
                 return err.response
             raise mapped_error(err, what) from err
         except GitHubException as err:
             raise mapped_error(err, what) from err
+        observe_github_response(response.raw_response, self.installation_id)
+        return response
 
     async def json(self, path: str, *, what: str, params: Mapping[str, Any] | None = None) -> Any:
         return (await self.call("GET", path, what=what, params=params)).json()

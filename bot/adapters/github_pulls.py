@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.adapters.github_client import Session
+from bot.adapters.metrics import record_pr
 from bot.services.github_ports import MergeMethod, Pull, PullFile
 
 
@@ -59,6 +60,7 @@ class GitHubPullRequests:
             what=f"opening pull request repo={repo} head={head} base={base}",
             json={"title": title, "body": body, "head": head, "base": base},
         )
+        record_pr("opened")
         return await self._pull(response.json())
 
     async def update(
@@ -70,6 +72,7 @@ class GitHubPullRequests:
             what=f"updating pull request repo={repo} number={number}",
             json={"title": title, "body": body, "labels": list(labels)},
         )
+        record_pr("updated")
 
     async def add_labels(self, repo: str, number: int, labels: Sequence[str]) -> None:
         await self.rest.call(
@@ -89,7 +92,10 @@ class GitHubPullRequests:
             json={"sha": head_sha, "merge_method": method},
             accept=(405, 409),
         )
-        return response.status_code == 200
+        merged = response.status_code == 200
+        if merged:
+            record_pr("merged")
+        return merged
 
     async def _pull(self, item: Any) -> Pull:
         author = (item.get("user") or {}).get("login", "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 import time
@@ -18,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bot.adapters.metrics import observe_job
 from bot.services.ports import Job, JobQueue, JobRejected, RetryLater
 
 log = logging.getLogger("bot.worker")
@@ -108,34 +110,43 @@ class Worker:
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 
     async def _run(self, job: Job) -> None:
-        context = {"job_id": job.id, "installation_id": job.installation_id, "repo": job.serial_key}
+        context = job_log_fields(job)
         if job.attempt > self.policy.max_attempts:
             # Leased more often than allowed without finishing: the process died running it.
             await self.queue.fail(job, error=f"gave up after attempts={job.attempt - 1}")
             log.error("dead-lettered job kind=%s: lease never finished", job.kind, extra=context)
+            observe_job(job.kind, "dead", 0.0)
             return
+        started = time.monotonic()
+        outcome = await self._handle(job, context)
+        observe_job(job.kind, outcome, time.monotonic() - started)
+
+    async def _handle(self, job: Job, context: Mapping[str, object]) -> str:
+        """Run the handler and settle the job; the outcome: done, wait, retry or dead."""
         try:
             await self.handle(job)
         except RetryLater as signal:
             await self.queue.retry(
                 job, after=signal.after, error=str(signal), throttle_installation=True
             )
-            log.warning("job waits: %s", signal, extra=context)
+            log.warning("job waits kind=%s: %s", job.kind, signal, extra=context)
+            return "wait"
         except JobRejected as err:
             await self.queue.fail(job, error=str(err))
             log.error("dead-lettered job kind=%s: %s", job.kind, err, extra=context)
+            return "dead"
         except Exception as err:
-            await self._retry_or_fail(job, err, context)
-        else:
-            await self.queue.complete(job)
-            log.info("completed job kind=%s attempt=%d", job.kind, job.attempt, extra=context)
+            return await self._retry_or_fail(job, err, context)
+        await self.queue.complete(job)
+        log.info("completed job kind=%s attempt=%d", job.kind, job.attempt, extra=context)
+        return "done"
 
-    async def _retry_or_fail(self, job: Job, err: Exception, context: Mapping[str, object]) -> None:
+    async def _retry_or_fail(self, job: Job, err: Exception, context: Mapping[str, object]) -> str:
         error = f"{type(err).__name__}: {err}"
         if job.attempt >= self.policy.max_attempts:
             await self.queue.fail(job, error=error)
             log.error("dead-lettered job after attempt=%d: %s", job.attempt, error, extra=context)
-            return
+            return "dead"
         delay = self.policy.delay(job.attempt)
         await self.queue.retry(job, after=delay, error=error)
         log.warning(
@@ -145,3 +156,22 @@ class Worker:
             error,
             extra=context,
         )
+        return "retry"
+
+
+def job_log_fields(job: Job) -> dict[str, object]:
+    """The context of a job's log lines: its id, installation and serial key (the repository,
+    for events), and the delivery and event kind its payload names."""
+    fields: dict[str, object] = {
+        "job_id": job.id,
+        "installation_id": job.installation_id,
+        "repo": job.serial_key,
+    }
+    try:
+        payload = json.loads(job.payload)
+    except ValueError:
+        return fields  # the handler rejects it, with the reason
+    if isinstance(payload, dict):
+        fields["delivery_id"] = payload.get("delivery_id")
+        fields["event"] = payload.get("kind")
+    return fields

@@ -1,68 +1,43 @@
-"""``promotion-bot serve`` (web app and worker in one process) and ``promotion-bot replay``."""
+"""``promotion-bot serve`` (the whole bot in one process) and ``promotion-bot replay``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import logging
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import uvicorn
-
-from bot.adapters.queue_sqlite import SqliteJobQueue
-from bot.adapters.worker import RetryPolicy, Worker
+from bot.adapters.github import GitHubGateway
+from bot.bootstrap import build_router, run_bot, utc_now
 from bot.core.events import BaseEvent
-from bot.entrypoints.routing import EventContext, JobProcessor, Router, events_of_delivery
-from bot.entrypoints.web import create_app
+from bot.entrypoints.routing import EventContext, events_of_delivery
+from bot.entrypoints.setup import run_setup, settings_for_setup
+from bot.logs import configure_logging
 from bot.services.ports import Delivery, JobRejected
-from bot.settings import SettingsError, get_settings
-
-# Fields a log record may carry through ``extra=``; anything else stays out of the JSON line.
-LOG_FIELDS = ("delivery_id", "event", "installation_id", "repo", "job_id")
-# Kept at least as long as GitHub's redelivery window (7 days on GHES) so redeliveries dedupe.
-RETENTION = timedelta(days=14)
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: ts, level, logger, msg and the known context fields."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        line |= {k: v for k in LOG_FIELDS if (v := getattr(record, k, None)) is not None}
-        if record.exc_info:
-            line["exc"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
-
-
-def configure_logging(level: str = "INFO") -> None:
-    """The process's one logging setup: JSON lines on stderr, uvicorn's loggers included."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers = []
-        logging.getLogger(name).propagate = True
+from bot.settings import Settings, SettingsError, get_settings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = subparsers.add_parser("serve", help="Run the webhook server and the worker.")
+    serve = subparsers.add_parser(
+        "serve",
+        help="Run the bot: webhooks, worker, reconcile and redelivery loops (or the setup page "
+        "when no GitHub App is configured yet).",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
     serve.add_argument("--port", type=int, default=8000, help="Port to listen on.")
     serve.set_defaults(func=run_serve)
     replay = subparsers.add_parser(
-        "replay", help="Translate a saved delivery and show the events it dispatches."
+        "replay",
+        help="Feed a saved delivery through translation and the wired use cases (with "
+        "credentials), or print the events it would dispatch.",
     )
     replay.add_argument("event", help="The X-GitHub-Event name, e.g. pull_request.")
     replay.add_argument("file", type=Path, help="The saved JSON payload.")
+    replay.add_argument(
+        "--dry-run", action="store_true", help="Only print the events; call no use case."
+    )
     replay.set_defaults(func=run_replay)
 
 
@@ -70,23 +45,14 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         settings = get_settings()
     except SettingsError as err:
-        print(f"promotion-bot serve: {err}", file=sys.stderr)
-        return 2
+        bare = settings_for_setup()
+        if bare is None:
+            print(f"promotion-bot serve: {err}", file=sys.stderr)
+            return 2
+        configure_logging(bare.log_level)
+        return run_setup(bare, args.host, args.port)
     configure_logging(settings.log_level)
-    queue = SqliteJobQueue(settings.queue_path, lease=timedelta(seconds=settings.lease_seconds))
-    asyncio.run(queue.prune(RETENTION))
-    # Use cases join the table in bootstrap once written; until then events are logged only.
-    worker = Worker(
-        queue,
-        JobProcessor(queue, Router({})),
-        concurrency=settings.workers,
-        policy=RetryPolicy(max_attempts=settings.max_attempts),
-    )
-    app = create_app(settings, queue, worker)
-    try:
-        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
-    finally:
-        queue.close()
+    asyncio.run(run_bot(settings, host=args.host, port=args.port))
     return 0
 
 
@@ -108,13 +74,44 @@ def run_replay(args: argparse.Namespace) -> int:
     except JobRejected as err:
         print(f"promotion-bot replay: {err}", file=sys.stderr)
         return 1
-    router = Router({})
-    for index, event in enumerate(events):
-        asyncio.run(router.dispatch(event, EventContext(job_id=index, attempt=1, merged=1)))
-        print(_describe(event))
     if not events:
         print(f"no events: event={args.event} is ignored")
-    return 0
+        return 0
+    settings = None if args.dry_run else _credentials()
+    if settings is None:
+        why = "--dry-run" if args.dry_run else "no GitHub App credentials configured"
+        print(f"dry run ({why}): printing the events, calling no use case", file=sys.stderr)
+        for event in events:
+            print(_describe(event))
+        return 0
+    configure_logging(settings.log_level)
+    return asyncio.run(_dispatch(settings, events))
+
+
+def _credentials() -> Settings | None:
+    try:
+        return get_settings()
+    except SettingsError:
+        return None
+
+
+async def _dispatch(settings: Settings, events: tuple[BaseEvent, ...]) -> int:
+    """Each event through the real router and GitHub; 1 when a use case failed."""
+    async with GitHubGateway.from_settings(settings) as gateway:
+        router, _ = build_router(gateway.ports_for, utc_now, gateway.installation_ids)
+        code = 0
+        for index, event in enumerate(events):
+            print(_describe(event))
+            try:
+                await router.dispatch(event, EventContext(job_id=index, attempt=1, merged=1))
+            except Exception as err:
+                print(
+                    f"promotion-bot replay: event={type(event).__name__} failed: "
+                    f"{type(err).__name__}: {err}",
+                    file=sys.stderr,
+                )
+                code = 1
+        return code
 
 
 def _describe(event: BaseEvent) -> str:

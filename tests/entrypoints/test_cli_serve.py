@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.serve import JsonFormatter, register
+from bot.cli.serve import register
+from bot.logs import JsonFormatter
 from bot.settings import get_settings
 from tests.entrypoints.payloads import DATA
 
