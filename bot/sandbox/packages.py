@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from bot.sandbox.auth import principal_of, user_role
+from bot.sandbox.auth import Principal, principal_of, user_role
 from bot.sandbox.errors import GitHubError
 from bot.sandbox.pagination import paginated
 from bot.sandbox.payloads import emit_repo_event, repository_payload, sender_payload
@@ -86,22 +86,37 @@ def _package(sandbox: Sandbox, owner: str, name: str, repo: Record) -> Record:
     return sandbox.store.insert("package", data, key=key)
 
 
+def _denial(sandbox: Sandbox, principal: Principal, package: Record) -> GitHubError | None:
+    """Why ``principal`` may not read ``package`` (404 hides it, 403 lacks permission)."""
+    hidden = GitHubError(404, "Package not found.")
+    if principal.kind == "installation":
+        installation = sandbox.store.get("installation", principal.installation_id or 0) or {}
+        if installation.get("account", "").lower() != package["owner"].lower():
+            return hidden
+        return _permission_denial(principal)
+    if package["visibility"] == "private":
+        repo = sandbox.store.get("repo", package["repo_id"]) or {}
+        role = user_role(sandbox.store, repo, principal.login) if principal.login else None
+        if role is None:
+            return hidden
+    return None
+
+
+def _permission_denial(principal: Principal) -> GitHubError | None:
+    granted = principal.permissions.get("packages")
+    if principal.kind == "installation" and granted not in ("read", "write", "admin"):
+        return GitHubError(403, "Resource not accessible by integration")
+    return None
+
+
 def _readable_package(request: Request, owner: str, name: str) -> tuple[Sandbox, Record]:
-    sandbox, principal = sandbox_of(request), principal_of(request)
+    sandbox = sandbox_of(request)
     package = sandbox.store.find_one("package", key=f"{owner}/{name}".lower())
     if package is None:
         raise GitHubError(404, "Package not found.")
-    repo = sandbox.store.get("repo", package["repo_id"]) or {}
-    if principal.kind == "installation":
-        installation = sandbox.store.get("installation", principal.installation_id or 0) or {}
-        if installation.get("account", "").lower() != owner.lower():
-            raise GitHubError(404, "Package not found.")
-        if principal.permissions.get("packages") not in ("read", "write", "admin"):
-            raise GitHubError(403, "Resource not accessible by integration")
-    elif package["visibility"] == "private":
-        role = user_role(sandbox.store, repo, principal.login) if principal.login else None
-        if role is None:
-            raise GitHubError(404, "Package not found.")
+    denial = _denial(sandbox, principal_of(request), package)
+    if denial is not None:
+        raise denial
     return sandbox, package
 
 
@@ -164,12 +179,46 @@ def _list_versions(request: Request, owner: str, name: str) -> JSONResponse:
     return paginated(request, newest_first, lambda v: version_json(sandbox, package, v))
 
 
+PackageType = Literal["npm", "maven", "rubygems", "docker", "nuget", "container"]
+
+
+def _list_packages(
+    request: Request,
+    owner: str,
+    package_type: PackageType,
+    visibility: Literal["public", "private", "internal"] | None = None,
+) -> JSONResponse:
+    """The owner's packages the caller may read; only container packages exist here, and
+    ``internal`` means ``private`` for them, as on GitHub."""
+    sandbox, principal = sandbox_of(request), principal_of(request)
+    wanted = {"internal": "private"}.get(visibility or "", visibility)
+    denial = _permission_denial(principal)
+    if denial is not None:
+        raise denial
+    readable = [
+        package
+        for package in sandbox.store.find("package")
+        if package["owner"].lower() == owner.lower()
+        and package_type == "container"
+        and wanted in (None, package["visibility"])
+        and _denial(sandbox, principal, package) is None
+    ]
+    return paginated(request, readable, lambda p: package_json(sandbox, p))
+
+
+def _get_version(request: Request, owner: str, name: str, version_id: int) -> dict[str, Any]:
+    sandbox, package = _readable_package(request, owner, name)
+    version = sandbox.store.get("package_version", version_id)
+    if version is None or version["package_id"] != package["id"]:
+        raise GitHubError(404, "Package version not found.")
+    return version_json(sandbox, package, version)
+
+
 for _scope in ("orgs", "users"):
+    _prefix = f"/{_scope}/{{owner}}/packages"
+    router.add_api_route(_prefix, _list_packages, methods=["GET"])
+    router.add_api_route(f"{_prefix}/container/{{name}}", _get_package, methods=["GET"])
+    router.add_api_route(f"{_prefix}/container/{{name}}/versions", _list_versions, methods=["GET"])
     router.add_api_route(
-        f"/{_scope}/{{owner}}/packages/container/{{name}}", _get_package, methods=["GET"]
-    )
-    router.add_api_route(
-        f"/{_scope}/{{owner}}/packages/container/{{name}}/versions",
-        _list_versions,
-        methods=["GET"],
+        f"{_prefix}/container/{{name}}/versions/{{version_id}}", _get_version, methods=["GET"]
     )

@@ -24,6 +24,15 @@ async def org_container_package(world: World) -> None:
         )
         tags = [v.metadata.container.tags for v in versions.parsed_data if v.metadata]
         assert ["1.4.2"] in [list(t) for t in tags if t is not None]
+        listed = await packages.async_list_packages_for_organization(
+            OWNER, package_type="container", visibility="public"
+        )
+        assert [p.name for p in listed.parsed_data] == ["web"]
+        newest = versions.parsed_data[0]
+        version = await packages.async_get_package_version_for_organization(
+            "container", "web", OWNER, newest.id
+        )
+        assert version.parsed_data == newest
 
 
 async def user_container_package(world: World) -> None:
@@ -38,6 +47,12 @@ async def user_container_package(world: World) -> None:
             "container", USER_REPO, USER
         )
         assert len(versions.parsed_data) == 1
+        listed = await packages.async_list_packages_for_user(USER, package_type="container")
+        assert [p.name for p in listed.parsed_data] == [USER_REPO]
+        version = await packages.async_get_package_version_for_user(
+            "container", USER_REPO, versions.parsed_data[0].id, USER
+        )
+        assert version.parsed_data.name == versions.parsed_data[0].name
 
 
 async def rate_limit_and_users(world: World) -> None:
