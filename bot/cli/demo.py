@@ -18,9 +18,9 @@ import threading
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.demo.harness import log_to_file
 from bot.demo.scene import Scene, StepReport, play
 from bot.demo.story import STEPS
+from bot.logs import log_to_file
 
 PASS, FAIL = "✓", "✗"
 

@@ -1,9 +1,12 @@
-"""The sandbox and the real bot on loopback, for the demo and the end-to-end tests.
+"""The sandbox and the real bot on loopback, for the demo, the benchmarks and the end-to-end
+tests.
 
-``start_stack(data_dir)`` serves the GitHub sandbox (uvicorn thread), registers the App there
-with its webhook pointing at the bot, and serves the real bot (web app, SQLite queue, worker,
-``bootstrap`` routing table over the githubkit ``GitHubGateway``) on a second loopback port, in
-its own thread and event loop. Nothing leaves the machine::
+``start_stack(data_dir)`` serves the GitHub sandbox, registers the App there with its webhook
+pointing at the bot, and serves the real bot (``bootstrap.run_bot``: web app, SQLite queue,
+worker, reconcile scheduler, ``GitHubGateway``) on a second loopback port. Both run in this
+process by default (threads, the demo); with ``processes=True`` they are the real
+``promotion-bot sandbox`` and ``promotion-bot serve`` processes (the end-to-end tests). Nothing
+leaves the machine::
 
     stack = start_stack(tmp_path)
     try:
@@ -11,37 +14,40 @@ its own thread and event loop. Nothing leaves the machine::
         stack.admin.run(calls.create_repo("acme", "env", files={...}))
         stack.install("acme")
         view = stack.view(token)     # REST reads as a person (a ``seed_people`` token)
+        stack.settle()               # every webhook delivered, the bot's queue empty
     finally:
         stack.stop()
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import logging
 import secrets
 import socket
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
+from githubkit import AppAuthStrategy, GitHub
 
-from bot.adapters.queue_sqlite import SqliteJobQueue
-from bot.adapters.worker import RetryPolicy, Worker
-from bot.cli.serve import JsonFormatter
+from bot.adapters.worker import RetryPolicy
+from bot.demo.runners import (
+    HOST,
+    BotProcess,
+    BotThread,
+    Sandbox,
+    SandboxProcess,
+    free_port,
+    wait_until,
+)
 from bot.sandbox import admin_client as calls
 from bot.sandbox.admin_client import AdminClient, AppCredentials, Call, UserToken
-from bot.sandbox.server import SandboxHandle, run_sandbox
-from bot.settings import Settings, load_settings
+from bot.sandbox.server import run_sandbox
+from bot.settings import load_settings
 
-HOST = "127.0.0.1"
 APP_NAME = "promotion-bot"
 PERMISSIONS = {
     "contents": "write",
@@ -52,70 +58,17 @@ PERMISSIONS = {
     "members": "read",
     "metadata": "read",
 }
-EVENTS = ["push", "create", "release", "registry_package", "pull_request", "issue_comment"]
-START_TIMEOUT_S = 15.0
+EVENTS = [
+    "push",
+    "create",
+    "release",
+    "registry_package",
+    "pull_request",
+    "issue_comment",
+    "check_run",
+]
 # Short retries: in the demo a failing job should show within seconds, not minutes.
 DEMO_RETRIES = RetryPolicy(base=timedelta(seconds=0.5), cap=timedelta(seconds=2), max_attempts=3)
-
-
-class BotHandle:
-    """The bot served by uvicorn from a thread of its own (its own event loop)."""
-
-    def __init__(self, settings: Settings, listener: socket.socket) -> None:
-        self.url = f"http://{HOST}:{listener.getsockname()[1]}"
-        self._settings = settings
-        self._listener = listener
-        self._server: uvicorn.Server | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="bot-http", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while self._server is None or not self._server.started:
-            if self._error is not None:
-                raise RuntimeError(f"starting the bot failed url={self.url}") from self._error
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"starting the bot failed url={self.url}: it did not listen")
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        self._thread.join(timeout=START_TIMEOUT_S)
-
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as err:  # reported to the starting thread by ``start``
-            self._error = err
-
-    async def _serve(self) -> None:
-        # Imported here: a missing or broken adapter or use case then fails the step that starts
-        # the bot, with its name, instead of every ``promotion-bot`` command at import time.
-        from bot.adapters.github import GitHubGateway  # noqa: PLC0415
-        from bot.bootstrap import build_router  # noqa: PLC0415
-        from bot.entrypoints.routing import JobProcessor  # noqa: PLC0415
-        from bot.entrypoints.web import create_app  # noqa: PLC0415
-
-        settings = self._settings
-        queue = SqliteJobQueue(settings.queue_path, lease=timedelta(seconds=settings.lease_seconds))
-        try:
-            async with GitHubGateway.from_settings(settings) as gateway:
-                router, _ = build_router(gateway.ports_for, lambda: datetime.now(UTC))
-                worker = Worker(
-                    queue,
-                    JobProcessor(queue, router),
-                    concurrency=settings.workers,
-                    policy=DEMO_RETRIES,
-                    poll_interval=0.05,
-                )
-                app = create_app(settings, queue, worker)
-                config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
-                self._server = uvicorn.Server(config)
-                await self._server.serve(sockets=[self._listener])
-        finally:
-            queue.close()
 
 
 class GitHubView:
@@ -138,6 +91,11 @@ class GitHubView:
         found: list[dict[str, Any]] = self.get(f"/repos/{repo}/issues/{number}/comments")
         return found
 
+    def heads(self, repo: str) -> dict[str, str]:
+        """Branch name -> head sha."""
+        refs = self.get(f"/repos/{repo}/git/matching-refs/heads/")
+        return {r["ref"].removeprefix("refs/heads/"): r["object"]["sha"] for r in refs}
+
     def check_runs(self, repo: str, sha: str) -> list[dict[str, Any]]:
         return list(self.get(f"/repos/{repo}/commits/{sha}/check-runs")["check_runs"])
 
@@ -155,8 +113,8 @@ class Stack:
     """A running sandbox with the App registered, and the bot serving that App."""
 
     data_dir: Path
-    sandbox: SandboxHandle
-    bot: BotHandle
+    sandbox: Sandbox
+    bot: BotThread | BotProcess
     admin: AdminClient
     app: AppCredentials
     installation_id: int | None = None
@@ -174,64 +132,102 @@ class Stack:
     def view(self, token: str) -> GitHubView:
         return GitHubView(self.sandbox.url, token)
 
+    def app_github(self) -> GitHub[AppAuthStrategy]:
+        """githubkit as the App itself (JWT): webhook deliveries and redeliveries."""
+        return GitHub(AppAuthStrategy(self.app.id, self.app.pem), base_url=self.sandbox.url)
+
+    def settle(self) -> None:
+        """Wait until every webhook is delivered and the bot's queue is empty."""
+        self.admin.run(calls.flush_deliveries())
+        wait_until(self.bot.idle, "the bot's queue to drain")
+
     def stop(self) -> None:
         self.bot.stop()
         self.admin.close()
         self.sandbox.stop()
 
 
-def bot_settings(data_dir: Path, app: AppCredentials, api_url: str) -> Settings:
-    """The bot's settings, given in-process: nothing is read from the environment that matters
-    (explicit values win over ``PROMOTION_BOT_*`` variables and ``.env``)."""
-    return load_settings(
-        app_id=app.id,
-        private_key=app.pem,
-        webhook_secret=app.webhook_secret,
-        github_url=api_url,
-        queue_path=data_dir / "bot-queue.sqlite3",
-        workers=2,
-        request_timeout=10.0,
-        demo=True,
-    )
+def bot_options(data_dir: Path, app: AppCredentials, api_url: str) -> dict[str, str]:
+    """The bot's settings for ``app`` (field -> value): the bot's state lives in ``data_dir``."""
+    return {
+        "app_id": str(app.id),
+        "private_key": app.pem,
+        "webhook_secret": app.webhook_secret,
+        "github_url": api_url,
+        "queue_path": str(data_dir / "bot-queue.sqlite3"),
+        "workers": "2",
+        "request_timeout": "10",
+    }
 
 
-def log_to_file(path: Path) -> logging.Handler:
-    """Send the bot's and the sandbox's log records to ``path`` as JSON lines (the terminal is
-    the demo's); returns the handler so the caller can remove it."""
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers = []
-        logging.getLogger(name).propagate = True
-    return handler
-
-
-def start_stack(data_dir: Path, *, sandbox_port: int = 0, org: str = "acme") -> Stack:
-    """Serve the sandbox and the bot over ``data_dir`` on free loopback ports (or
-    ``sandbox_port``); the App belongs to ``org`` and is not installed yet (``Stack.install``)."""
+def serve_app(
+    admin: AdminClient,
+    api_url: str,
+    data_dir: Path,
+    *,
+    owner: str,
+    name: str = APP_NAME,
+    processes: bool = False,
+    options: Mapping[str, str] | None = None,
+) -> tuple[AppCredentials, BotThread | BotProcess]:
+    """Register an App whose webhook points at a new bot, and start that bot for it.
+    ``options`` add to or replace ``bot_options`` (e.g. ``reconcile_interval``)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    admin_token = secrets.token_hex(16)
-    sandbox = run_sandbox(
-        data_dir / "sandbox", port=sandbox_port, host=HOST, admin_token=admin_token
-    )
-    admin = AdminClient(sandbox.url, token=admin_token)
-    # The App must name the bot's URL and the bot must know the App: bind first, then tell.
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # The App must name the bot's URL and the bot must know the App: choose the port first.
+    listener = None if processes else socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        listener.bind((HOST, 0))
-        webhook_url = f"http://{HOST}:{listener.getsockname()[1]}/webhooks/github"
+        if listener is not None:
+            listener.bind((HOST, 0))
+        port = free_port() if listener is None else listener.getsockname()[1]
         app = admin.run(
             calls.create_app(
-                APP_NAME, owner=org, webhook_url=webhook_url, permissions=PERMISSIONS, events=EVENTS
+                name,
+                owner=owner,
+                webhook_url=f"http://{HOST}:{port}/webhooks/github",
+                permissions=PERMISSIONS,
+                events=EVENTS,
             )
         )
-        bot = BotHandle(bot_settings(data_dir, app, sandbox.url), listener)
+        settings = bot_options(data_dir, app, api_url) | dict(options or {})
+        bot: BotThread | BotProcess
+        if listener is None:
+            bot = BotProcess(port, settings, data_dir)
+        else:
+            # Given in-process, explicit values win over ``PROMOTION_BOT_*`` variables and .env.
+            bot = BotThread(load_settings(**settings, demo=True), listener, DEMO_RETRIES)
         bot.start()
     except BaseException:
-        listener.close()
+        if listener is not None:
+            listener.close()
+        raise
+    return app, bot
+
+
+def start_stack(
+    data_dir: Path,
+    *,
+    sandbox_port: int = 0,
+    org: str = "acme",
+    processes: bool = False,
+    options: Mapping[str, str] | None = None,
+) -> Stack:
+    """Serve the sandbox and the bot over ``data_dir`` on free loopback ports (or
+    ``sandbox_port``); the App belongs to ``org`` and is not installed yet (``Stack.install``).
+    With ``processes``, both are ``promotion-bot`` processes and the bot is not in demo mode."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    sandbox: Sandbox
+    if processes:
+        sandbox = SandboxProcess(data_dir / "sandbox", data_dir / "sandbox.log", port=sandbox_port)
+        token = sandbox.admin_token
+    else:
+        token = secrets.token_hex(16)
+        sandbox = run_sandbox(data_dir / "sandbox", port=sandbox_port, host=HOST, admin_token=token)
+    admin = AdminClient(sandbox.url, token=token)
+    try:
+        app, bot = serve_app(
+            admin, sandbox.url, data_dir, owner=org, processes=processes, options=options
+        )
+    except BaseException:
         admin.close()
         sandbox.stop()
         raise
