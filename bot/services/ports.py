@@ -79,6 +79,7 @@ class QueueStats:
     done: int = 0
     dead: int = 0
     deliveries: int = 0
+    oldest_ready_age: float = 0.0  # seconds the oldest due, unleased job has waited to run
 
 
 class JobQueue(Protocol):
