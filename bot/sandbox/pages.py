@@ -1,6 +1,8 @@
 """Plain HTML pages for people at the ``html_url`` addresses the API hands out: the index of
 repositories, a repository (branches, files at a ref, open pull requests and issues), a pull
-request (body, merge state, check runs, diff, comments) and an issue.
+request (body, merge state, check runs, diff, comments), an issue, and the targets of the links
+promotion PR bodies carry: a comparison (``/OWNER/REPO/compare/BASE...HEAD``) and a release
+(``/OWNER/REPO/releases/tag/TAG``).
 
 These pages show everything in the sandbox without credentials: it is a local test server.
 """
@@ -10,7 +12,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from bot.sandbox.errors import not_found
+from bot.sandbox.diffs import parse_diff
+from bot.sandbox.errors import GitHubError, not_found
 from bot.sandbox.issues_model import find_issue
 from bot.sandbox.pages_html import (
     badge,
@@ -132,4 +135,46 @@ def issue_page(request: Request, owner: str, name: str, number: int) -> str:
         f"<p>{badge(issue['state'])} by {badge(issue['user'])} {labels}</p>",
         preformatted(issue["body"]),
         section("Comments", _comments(sandbox, repo, number)),
+    )
+
+
+@router.get("/{owner}/{name}/compare/{basehead:path}", response_class=HTMLResponse)
+def compare_page(request: Request, owner: str, name: str, basehead: str) -> str:
+    sandbox = sandbox_of(request)
+    git = sandbox.git(_repo(sandbox, owner, name))
+    base_name, sep, head_name = basehead.partition("...")
+    base, head = git.resolve_commit(base_name), git.resolve_commit(head_name)
+    merge_base = git.merge_base(base, head) if sep and base and head else None
+    if base is None or head is None or merge_base is None:
+        raise GitHubError(404, f"nothing to compare basehead={basehead}")
+    ahead, behind = git.ahead_behind(base, head)
+    commits = reversed(git.log([f"{base}..{head}"], max_count=250))
+    files = parse_diff(git.diff(merge_base, head))
+    return page(
+        f"Comparing {base_name}...{head_name}",
+        f"<p>{badge(f'{ahead} ahead')} {badge(f'{behind} behind')}</p>",
+        section(
+            "Commits",
+            items((f"{badge(c.sha[:7])} {text(c.message)}" for c in commits), "no commits"),
+        ),
+        section("Files changed", "".join(diff(f.filename, f.status, f.patch) for f in files)),
+    )
+
+
+@router.get("/{owner}/{name}/releases/tag/{tag:path}", response_class=HTMLResponse)
+def release_page(request: Request, owner: str, name: str, tag: str) -> str:
+    sandbox = sandbox_of(request)
+    repo = _repo(sandbox, owner, name)
+    release = next(
+        (r for r in sandbox.store.find("release", repo_id=repo["id"]) if r["tag_name"] == tag),
+        None,
+    )
+    sha = sandbox.git(repo).resolve_commit(f"refs/tags/{tag}")
+    if release is None and sha is None:
+        raise GitHubError(404, f"no release or tag tag={tag}")
+    kind = "tag only" if release is None else "pre-release" if release["prerelease"] else "release"
+    return page(
+        (release or {}).get("name") or tag,
+        f"<p>{badge(tag)} {badge(kind)} {badge(sha[:12] if sha else 'draft')}</p>",
+        preformatted((release or {}).get("body")),
     )

@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -20,6 +20,7 @@ from bot.sandbox.state import Sandbox, sandbox_of
 from bot.sandbox.store import Record
 
 router = APIRouter(prefix="/repos/{owner}/{repo}")
+RAW_MEDIA_TYPE = "application/vnd.github.raw"
 
 _ROLE_PERMISSIONS = {
     "read": ("pull",),
@@ -81,11 +82,20 @@ def get_content(request: Request, owner: str, repo: str, path: str, ref: str | N
         return [_item(sandbox, record, e, ref) for e in git.ls_tree(f"{ref}:{path}", prefix=path)]
     blob = git.read_blob(entry.sha)
     data = blob[1] if blob else b""
+    if _wants_raw(request):
+        return Response(data, media_type=RAW_MEDIA_TYPE)
     return {
         **_item(sandbox, record, entry, ref),
         "encoding": "base64",
         "content": base64.encodebytes(data).decode(),
     }
+
+
+def _wants_raw(request: Request) -> bool:
+    """``Accept: application/vnd.github.raw+json`` (or ``.raw``, ``.v3.raw``) asks for a file's
+    bytes; directories are listed as JSON whatever the media type, as on GitHub."""
+    accept = request.headers.get("accept", "")
+    return "application/vnd.github.raw" in accept or "application/vnd.github.v3.raw" in accept
 
 
 class FileIn(BaseModel):

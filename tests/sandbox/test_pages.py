@@ -75,3 +75,24 @@ async def test_merged_page_and_missing_pages(world: World, pull_number: int) -> 
     assert "merged by acme" in (await fetch(world, f"/{OWNER}/{REPO}/pull/{pull_number}")).text
     for missing in (f"/{OWNER}/nope", f"/{OWNER}/{REPO}/pull/99", f"/{OWNER}/{REPO}/issues/99"):
         assert (await fetch(world, missing)).status_code == 404
+
+
+async def test_compare_and_release_links_lead_to_pages(world: World, pull_number: int) -> None:
+    assert pull_number == 1  # the fixture pushed ``feature``
+    async with checked_github(world) as gh:
+        compared = await gh.rest.repos.async_compare_commits(OWNER, REPO, "main...feature")
+        release = await gh.rest.repos.async_create_release(
+            OWNER, REPO, tag_name="v1.0.0", name="First", body=HOSTILE
+        )
+    shown = {
+        compared.parsed_data.html_url: ["1 ahead", "<span class='add'>+  tag: 2.0.0</span>"],
+        release.parsed_data.html_url: ["First", "v1.0.0", "&lt;script&gt;"],
+        f"{world.base_url}/{OWNER}/{REPO}/releases/tag/v9.9.9": [],
+    }
+    for url, expected in shown.items():
+        page = await fetch(world, url.removeprefix(world.base_url))
+        assert page.status_code == (200 if expected else 404)
+        assert all(fragment in page.text for fragment in expected)
+        assert HOSTILE not in page.text
+    missing = f"/{OWNER}/{REPO}/compare/main...nope"
+    assert (await fetch(world, missing)).status_code == 404
