@@ -17,7 +17,7 @@ from bot.core.config import parse_config, parse_policy
 ROOT = Path(__file__).resolve().parent.parent
 VALID = sorted((ROOT / "tests/data/config/valid").glob("*.yml"))
 INVALID = sorted((ROOT / "tests/data/config/invalid").glob("*.yml"))
-DOCS = [ROOT / "docs/configuration.md", ROOT / "docs/policies.md"]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```yaml (config|policy)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 # Mistakes a JSON Schema can see (the rest needs the cross-reference checks).
 SCHEMA_CATCHES = {
