@@ -163,7 +163,7 @@ async def run_bot(
             worker = Worker(queue, processor, concurrency=settings.workers, policy=policy)
             scheduler = ReconcileScheduler(
                 services.reconcile,
-                installations,
+                installations.refresh,
                 queue,
                 interval=settings.reconcile_interval,
                 record_stats=set_queue_stats,

@@ -46,8 +46,14 @@ class CachedInstallations:
 
     async def __call__(self) -> tuple[int, ...]:
         if self._ids is None or self.clock() >= self._expires:
-            self._ids = await self.fetch()
-            self._expires = self.clock() + self.ttl
+            return await self.refresh()
+        return self._ids
+
+    async def refresh(self) -> tuple[int, ...]:
+        """Ask now (the scheduler does, once a pass: a new installation is reconciled at once)
+        and keep the answer for the next ``ttl`` seconds."""
+        self._ids = await self.fetch()
+        self._expires = self.clock() + self.ttl
         return self._ids
 
 

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.harness import Stack, start_stack
+from bot.demo.harness import Stack
+from tests.e2e.harness import start_processes
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -18,7 +19,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack(tmp_path_factory.mktemp("e2e"))
+    running = start_processes(tmp_path_factory.mktemp("e2e"))
     yield running
-    running.bot.stop()
-    running.sandbox.stop()
+    running.stop()

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from bot.demo.harness import Stack
 from bot.sandbox.collab_admin import ActAs
-from tests.e2e.harness import Org, Stack
+from tests.e2e.harness import Org, organisation
 from tests.e2e.scenes import (
     APP_REPO,
     CONFIG_FILE,
@@ -33,14 +34,14 @@ class Layout:
 def branch_layout(stack: Stack, org: str) -> Org:
     envs = {f"env/{env}": {"values.yaml": values(org, "1.2.0")} for env in ENVS}
     repos = {"env": {CONFIG_FILE: branch_config(org)}, "api": APP_REPO}
-    return stack.organisation(org, repos, branches={"env": envs})
+    return organisation(stack, org, repos, branches={"env": envs})
 
 
 def repository_layout(stack: Stack, org: str) -> Org:
     env = {CONFIG_FILE: repository_config(org)}
     env |= {f"{name}/app.yaml": values(org, "1.2.0") for name in ("dev", "staging")}
     prod = {"clusters/prod/app.yaml": values(org, "1.2.0"), "README.md": "# prod\n"}
-    return stack.organisation(org, {"env": env, "prod-env": prod, "api": APP_REPO})
+    return organisation(stack, org, {"env": env, "prod-env": prod, "api": APP_REPO})
 
 
 LAYOUTS = {
@@ -69,4 +70,4 @@ def test_a_version_travels_through_every_environment(stack: Stack, name: str) ->
         assert [f["filename"] for f in files] == [path]
         stack.admin.run(ActAs(org.person).merge(org.name, repo, pull["number"]))
     for repo, base, path in layout.where.values():
-        assert org.view.file(org.repo(repo), path, base) == values(org.name, "1.3.0").encode()
+        assert org.view.file(org.repo(repo), path, base) == values(org.name, "1.3.0")

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from bot.demo.harness import Stack
+from bot.demo.runners import wait_until
 from bot.sandbox import admin_client as calls
 from bot.sandbox.collab_admin import ActAs
-from tests.e2e.harness import Org, Stack, wait_until
+from tests.e2e.harness import Org, organisation
 from tests.e2e.scenes import APP_REPO, directory_repo, values
 
 
@@ -35,7 +37,9 @@ def pull_for(org: Org, env: str, version: str, repo: str = "env") -> dict[str, A
 
 
 def setup(stack: Stack, name: str, staging: str = "auto") -> Org:
-    return stack.organisation(name, {"env": directory_repo(name, staging=staging), "api": APP_REPO})
+    return organisation(
+        stack, name, {"env": directory_repo(name, staging=staging), "api": APP_REPO}
+    )
 
 
 def test_an_image_push_opens_the_dev_pr_with_one_exact_commit(stack: Stack) -> None:
@@ -50,7 +54,7 @@ def test_an_image_push_opens_the_dev_pr_with_one_exact_commit(stack: Stack) -> N
     files = org.view.get(f"/repos/{env}/pulls/{pull['number']}/files")
     assert [f["filename"] for f in files] == ["envs/dev/values.yaml"]
     changed = org.view.file(env, "envs/dev/values.yaml", "promotion/api/dev")
-    assert changed == values(org.name, "1.3.0").encode()
+    assert changed == values(org.name, "1.3.0")
 
 
 def test_a_newer_push_before_the_merge_updates_the_same_pr(stack: Stack) -> None:
@@ -65,7 +69,7 @@ def test_a_newer_push_before_the_merge_updates_the_same_pr(stack: Stack) -> None
     commits = org.view.get(f"/repos/{env}/pulls/{updated['number']}/commits")
     assert len(commits) == 1
     changed = org.view.file(env, "envs/dev/values.yaml", "promotion/api/dev")
-    assert changed == values(org.name, "1.3.1").encode()
+    assert changed == values(org.name, "1.3.1")
 
 
 @pytest.mark.parametrize(("staging", "proposed"), [("auto", True), ("manual", False)])
@@ -84,7 +88,7 @@ def test_a_merge_opens_the_next_pr_when_its_policy_is_auto(
     else:
         stack.settle()
         assert promotion_pulls(org, "staging", "all") == []
-    assert org.view.file(env, "envs/dev/values.yaml", "main") == values(org.name, "1.3.0").encode()
+    assert org.view.file(env, "envs/dev/values.yaml", "main") == values(org.name, "1.3.0")
 
 
 def test_redelivered_and_repeated_webhooks_change_nothing(stack: Stack) -> None:

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.demo.harness import Stack
+from bot.demo.runners import BotProcess, wait_until
 from bot.sandbox import admin_client as calls
-from tests.e2e.harness import Stack, wait_until
 from tests.e2e.test_promotion import promotion_pulls, publish, pull_for, setup
 
 
@@ -27,8 +28,10 @@ def test_a_restart_mid_job_makes_no_duplicate(stack: Stack) -> None:
     env = org.repo("env")
     publish(stack, org, "1.3.0")
     wait_until(lambda: "promotion/api/dev" in org.view.heads(env), "the promotion branch")
-    stack.bot.kill()
-    stack.bot.start()
+    bot = stack.bot
+    assert isinstance(bot, BotProcess)
+    bot.kill()
+    bot.start()
     pull = pull_for(org, "dev", "1.3.0")
     stack.settle()
     assert [p["number"] for p in promotion_pulls(org, "dev", "all")] == [pull["number"]]
