@@ -30,8 +30,8 @@ ROUTE_MODULES: tuple[str, ...] = (
     "bot.sandbox.pages",  # last: its /{owner}/{repo} pages must not shadow API paths
 )
 
-# Modules that register ``pushes.on_ref_updates`` hooks when imported; importing them here keeps
-# every push's follow-up events on, whichever routes happen to import them.
+# Modules that register ``pushes.on_ref_updates`` hooks on import; imported here so that the
+# hooks are on whether or not a route module happens to import them.
 HOOK_MODULES: tuple[str, ...] = ("bot.sandbox.pulls_sync",)
 
 
