@@ -149,13 +149,16 @@ class BotThread(BotProbes):
 
 
 class BotProcess(BotProbes):
-    """``promotion-bot serve`` on a fixed port with settings given as ``options`` (field ->
-    value, passed as ``PROMOTION_BOT_*`` variables); can be killed and started again."""
+    """``promotion-bot serve`` on a fixed port in ``workdir`` with the settings ``options``
+    (field -> value, passed as ``PROMOTION_BOT_*`` variables); can be killed and started
+    again."""
 
     def __init__(self, port: int, options: Mapping[str, str], workdir: Path) -> None:
         self.url = f"http://{HOST}:{port}"
         self.port = port
-        self.env = {**os.environ, **{ENV_PREFIX + k.upper(): v for k, v in options.items()}}
+        # Only ``options``: a ``PROMOTION_BOT_*`` variable of the caller's must not reach it.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+        self.env = inherited | {ENV_PREFIX + k.upper(): v for k, v in options.items()}
         self.workdir = workdir
         self.log = workdir / "bot.log"
         self.proc: subprocess.Popen[bytes] | None = None

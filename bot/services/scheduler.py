@@ -13,8 +13,9 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
-from bot.services.ports import JobQueue, QueueStats, RetryLater
+from bot.services.ports import QueueStats, RetryLater
 
 log = logging.getLogger("bot.scheduler")
 
@@ -26,6 +27,13 @@ Monotonic = Callable[[], float]
 INSTALLATIONS_TTL_S = 60.0
 # How often the queue's depth is reported when no reconcile pass is due.
 STATS_INTERVAL_S = 15.0
+
+
+class QueueStatsSource(Protocol):
+    """The part of ``JobQueue`` the scheduler reads."""
+
+    async def stats(self) -> QueueStats:
+        """Counts by state."""
 
 
 class CachedInstallations:
@@ -65,7 +73,7 @@ class ReconcileScheduler:
         self,
         reconcile: Reconcile,
         installations: InstallationIds,
-        queue: JobQueue,
+        queue: QueueStatsSource,
         *,
         interval: float,
         record_stats: Callable[[QueueStats], None] = lambda _: None,

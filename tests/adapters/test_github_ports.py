@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.adapters import metrics
 from bot.adapters.github import GitHubGateway
 from bot.sandbox import admin_client as calls
 from bot.sandbox.admin_client import AsyncAdminClient
@@ -186,7 +187,17 @@ async def test_creating_a_branch_that_appeared_meanwhile_moves_it(
     assert writes == [("POST", 201), ("POST", 201), ("POST", 422), ("PATCH", 200)]
 
 
+def metric(name: str, **labels: str) -> float:
+    return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def pr_counts() -> list[float]:
+    actions = ("opened", "updated", "merged", "closed")
+    return [metric("promotion_bot_pull_requests_total", action=a) for a in actions]
+
+
 async def test_pull_requests_open_find_update_and_merge(ports: GitHubPorts) -> None:
+    counted = pr_counts()
     head = await promote(ports, "1.1.0")
     opened = await ports.pulls.open(ENV, head=BRANCH, base="main", title="Promote", body="b")
     assert (opened.state, opened.by_bot, opened.head_sha, opened.base_ref) == (
@@ -208,6 +219,7 @@ async def test_pull_requests_open_find_update_and_merge(ports: GitHubPorts) -> N
     assert await ports.pulls.merge(ENV, opened.number, head_sha=head)
     merged = await ports.pulls.get(ENV, opened.number)
     assert (merged.state, merged.merged, merged.merged_at is not None) == ("closed", True, True)
+    assert [a - b for a, b in zip(pr_counts(), counted, strict=True)] == [1, 1, 1, 0]
 
 
 async def test_history_is_newest_first_and_keeps_closed_pulls(
@@ -226,9 +238,12 @@ async def test_history_is_newest_first_and_keeps_closed_pulls(
     assert await ports.pulls.history(ENV, "promotion/other/dev") == ()
 
 
-async def test_unknown_pull_is_not_found(ports: GitHubPorts) -> None:
+async def test_unknown_pull_is_not_found_and_counted(ports: GitHubPorts) -> None:
+    labels = {"method": "GET", "route": "/repos/{owner}/{repo}/pulls/{id}", "status": "404"}
+    before = metric("promotion_bot_github_requests_total", **labels)
     with pytest.raises(NotFound, match="reading pull request repo=acme/env number=99"):
         await ports.pulls.get(ENV, 99)
+    assert metric("promotion_bot_github_requests_total", **labels) - before == 1
 
 
 async def test_comments_tell_the_bot_from_people(ports: GitHubPorts, world: World) -> None:

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from bot.adapters import metrics
 from bot.adapters.queue_sqlite import SqliteJobQueue
-from bot.adapters.worker import RetryPolicy, Worker
+from bot.adapters.worker import RetryPolicy, Worker, job_log_fields
 from bot.services.ports import Job, JobRejected, NewJob, RetryLater
 from tests.adapters.support import FakeClock
 
@@ -126,3 +127,69 @@ async def test_run_loops_until_stopped(queue: SqliteJobQueue) -> None:
     stop.set()
     await asyncio.wait_for(task, 2)
     assert handler.ran == [("late", 1)]
+
+
+def job_count(kind: str, outcome: str) -> float:
+    labels = {"kind": kind, "outcome": outcome}
+    value = metrics.REGISTRY.get_sample_value("promotion_bot_job_duration_seconds_count", labels)
+    return 0.0 if value is None else value
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome"),
+    [
+        (None, "done"),
+        (RetryLater(timedelta(minutes=1)), "wait"),
+        (JobRejected("wrong shape"), "dead"),
+        (RuntimeError("boom"), "retry"),
+    ],
+)
+async def test_each_outcome_is_timed(
+    queue: SqliteJobQueue, error: Exception | None, outcome: str
+) -> None:
+    await queue.enqueue(NewJob(kind="delivery", payload="x"))
+    before = job_count("delivery", outcome)
+    await Worker(queue, Script({"x": [error] if error else []})).drain()
+    assert job_count("delivery", outcome) - before == 1
+
+
+@pytest.mark.parametrize(
+    ("job", "fields"),
+    [
+        (
+            Job(1, "delivery", '{"delivery_id": "d-1", "installation_id": 5}', 1, "t"),
+            {"job_id": 1, "installation_id": None, "repo": None, "delivery_id": "d-1"},
+        ),
+        (
+            Job(
+                2,
+                "event",
+                '{"delivery_id": "d-2", "kind": "pull_closed", "installation_id": 7}',
+                1,
+                "t",
+                serial_key="acme/env",
+                installation_id=7,
+            ),
+            {"job_id": 2, "installation_id": 7, "repo": "acme/env", "delivery_id": "d-2"},
+        ),
+        (Job(3, "event", "not json", 1, "t"), {"job_id": 3, "installation_id": None, "repo": None}),
+    ],
+)
+def test_job_log_fields(job: Job, fields: dict[str, object]) -> None:
+    found = job_log_fields(job)
+    assert {k: v for k, v in found.items() if k != "event"} == fields
+
+
+async def test_job_lines_carry_the_context(
+    queue: SqliteJobQueue, caplog: pytest.LogCaptureFixture
+) -> None:
+    payload = '{"delivery_id": "d-9", "kind": "image_pushed"}'
+    await queue.enqueue(
+        NewJob(kind="event", payload=payload, serial_key="acme/env", installation_id=4)
+    )
+    with caplog.at_level("INFO", logger="bot.worker"):
+        await Worker(queue, Script({})).drain()
+    [record] = caplog.records
+    context = (record.job_id, record.delivery_id, record.installation_id, record.repo)  # type: ignore[attr-defined]
+    assert context == (1, "d-9", 4, "acme/env")
+    assert record.event == "image_pushed"  # type: ignore[attr-defined]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.bootstrap import build_router
 from bot.core.events import EVENT_TYPES, CheckActionRequested, CommentCreated, ImagePushed
 from bot.entrypoints.routing import EventContext
@@ -28,3 +30,24 @@ async def test_router_runs_use_cases_with_the_installations_ports(gh: FakeGitHub
     assert asked == [7] and len(gh.pulls_of(ENV_REPO)) == 1
     outcomes = await services.reconcile(7)
     assert all(o.action == "skipped" for o in outcomes)
+
+
+async def test_an_event_without_installation_runs_for_every_installation(gh: FakeGitHub) -> None:
+    directory_repo(gh)
+    asked: list[int | None] = []
+
+    def ports_for(installation_id: int | None) -> GitHubPorts:
+        asked.append(installation_id)
+        if installation_id == 2:
+            raise RuntimeError("installation 2 is suspended")
+        return gh.ports()
+
+    async def installations() -> tuple[int, ...]:
+        return (1, 2, 3)
+
+    router, _ = build_router(ports_for, lambda: gh.now, installations)
+    pushed = ImagePushed(registry="ghcr.io", repository="acme/api", tag="1.3.0")
+    with pytest.raises(RuntimeError, match="installation 2 is suspended"):
+        await router.dispatch(pushed, EventContext(job_id=1, attempt=1, merged=1))
+    assert asked == [1, 2, 3]  # the failing one stopped no other
+    assert len(gh.pulls_of(ENV_REPO)) == 1  # 3 sees the PR 1 opened: proposed once
