@@ -28,28 +28,27 @@ async def publish_both(world: World) -> dict[str, str]:
     return tokens
 
 
-@pytest.mark.parametrize(
-    ("who", "visibility", "names"),
-    [
-        ("outsider", None, ["web"]),
-        ("member", None, ["web", "vault"]),
-        ("member", "public", ["web"]),
-        ("member", "private", ["vault"]),
-        ("member", "internal", ["vault"]),
-        ("installation", None, ["web", "vault"]),
-    ],
-)
-async def test_list_shows_what_the_caller_may_read(
-    world: World, who: str, visibility: Visibility | None, names: list[str]
-) -> None:
+# (who lists, visibility asked for, the names listed); one world serves all rows.
+LISTINGS: list[tuple[str, Visibility | None, list[str]]] = [
+    ("outsider", None, ["web"]),
+    ("member", None, ["web", "vault"]),
+    ("member", "public", ["web"]),
+    ("member", "private", ["vault"]),
+    ("member", "internal", ["vault"]),
+    ("installation", None, ["web", "vault"]),
+]
+
+
+async def test_list_shows_what_the_caller_may_read(world: World) -> None:
     tokens = await publish_both(world)
-    client = world.installation_github() if who == "installation" else None
-    options: dict[str, Any] = {"visibility": visibility} if visibility else {}
-    async with client or world.token_github(tokens[who]) as gh:
-        found = await gh.rest.packages.async_list_packages_for_organization(
-            OWNER, package_type="container", **options
-        )
-    assert [p.name for p in found.parsed_data] == names
+    for who, visibility, names in LISTINGS:
+        client = world.installation_github() if who == "installation" else None
+        options: dict[str, Any] = {"visibility": visibility} if visibility else {}
+        async with client or world.token_github(tokens[who]) as gh:
+            found = await gh.rest.packages.async_list_packages_for_organization(
+                OWNER, package_type="container", **options
+            )
+        assert [p.name for p in found.parsed_data] == names, (who, visibility)
 
 
 async def test_list_needs_the_packages_permission(world: World) -> None:
