@@ -11,7 +11,7 @@ from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
 from bot.sandbox import admin_client as calls
-from bot.sandbox.collab_admin import ActAs
+from bot.sandbox.admin_client import ActAs
 from tests.sandbox.conftest import OWNER, REPO, World
 from tests.sandbox.test_pulls import Client, checked_github, hooks_of, open_feature
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.sandbox import admin_client as calls
-from bot.sandbox.collab_admin import add_team_member, create_team
+from bot.sandbox.admin_client import add_team_member, create_team
 from tests.sandbox.conftest import OWNER, REPO, World
 from tests.sandbox.openapi_check import run_contract
 

@@ -12,8 +12,7 @@ from githubkit.exception import RequestFailed
 from githubkit.webhooks import parse_obj
 
 from bot.sandbox import admin_client as calls
-from bot.sandbox.admin_client import AdminError
-from bot.sandbox.collab_admin import ActAs, add_team_member, create_team
+from bot.sandbox.admin_client import ActAs, AdminError, add_team_member, create_team
 from bot.sandbox.pulls_model import find_pull
 from bot.sandbox.pulls_reviews import review_payload
 from tests.sandbox.conftest import OWNER, REPO, World
