@@ -17,6 +17,7 @@ import queue
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
@@ -26,7 +27,8 @@ from typing import Any, TypeVar, cast
 from bot.services.ports import Delivery, EnqueueOutcome, Job, JobKind, NewJob, QueueStats
 
 T = TypeVar("T")
-_MAX_VARIABLES = 500  # host parameters per statement, well under SQLite's limit
+_GATHER = 0.001  # seconds a commit in a burst waits for deliveries still arriving
+_MAX_VARIABLES = 999  # host parameters per statement: SQLite's smallest limit (before 3.32)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -92,6 +94,25 @@ LIMIT 1
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _chunks(items: list[T], size: int) -> list[list[T]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _marks(values: list[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _insert_rows(conn: sqlite3.Connection, insert: str, rows: list[tuple[Any, ...]]) -> None:
+    """``insert`` (ending in ``VALUES``) of all ``rows`` in as few statements as the variable
+    limit allows. One statement per row (``executemany``) would hand the GIL to the event loop
+    and wait to get it back once per row."""
+    if not rows:
+        return
+    row_marks = f"({_marks(list(rows[0]))})"
+    for chunk in _chunks(rows, _MAX_VARIABLES // len(rows[0])):
+        conn.execute(insert + ",".join([row_marks] * len(chunk)), [v for row in chunk for v in row])
 
 
 def _settle_all(outcomes: list[tuple[asyncio.Future[bool], bool | None, Exception | None]]) -> None:
@@ -172,6 +193,8 @@ class SqliteJobQueue:
         self._lock = threading.Lock()
         self._pending: list[tuple[Delivery, NewJob | None, asyncio.Future[bool]]] = []
         self._flush_scheduled = False
+        self._durable = False
+        self._last_flush = 0.0
         self._conn = self._thread.submit(self._connect).result()
         if reclaim_leases:
             self._thread.submit(self._reclaim).result()
@@ -193,7 +216,9 @@ class SqliteJobQueue:
     def _write(self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
         """Run ``fn`` in one write transaction, taken up front so two processes never deadlock;
         ``durable`` makes the commit wait for the disk."""
-        self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        if durable != self._durable:  # a statement less while a burst of deliveries commits
+            self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self._durable = durable
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             result = fn(self._conn)
@@ -233,27 +258,58 @@ class SqliteJobQueue:
         A few statements per batch rather than per delivery: each statement hands the GIL back
         and forth with the event loop, which is busy hashing and parsing the next requests.
         """
+        self._gather()
         with self._lock:
             batch, self._pending, self._flush_scheduled = self._pending, [], False
         try:
-            results = self._write(lambda c: self._insert_deliveries(c, batch), durable=True)
+            results = self._commit(batch)
         except Exception as err:
             _settle_all([(future, None, err) for _, _, future in batch])
             return
+        self._last_flush = time.monotonic()
         _settle_all(
             [(future, new, None) for (_, _, future), new in zip(batch, results, strict=True)]
         )
 
-    def _insert_deliveries(
-        self, conn: sqlite3.Connection, batch: list[tuple[Delivery, NewJob | None, Any]]
+    def _gather(self) -> None:
+        """Within a burst, let deliveries still arriving join this commit, for at most
+        ``_GATHER`` seconds; at a quiet time commit at once.
+
+        Without it, the first delivery after a commit rides alone on a whole fsync while the
+        requests answered by that commit come back as the next ones.
+        """
+        if time.monotonic() - self._last_flush > _GATHER:
+            return
+        deadline = time.monotonic() + _GATHER
+        waiting = len(self._pending)
+        while time.monotonic() < deadline:
+            time.sleep(_GATHER / 8)
+            if len(self._pending) == waiting:
+                return
+            waiting = len(self._pending)
+
+    def _commit(self, batch: list[tuple[Delivery, NewJob | None, Any]]) -> list[bool]:
+        """Store the batch in one durable transaction; whether each delivery was new.
+
+        Optimistic: the whole batch goes in with one INSERT, as nearly always every id is new.
+        A redelivery makes it fail on the primary key; the transaction is then redone knowing
+        which ids are stored already.
+        """
+        try:
+            return self._write(lambda c: self._insert(c, batch, seen=set()), durable=True)
+        except sqlite3.IntegrityError:
+            return self._write(lambda c: self._insert(c, batch, seen=None), durable=True)
+
+    def _insert(
+        self,
+        conn: sqlite3.Connection,
+        batch: list[tuple[Delivery, NewJob | None, Any]],
+        seen: set[str] | None,
     ) -> list[bool]:
-        ids = [delivery.delivery_id for delivery, _, _ in batch]
-        seen: set[str] = set()
-        for start in range(0, len(ids), _MAX_VARIABLES):
-            chunk = ids[start : start + _MAX_VARIABLES]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT delivery_id FROM deliveries WHERE delivery_id IN ({marks})"
-            seen.update(row[0] for row in conn.execute(query, chunk))
+        """Insert the deliveries whose id is not stored yet, and their jobs; ``seen=None``
+        reads which ids are stored first."""
+        if seen is None:
+            seen = self._stored_ids(conn, [delivery.delivery_id for delivery, _, _ in batch])
         fresh: list[tuple[Delivery, NewJob | None]] = []
         results = []
         for delivery, job, _ in batch:
@@ -261,8 +317,9 @@ class SqliteJobQueue:
             if results[-1]:
                 seen.add(delivery.delivery_id)
                 fresh.append((delivery, job))
-        conn.executemany(
-            "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?)",
+        _insert_rows(
+            conn,
+            "INSERT INTO deliveries VALUES ",
             [
                 (
                     d.delivery_id,
@@ -279,18 +336,29 @@ class SqliteJobQueue:
         self._insert_jobs(conn, [job for _, job in fresh if job is not None])
         return results
 
+    @staticmethod
+    def _stored_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
+        seen: set[str] = set()
+        for chunk in _chunks(ids, _MAX_VARIABLES):
+            query = f"SELECT delivery_id FROM deliveries WHERE delivery_id IN ({_marks(chunk)})"
+            seen.update(row[0] for row in conn.execute(query, chunk))
+        return seen
+
     def _insert_jobs(self, conn: sqlite3.Connection, jobs: list[NewJob]) -> None:
         """Jobs without dedupe or coalesce keys in one statement, the others one by one."""
         now = self._now()
-        plain = [j for j in jobs if j.dedupe_key is None and j.coalesce_key is None]
-        conn.executemany(
+        plain: list[NewJob] = []
+        keyed: list[NewJob] = []
+        for job in jobs:
+            (plain if job.dedupe_key is None and job.coalesce_key is None else keyed).append(job)
+        _insert_rows(
+            conn,
             "INSERT INTO jobs (kind, payload, serial_key, installation_id, available_at, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "created_at, updated_at) VALUES ",
             [(j.kind, j.payload, j.serial_key, j.installation_id, now, now, now) for j in plain],
         )
-        for job in jobs:
-            if job not in plain:
-                self._enqueue_in(conn, job)
+        for job in keyed:
+            self._enqueue_in(conn, job)
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         return await self._call(self._get_delivery, delivery_id)
@@ -432,12 +500,19 @@ class SqliteJobQueue:
     def _stats(self) -> QueueStats:
         counts = dict(self._conn.execute("SELECT state, count(*) FROM jobs GROUP BY state"))
         deliveries = self._conn.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+        now = self._now()
+        # Due, unleased jobs only: a job waiting out its backoff is not late yet.
+        oldest = self._conn.execute(
+            "SELECT min(available_at) FROM jobs WHERE state = 'ready' AND available_at <= ?",
+            (now,),
+        ).fetchone()[0]
         return QueueStats(
             ready=counts.get("ready", 0),
             leased=counts.get("leased", 0),
             done=counts.get("done", 0),
             dead=counts.get("dead", 0),
             deliveries=deliveries,
+            oldest_ready_age=0.0 if oldest is None else now - oldest,
         )
 
     async def dead_jobs(self) -> list[tuple[int, str, str]]:

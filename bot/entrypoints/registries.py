@@ -9,29 +9,28 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
+import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.core.events import ImagePushed
 from bot.core.images import DEFAULT_REGISTRY, parse_image_ref
 from bot.entrypoints.webhooks import (
+    Refusal,
     delivery_job,
-    parse_envelope,
     read_body,
+    refuse,
     signature_valid,
     store_delivery,
 )
 from bot.services.ports import Delivery, JobQueue
 from bot.settings import Settings
-
-log = logging.getLogger("bot.intake")
 
 
 class _Model(BaseModel):
@@ -191,28 +190,43 @@ def authenticated(kind: str, secret: bytes, request: Request, body: bytes) -> bo
     return hmac.compare_digest(header, secret) or hmac.compare_digest(header, b"Bearer " + secret)
 
 
+def parse_envelope(body: bytes) -> dict[str, Any]:
+    """``json.loads`` of the body, which must be a JSON object; 400 otherwise."""
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise Refusal(400, f"malformed JSON body: {err}") from err
+    if not isinstance(payload, dict):
+        raise Refusal(400, f"JSON body is a {type(payload).__name__}, expected an object")
+    return payload
+
+
+def events_at_the_door(kind: str, body: bytes, delivery_id: str) -> list[ImagePushed]:
+    """The pushes of a registry delivery, or a ``Refusal`` naming what is wrong with it."""
+    try:
+        return normalise(kind, parse_envelope(body), delivery_id)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in err.errors()
+        )
+        raise Refusal(422, f"bad {kind} payload: {problems}") from None
+
+
 def registry_router(
     settings: Settings, queue: JobQueue, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 ) -> APIRouter:
     router = APIRouter()
 
-    @router.post("/webhooks/registry/{kind}", status_code=202)
-    async def receive(kind: str, request: Request) -> JSONResponse:
+    async def accept(kind: str, request: Request) -> tuple[int, dict[str, str]]:
         token = settings.registry_tokens.get(kind)
         if kind not in NORMALISERS or token is None:
-            raise HTTPException(404, f"unknown or unconfigured registry kind={kind}")
-        body = await read_body(request, settings.max_body_bytes)
+            raise Refusal(404, f"unknown or unconfigured registry kind={kind}")
+        declared = request.headers.get("content-length")
+        body = await read_body(request.receive, declared, settings.max_body_bytes)
         if not authenticated(kind, token.get_secret_value().encode(), request, body):
-            log.warning("rejecting registry delivery kind=%s: bad credentials", kind)
-            raise HTTPException(401, f"bad or missing credentials for registry kind={kind}")
+            raise Refusal(401, f"bad or missing credentials for registry kind={kind}")
         delivery_id = f"registry-{kind}-{hashlib.sha256(body).hexdigest()[:32]}"
-        try:
-            events = normalise(kind, parse_envelope(body), delivery_id)
-        except ValidationError as err:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in err.errors()
-            )
-            raise HTTPException(422, f"bad {kind} payload: {problems}") from None
+        events = events_at_the_door(kind, body, delivery_id)
         delivery = Delivery(
             delivery_id=delivery_id,
             source=f"registry:{kind}",
@@ -221,8 +235,16 @@ def registry_router(
             received_at=clock(),
             status="queued" if events else "ignored",
         )
-        return await store_delivery(
-            queue, delivery, delivery_job(delivery_id, None) if events else None
-        )
+        return await store_delivery(queue, delivery, delivery_job(delivery_id) if events else None)
+
+    @router.post("/webhooks/registry/{kind}", status_code=202)
+    async def receive(kind: str, request: Request) -> JSONResponse:
+        try:
+            status, content = await accept(kind, request)
+        except Refusal as refusal:
+            label = kind if kind in NORMALISERS else "other"
+            refuse(refusal, request.url.path, None, kind, label)
+            status, content = refusal.status, {"detail": refusal.reason}
+        return JSONResponse(content, status)
 
     return router

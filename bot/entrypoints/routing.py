@@ -18,9 +18,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.adapters.metrics import record_delivery
 from bot.core.events import BaseEvent, event_from_json, event_to_json
 from bot.entrypoints.registries import normalise
 from bot.entrypoints.translate import PayloadShapeError, shape_problems, translate
+from bot.entrypoints.webhooks import metric_event
 from bot.services.ports import Delivery, Job, JobQueue, JobRejected, NewJob
 
 log = logging.getLogger("bot.routing")
@@ -66,8 +68,27 @@ class Router:
 
 def events_of_delivery(delivery: Delivery) -> tuple[BaseEvent, ...]:
     """The core events a stored delivery means; ``JobRejected`` if it has the wrong shape."""
+    return events_of_payload(delivery, payload_of(delivery))
+
+
+def payload_of(delivery: Delivery) -> dict[str, Any]:
+    """The stored body as a JSON object; ``JobRejected`` naming the problem otherwise.
+
+    The intake only checked that the body looks like an object (braces at both ends), so this
+    is where a signed body that does not parse is refused.
+    """
     try:
         payload = json.loads(delivery.body)
+    except ValueError as err:  # bad JSON or bad UTF-8
+        raise _rejected(delivery, f"malformed JSON body: {err}") from err
+    if not isinstance(payload, dict):
+        raise _rejected(delivery, f"JSON body is a {type(payload).__name__}, expected an object")
+    return payload
+
+
+def events_of_payload(delivery: Delivery, payload: dict[str, Any]) -> tuple[BaseEvent, ...]:
+    """The core events of a delivery's parsed ``payload``; ``JobRejected`` on a bad shape."""
+    try:
         if delivery.source.startswith("registry:"):
             kind = delivery.source.removeprefix("registry:")
             return tuple(normalise(kind, payload, delivery.delivery_id))
@@ -76,12 +97,28 @@ def events_of_delivery(delivery: Delivery) -> tuple[BaseEvent, ...]:
             problems = shape_problems(delivery.event, payload, translation.fields_read)
             if problems:
                 raise PayloadShapeError("; ".join(problems))
-    except ValueError as err:  # bad JSON, PayloadShapeError, pydantic ValidationError
-        raise JobRejected(
-            f"payload of the wrong shape delivery_id={delivery.delivery_id} "
-            f"event={delivery.event}: {err}"
-        ) from err
+    except ValueError as err:  # PayloadShapeError, pydantic ValidationError
+        raise _rejected(delivery, str(err)) from err
     return translation.events
+
+
+def _rejected(delivery: Delivery, problem: str) -> JobRejected:
+    return JobRejected(
+        f"payload of the wrong shape delivery_id={delivery.delivery_id} "
+        f"event={delivery.event}: {problem}"
+    )
+
+
+def delivery_context(delivery: Delivery, payload: dict[str, Any]) -> dict[str, Any]:
+    """Log fields of a delivery, with its installation and repository when the payload names
+    them (GitHub's envelope: ``installation.id``, ``repository.full_name``)."""
+    installation, repository = payload.get("installation"), payload.get("repository")
+    return {
+        "delivery_id": delivery.delivery_id,
+        "event": delivery.event,
+        "installation_id": installation.get("id") if isinstance(installation, dict) else None,
+        "repo": repository.get("full_name") if isinstance(repository, dict) else None,
+    }
 
 
 def event_job(event: BaseEvent) -> NewJob:
@@ -113,7 +150,12 @@ class JobProcessor:
         delivery = await self.queue.get_delivery(delivery_id)
         if delivery is None:
             raise JobRejected(f"delivery not found delivery_id={delivery_id} job_id={job.id}")
-        events = events_of_delivery(delivery)
+        try:
+            payload = payload_of(delivery)
+            events = events_of_payload(delivery, payload)
+        except JobRejected:
+            record_delivery(_metric_event(delivery), "rejected")
+            raise
         for event in events:
             outcome = await self.queue.enqueue(event_job(event))
             log.info(
@@ -126,7 +168,7 @@ class JobProcessor:
             log.info(
                 "ignoring delivery event=%s: nothing to do",
                 delivery.event,
-                extra={"delivery_id": delivery_id, "event": delivery.event, "job_id": job.id},
+                extra=delivery_context(delivery, payload) | {"job_id": job.id},
             )
 
     async def _dispatch(self, job: Job) -> None:
@@ -136,6 +178,11 @@ class JobProcessor:
             raise JobRejected(f"unreadable event job_id={job.id}: {err}") from err
         context = EventContext(job_id=job.id, attempt=job.attempt, merged=job.merged)
         await self.router.dispatch(event, context)
+
+
+def _metric_event(delivery: Delivery) -> str:
+    """The delivery's event as the intake labelled it when it was queued."""
+    return delivery.event if delivery.source != "github" else metric_event(delivery.event)
 
 
 def _log_fields(event: BaseEvent, job_id: int | None = None) -> dict[str, Any]:

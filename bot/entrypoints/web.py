@@ -1,4 +1,9 @@
-"""The FastAPI application: webhook endpoints, health probes, and the worker in the lifespan."""
+"""The web application: webhook endpoints, health probes, and the worker in the lifespan.
+
+``POST /webhooks/github`` is answered before FastAPI sees the request (``BotApp.__call__``):
+its middleware stack and dependency machinery cost more than everything the endpoint does
+(see docs/benchmarks.md). Every other route is a plain FastAPI route.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -17,7 +23,7 @@ from bot.adapters.worker import Worker
 from bot.entrypoints.registries import registry_router
 from bot.entrypoints.setup import installed_router
 from bot.entrypoints.translate import load_githubkit_models
-from bot.entrypoints.webhooks import github_router
+from bot.entrypoints.webhooks import GITHUB_PATH, GitHubWebhooks
 from bot.services.ports import JobQueue
 from bot.settings import Settings, settings_problems
 
@@ -34,20 +40,25 @@ class InFlight:
         return self.count > 0
 
 
-class CountWebhooks:
-    """ASGI middleware keeping ``InFlight`` up to date for ``/webhooks/`` requests."""
+class BotApp(FastAPI):
+    """FastAPI, with ``/webhooks/github`` answered by ``github`` ahead of the middleware stack
+    and every ``/webhooks/`` request counted in ``in_flight``."""
 
-    def __init__(self, app: ASGIApp, in_flight: InFlight) -> None:
-        self.app = app
+    def __init__(self, github: ASGIApp, in_flight: InFlight, **options: Any) -> None:
+        super().__init__(**options)
+        self.github = github
         self.in_flight = in_flight
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/webhooks/"):
-            await self.app(scope, receive, send)
+            await super().__call__(scope, receive, send)
             return
         self.in_flight.count += 1
         try:
-            await self.app(scope, receive, send)
+            if scope["path"] == GITHUB_PATH:
+                await self.github(scope, receive, send)
+            else:
+                await super().__call__(scope, receive, send)
         finally:
             self.in_flight.count -= 1
 
@@ -76,13 +87,18 @@ def create_app(settings: Settings, queue: JobQueue, worker: Worker | None = None
             await task
             log.info("worker stopped")
 
-    app = FastAPI(title="Promotion Bot", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.include_router(github_router(settings, queue))
+    in_flight = InFlight()
+    app = BotApp(
+        GitHubWebhooks(settings, queue),
+        in_flight,
+        title="Promotion Bot",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.include_router(registry_router(settings, queue))
     app.include_router(metrics_router(queue))
     app.include_router(installed_router())
-    in_flight = InFlight()
-    app.add_middleware(CountWebhooks, in_flight=in_flight)
     if worker is not None:
         worker.defer_while(in_flight.busy)  # acknowledgements first, the queue can wait
 
