@@ -17,7 +17,6 @@ import queue
 import secrets
 import sqlite3
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
@@ -27,7 +26,6 @@ from typing import Any, TypeVar, cast
 from bot.services.ports import Delivery, EnqueueOutcome, Job, JobKind, NewJob, QueueStats
 
 T = TypeVar("T")
-_GATHER = 0.001  # seconds a commit in a burst waits for deliveries still arriving
 _MAX_VARIABLES = 999  # host parameters per statement: SQLite's smallest limit (before 3.32)
 
 _SCHEMA = """
@@ -194,7 +192,6 @@ class SqliteJobQueue:
         self._pending: list[tuple[Delivery, NewJob | None, asyncio.Future[bool]]] = []
         self._flush_scheduled = False
         self._durable = False
-        self._last_flush = 0.0
         self._conn = self._thread.submit(self._connect).result()
         if reclaim_leases:
             self._thread.submit(self._reclaim).result()
@@ -258,7 +255,6 @@ class SqliteJobQueue:
         A few statements per batch rather than per delivery: each statement hands the GIL back
         and forth with the event loop, which is busy hashing and parsing the next requests.
         """
-        self._gather()
         with self._lock:
             batch, self._pending, self._flush_scheduled = self._pending, [], False
         try:
@@ -266,27 +262,9 @@ class SqliteJobQueue:
         except Exception as err:
             _settle_all([(future, None, err) for _, _, future in batch])
             return
-        self._last_flush = time.monotonic()
         _settle_all(
             [(future, new, None) for (_, _, future), new in zip(batch, results, strict=True)]
         )
-
-    def _gather(self) -> None:
-        """Within a burst, let deliveries still arriving join this commit, for at most
-        ``_GATHER`` seconds; at a quiet time commit at once.
-
-        Without it, the first delivery after a commit rides alone on a whole fsync while the
-        requests answered by that commit come back as the next ones.
-        """
-        if time.monotonic() - self._last_flush > _GATHER:
-            return
-        deadline = time.monotonic() + _GATHER
-        waiting = len(self._pending)
-        while time.monotonic() < deadline:
-            time.sleep(_GATHER / 8)
-            if len(self._pending) == waiting:
-                return
-            waiting = len(self._pending)
 
     def _commit(self, batch: list[tuple[Delivery, NewJob | None, Any]]) -> list[bool]:
         """Store the batch in one durable transaction; whether each delivery was new.

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from bot.adapters.metrics import REGISTRY
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.worker import Worker
 from bot.core.events import EVENT_TYPES, BaseEvent
@@ -23,6 +24,12 @@ REGISTRY_TOKENS = {
     "distribution": "distribution-header-0123456789",
     "generic": "generic-hmac-secret-0123456789",
 }
+
+
+def deliveries(event: str, outcome: str) -> float:
+    """The webhook delivery counter for ``event`` and ``outcome`` so far."""
+    labels = {"event": event, "outcome": outcome}
+    return REGISTRY.get_sample_value("promotion_bot_webhook_deliveries_total", labels) or 0.0
 
 
 class Recorder:

@@ -19,7 +19,7 @@ from bot.entrypoints.web import create_app
 from bot.entrypoints.webhooks import sign, signature_valid
 from bot.services.ports import NewJob
 from bot.settings import Settings
-from tests.entrypoints.conftest import SECRET, Recorder
+from tests.entrypoints.conftest import SECRET, Recorder, deliveries
 from tests.entrypoints.payloads import raw, tagged_ghcr_push
 
 OPENED = "api.github.com/pull_request/opened.payload.json"
@@ -86,9 +86,16 @@ BAD_REQUESTS = [
     ("no signature", {"X-Hub-Signature-256": ""}, None, 401, "X-Hub-Signature-256"),
     ("no event header", {"X-GitHub-Event": ""}, None, 400, "X-GitHub-Event"),
     ("no delivery header", {"X-GitHub-Delivery": ""}, None, 400, "X-GitHub-Delivery"),
-    ("malformed json", {}, b'{"action": ', 400, "malformed JSON"),
+    ("truncated json", {}, b'{"action": ', 400, "malformed JSON"),
     ("json array", {}, b"[1, 2]", 400, "expected an object"),
     ("not utf-8", {}, b"\xff\xfe{}", 400, "malformed JSON"),
+    (
+        "form encoded",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        b"payload=%7B%7D",
+        400,
+        "content-type=application/x-www-form-urlencoded",
+    ),
 ]
 
 
@@ -102,6 +109,7 @@ async def test_bad_requests_get_a_clear_answer_and_lose_nothing(
     queue: SqliteJobQueue,
     worker: Worker,
     recorder: Recorder,
+    caplog: pytest.LogCaptureFixture,
     case: str,
     override: dict[str, str],
     body: bytes | None,
@@ -110,10 +118,22 @@ async def test_bad_requests_get_a_clear_answer_and_lose_nothing(
 ) -> None:
     payload = body if body is not None else raw(OPENED)
     sent = headers(payload, delivery="bad") | override
+    rejected = deliveries("pull_request", "rejected")
     response = await post(client, payload, **{k: v for k, v in sent.items() if v})
     assert response.status_code == status
     assert message in response.json()["detail"]
     assert (await queue.stats()).deliveries == 0
+    # One access line: status, path and reason, the ids from the headers, no body, no secret.
+    [line] = [r for r in caplog.records if r.name == "bot.intake"]
+    assert line.getMessage().startswith(f"refusing webhook status={status} path=/webhooks/github")
+    assert message in line.getMessage()
+    assert (getattr(line, "delivery_id", None), getattr(line, "event", None)) == (
+        sent.get("X-GitHub-Delivery") or None,
+        sent.get("X-GitHub-Event") or None,
+    )
+    assert SECRET not in line.getMessage() and "zen" not in line.getMessage()
+    if sent.get("X-GitHub-Event"):
+        assert deliveries("pull_request", "rejected") == rejected + 1
     # The server stays up and the next good delivery goes through.
     good = raw(OPENED)
     assert (await post(client, good, **headers(good, delivery="good"))).status_code == 202
