@@ -17,7 +17,7 @@ import queue
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -266,7 +266,7 @@ class SqliteJobQueue:
             [(future, new, None) for (_, _, future), new in zip(batch, results, strict=True)]
         )
 
-    def _commit(self, batch: list[tuple[Delivery, NewJob | None, Any]]) -> list[bool]:
+    def _commit(self, batch: Sequence[tuple[Delivery, NewJob | None, Any]]) -> list[bool]:
         """Store the batch in one durable transaction; whether each delivery was new.
 
         Optimistic: the whole batch goes in with one INSERT, as nearly always every id is new.
@@ -281,7 +281,7 @@ class SqliteJobQueue:
     def _insert(
         self,
         conn: sqlite3.Connection,
-        batch: list[tuple[Delivery, NewJob | None, Any]],
+        batch: Sequence[tuple[Delivery, NewJob | None, Any]],
         seen: set[str] | None,
     ) -> list[bool]:
         """Insert the deliveries whose id is not stored yet, and their jobs; ``seen=None``

@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -204,3 +205,87 @@ async def test_delivery_jobs_with_keys_dedupe_and_coalesce(queue: SqliteJobQueue
     leased = await queue.lease()
     assert leased is not None and (leased.payload, leased.merged) == ("p2", 2)
     assert await queue.lease() is None
+
+
+@pytest.mark.parametrize(
+    ("case", "ids", "stored_before", "new"),
+    [
+        ("all new, more rows than one statement holds", [f"n-{i}" for i in range(400)], [], 400),
+        ("a redelivery among new ones", ["x", "old", "y"], ["old"], 2),
+        ("one id twice in one batch", ["x", "x", "y"], [], 2),
+        ("only redeliveries", ["old"], ["old"], 0),
+    ],
+)
+async def test_a_batch_stores_each_new_id_once_with_its_job(
+    queue: SqliteJobQueue, case: str, ids: list[str], stored_before: list[str], new: int
+) -> None:
+    for delivery_id in stored_before:
+        assert await queue.accept_delivery(delivery(delivery_id), job(delivery_id))
+    results = await asyncio.gather(*(queue.accept_delivery(delivery(i), job(i)) for i in ids))
+    firsts = [i not in stored_before and i not in ids[:n] for n, i in enumerate(ids)]
+    assert results == firsts and sum(results) == new
+    total = len(stored_before) + new
+    assert await queue.stats() == QueueStats(ready=total, deliveries=total)
+
+
+async def test_deliveries_commit_with_full_sync_and_bookkeeping_with_normal(
+    queue: SqliteJobQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+    insert = SqliteJobQueue._insert
+
+    def spy(self: SqliteJobQueue, conn: sqlite3.Connection, *args: Any, **kwargs: Any) -> Any:
+        seen.append(conn.execute("PRAGMA synchronous").fetchone()[0])
+        return insert(self, conn, *args, **kwargs)
+
+    monkeypatch.setattr(SqliteJobQueue, "_insert", spy)
+    await queue.accept_delivery(delivery("a"), None)
+    await queue.enqueue(job())  # bookkeeping in between switches back to NORMAL
+    await queue.accept_delivery(delivery("b"), None)
+    assert seen == [2, 2]  # FULL: the commit waits for the disk
+    assert await queue._call(lambda: queue._conn.execute("PRAGMA synchronous").fetchone()[0]) == 2
+
+
+async def test_a_failed_commit_answers_every_waiting_delivery_and_stores_none(
+    queue: SqliteJobQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> list[bool]:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(SqliteJobQueue, "_insert", broken)
+    results = await asyncio.gather(
+        *(queue.accept_delivery(delivery(f"d-{n}"), job()) for n in range(5)),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, sqlite3.OperationalError) for r in results)
+    monkeypatch.undo()
+    assert await queue.stats() == QueueStats()
+
+
+async def test_oldest_ready_age_counts_due_jobs_only(
+    queue: SqliteJobQueue, clock: FakeClock
+) -> None:
+    assert (await queue.stats()).oldest_ready_age == 0.0
+    await queue.enqueue(job("first"))
+    clock.advance(seconds=30)
+    await queue.enqueue(job("second"))
+    clock.advance(seconds=15)
+    assert (await queue.stats()).oldest_ready_age == 45.0
+    first = await queue.lease()
+    assert first is not None and first.payload == "first"
+    assert (await queue.stats()).oldest_ready_age == 15.0
+    await queue.retry(first, after=timedelta(minutes=5), error="later")
+    second = await queue.lease()
+    assert second is not None
+    assert (await queue.stats()).oldest_ready_age == 0.0  # "first" waits out its backoff
+    clock.advance(minutes=6)
+    assert (await queue.stats()).oldest_ready_age == 60.0  # due for a minute now
+
+
+async def test_one_batch_larger_than_a_statement_goes_in_whole(queue: SqliteJobQueue) -> None:
+    loop = asyncio.get_running_loop()
+    batch = [(delivery(f"d-{n}"), job(), loop.create_future()) for n in range(400)]
+    batch.append((delivery("d-7"), job(), loop.create_future()))  # a repeat: the careful path
+    results = await asyncio.wrap_future(queue._thread.submit(lambda: queue._commit(batch)))
+    assert results == [True] * 400 + [False]
+    assert await queue.stats() == QueueStats(ready=400, deliveries=400)
