@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +22,8 @@ from bot.entrypoints.routing import (
 )
 from bot.entrypoints.translate import TRANSLATED_EVENTS
 from bot.services.ports import Delivery, Job, JobRejected
-from tests.entrypoints.conftest import Recorder
+from tests.entrypoints.conftest import Recorder, deliveries
+from tests.entrypoints.payloads import raw
 
 MANIFEST = Path(__file__).resolve().parents[2] / "app-manifest.yml"
 CONTEXT = EventContext(job_id=1, attempt=1, merged=1)
@@ -67,6 +69,8 @@ def test_registry_delivery_becomes_image_pushed() -> None:
     ("source", "event", "body", "message"),
     [
         ("github", "create", b"{broken", "payload of the wrong shape delivery_id=d event=create"),
+        ("github", "create", b"[1, 2]", "JSON body is a list, expected an object"),
+        ("github", "push", b'{"ref": "\xff"}', "malformed JSON body"),
         ("registry:generic", "generic", b'{"image": 1}', "payload of the wrong shape"),
     ],
 )
@@ -100,3 +104,39 @@ async def test_processor_passes_the_coalesced_count(queue: SqliteJobQueue) -> No
     )
     await JobProcessor(queue, Router({TagCreated: recorder}))(job)
     assert recorder.calls == [(event, EventContext(job_id=3, attempt=2, merged=4))]
+
+
+async def _stored(queue: SqliteJobQueue, event: str, body: bytes) -> Job:
+    stored = Delivery(
+        delivery_id="d-9", source="github", event=event, body=body, received_at=datetime.now(UTC)
+    )
+    assert await queue.accept_delivery(stored, None)
+    return _job("delivery", '{"delivery_id": "d-9"}')
+
+
+async def test_processor_counts_a_body_that_does_not_parse_as_rejected(
+    queue: SqliteJobQueue,
+) -> None:
+    job = await _stored(queue, "pull_request", b'{"action": }')  # braced, so the intake took it
+    before = deliveries("pull_request", "rejected")
+    with pytest.raises(JobRejected, match="delivery_id=d-9 event=pull_request: malformed JSON"):
+        await JobProcessor(queue, Router({}))(job)
+    assert deliveries("pull_request", "rejected") == before + 1
+
+
+async def test_ignoring_a_delivery_names_its_installation_and_repository(
+    queue: SqliteJobQueue, caplog: pytest.LogCaptureFixture
+) -> None:
+    payload = json.loads(raw("api.github.com/pull_request/opened.payload.json"))
+    payload |= {"action": "labeled", "installation": {"id": 42}}
+    job = await _stored(queue, "pull_request", json.dumps(payload).encode())
+    caplog.set_level(logging.INFO, logger="bot.routing")
+    await JobProcessor(queue, Router({}))(job)
+    [line] = [r for r in caplog.records if r.getMessage().startswith("ignoring delivery")]
+    fields = {k: getattr(line, k) for k in ("delivery_id", "event", "installation_id", "repo")}
+    assert fields == {
+        "delivery_id": "d-9",
+        "event": "pull_request",
+        "installation_id": 42,
+        "repo": "Codertocat/Hello-World",
+    }
