@@ -79,7 +79,7 @@ def refuse(
         "refusing webhook status=%d path=%s: %s",
         refusal.status,
         path[:_MAX_LOGGED],
-        refusal.reason,
+        refusal.reason[: 2 * _MAX_LOGGED],
         extra={
             "delivery_id": delivery_id and delivery_id[:_MAX_LOGGED],
             "event": event and event[:_MAX_LOGGED],

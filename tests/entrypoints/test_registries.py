@@ -13,7 +13,7 @@ from bot.adapters.worker import Worker
 from bot.core.events import ImagePushed
 from bot.entrypoints.registries import normalise
 from bot.entrypoints.webhooks import sign
-from tests.entrypoints.conftest import REGISTRY_TOKENS, Recorder
+from tests.entrypoints.conftest import REGISTRY_TOKENS, Recorder, deliveries
 
 HARBOR_DIGEST = "sha256:954b378c375d852eb3c63ab88978f640b4348b01c1b3456a024a81536dafbbf4"
 DISTRIBUTION_DIGEST = "sha256:fea8895f450959fa676bcc1df0611ea93823a735a01205fd8622846041d0c7cf"
@@ -181,6 +181,25 @@ async def test_bad_token_is_a_401(
     assert response.json()["detail"] == f"bad or missing credentials for registry kind={kind}"
     assert REGISTRY_TOKENS[kind] not in response.text
     assert (await queue.stats()).deliveries == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "label"),
+    [("dockerhub", 401, "dockerhub"), ("quay", 404, "other"), ("a" * 300, 404, "other")],
+)
+async def test_refusals_get_an_access_line_and_a_bounded_metric(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, kind: str, status: int, label: str
+) -> None:
+    before = deliveries(label, "rejected")
+    url = f"/webhooks/registry/{kind}?token=secret-in-the-query-string"
+    response = await client.post(url, content=json.dumps(DOCKERHUB).encode())
+    assert response.status_code == status
+    [line] = [r for r in caplog.records if r.name == "bot.intake"]
+    message = line.getMessage()
+    assert message.startswith(f"refusing webhook status={status} path=/webhooks/registry/")
+    assert "secret-in-the-query-string" not in message and "acme/api" not in message
+    assert len(message) < 400  # an attacker's long path is cut
+    assert deliveries(label, "rejected") == before + 1
 
 
 async def test_bearer_form_and_header_token(client: httpx.AsyncClient) -> None:
