@@ -146,9 +146,11 @@ async def store_delivery(
     return 202, {"status": delivery.status, "delivery_id": delivery.delivery_id}
 
 
-async def answer(send: Send, status: int, content: Mapping[str, str]) -> None:
+async def answer(
+    send: Send, status: int, content: Mapping[str, str], *extra: tuple[bytes, bytes]
+) -> None:
     body = json.dumps(content).encode()
-    headers = [_JSON, (b"content-length", str(len(body)).encode())]
+    headers = [_JSON, (b"content-length", str(len(body)).encode()), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -169,7 +171,7 @@ class GitHubWebhooks:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
-            await answer(send, 405, {"detail": "Method Not Allowed"})
+            await answer(send, 405, {"detail": "Method Not Allowed"}, (b"allow", b"POST"))
             return
         headers = {
             name.decode("latin-1"): value.decode("latin-1")

@@ -99,6 +99,7 @@ async def test_each_answer_is_counted_by_event_and_outcome(client: httpx.AsyncCl
 async def test_only_post_is_answered(client: httpx.AsyncClient) -> None:
     response = await client.get("/webhooks/github")
     assert response.status_code == 405 and response.json() == {"detail": "Method Not Allowed"}
+    assert response.headers["allow"] == "POST"
 
 
 class BrokenQueue(SqliteJobQueue):
