@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -23,7 +24,7 @@ from pydantic import SecretStr
 from starlette.types import Message, Receive, Scope, Send
 
 from bot.adapters.queue_sqlite import SqliteJobQueue
-from bot.entrypoints.web import create_app
+from bot.entrypoints.web import BotApp, create_app
 from bot.entrypoints.webhooks import sign
 from bot.services.ports import Delivery, NewJob
 from bot.settings import Settings
@@ -178,3 +179,22 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_delivery(
     assert server.returncode == -signal.SIGKILL
     missing = set(acknowledged) - stored_ids(db)
     assert len(acknowledged) >= 200 and missing == set()
+
+
+async def test_a_webhook_being_read_counts_as_in_flight(
+    settings: Settings, queue: SqliteJobQueue
+) -> None:
+    app = create_app(settings, queue)
+    assert isinstance(app, BotApp)
+    seen: list[int] = []
+
+    async def slow_body() -> AsyncIterator[bytes]:
+        yield BODY[:100]
+        seen.append(app.in_flight.count)  # the worker defers while this is above zero
+        yield BODY[100:]
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+        response = await client.post("/webhooks/github", content=slow_body(), headers=signed("s"))
+    assert response.status_code == 202
+    assert seen == [1] and app.in_flight.count == 0
