@@ -135,12 +135,11 @@ def observe_job_wait(kind: str, seconds: float) -> None:
     JOB_WAIT.labels(kind=kind).observe(seconds)
 
 
-def set_queue_stats(stats: QueueStats, oldest_ready_age: float | None = None) -> None:
-    """The queue's depth by state and, when the queue can tell, its oldest waiting job's age."""
+def set_queue_stats(stats: QueueStats) -> None:
+    """The queue's depth by state and its oldest waiting job's age."""
     for state in ("ready", "leased", "dead"):
         QUEUE_JOBS.labels(state=state).set(getattr(stats, state))
-    if oldest_ready_age is not None:
-        QUEUE_OLDEST_AGE.set(oldest_ready_age)
+    QUEUE_OLDEST_AGE.set(stats.oldest_ready_age)
 
 
 def observe_github_response(response: httpx.Response, installation_id: int | None = None) -> None:

@@ -60,7 +60,7 @@ def test_record_functions_count() -> None:
 
 
 def test_queue_stats_and_age() -> None:
-    metrics.set_queue_stats(QueueStats(ready=3, leased=1, dead=2), oldest_ready_age=12.5)
+    metrics.set_queue_stats(QueueStats(ready=3, leased=1, dead=2, oldest_ready_age=12.5))
     assert sample("promotion_bot_queue_jobs", state="ready") == 3
     assert sample("promotion_bot_queue_jobs", state="dead") == 2
     assert sample("promotion_bot_queue_oldest_ready_age_seconds") == 12.5
