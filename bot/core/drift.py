@@ -21,8 +21,9 @@ from typing import Any, Literal, TypeVar
 import yaml
 
 from bot.core.gates import soak_check
-from bot.core.model import ImageRef, Promotion, Snapshot, YamlPath, dotted
+from bot.core.model import Promotion, Snapshot, YamlPath, dotted
 from bot.core.secrets import SecretFinding, scan_change, sensitive
+from bot.core.yamlscan import ImageOccurrence
 
 
 class _Absent:
@@ -125,14 +126,14 @@ def meaningful_diff(before: Snapshot, after: Snapshot) -> MeaningfulDiff:
 
 
 def _image_deltas(
-    before: tuple[ImageRef, ...], after: tuple[ImageRef, ...]
+    before: tuple[ImageOccurrence, ...], after: tuple[ImageOccurrence, ...]
 ) -> tuple[ImageDelta, ...]:
     old = {(i.file, i.path): i for i in before}
     new = {(i.file, i.path): i for i in after}
     deltas = []
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key), new.get(key)
-        if a == b:
+        if _version(a) == _version(b):
             continue
         either = b or a
         deltas.append(
@@ -147,6 +148,11 @@ def _image_deltas(
             )
         )
     return tuple(deltas)
+
+
+def _version(image: ImageOccurrence | None) -> tuple[str, str | None, str | None] | None:
+    """What an image change is judged by: a reference that only moved lines has not changed."""
+    return None if image is None else (image.repository, image.tag, image.digest)
 
 
 def _file_deltas(file: str, old: str, new: str) -> list[ValueDelta] | None:
@@ -224,7 +230,7 @@ def _leaves(value: Any, path: YamlPath) -> Iterator[tuple[YamlPath, Any]]:
 
 
 def _is_image_value(
-    delta: ValueDelta, images: list[ImageRef], changed: tuple[ImageDelta, ...]
+    delta: ValueDelta, images: list[ImageOccurrence], changed: tuple[ImageDelta, ...]
 ) -> bool:
     """A value that is (part of) an image reference is already reported as an image change.
 

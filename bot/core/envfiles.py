@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bot.core.images import ImageRefError, parse_image_ref, same_repository
-from bot.core.model import ImageRef, Snapshot
+from bot.core.model import Snapshot
 from bot.core.yamlnodes import YamlEditError
 from bot.core.yamlscan import ImageOccurrence, find_images
 
@@ -99,13 +99,12 @@ def running_tags(state: EnvState, image: str) -> tuple[str, ...]:
 
 def snapshot_of(files: Mapping[str, str]) -> Snapshot:
     """``files`` with the images found in them (files that do not parse hold none)."""
-    images: list[ImageRef] = []
+    images: list[ImageOccurrence] = []
     for path in sorted(files):
         try:
-            found = find_images(files[path], path)
+            images += find_images(files[path], path)
         except YamlEditError:
             continue
-        images += [ImageRef(o.file, o.path, o.repository, o.tag, o.digest) for o in found]
     return Snapshot(files=dict(files), images=tuple(images))
 
 

@@ -1,7 +1,8 @@
 """Plain values shared by the promotion core: what is promoted, what changed, what was seen.
 
 These are deliberately small frozen dataclasses built from plain strings so that rendering,
-drift and gate logic can be tested without the version, YAML-edit or configuration modules.
+drift and gate logic can be tested without the version or configuration modules. Edited values
+and found images are the YAML editor's and scanner's own types (``Change``, ``ImageOccurrence``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from bot.core.yamlscan import ImageOccurrence
 
 # A location inside a parsed YAML document: mapping keys and sequence indexes.
 YamlPath = tuple[str | int, ...]
@@ -35,33 +38,11 @@ class Promotion:
 
 
 @dataclass(frozen=True)
-class FileChange:
-    """One edited YAML value: where it is and what it was and became."""
-
-    file: str
-    line: int
-    path: str
-    old: str
-    new: str
-
-
-@dataclass(frozen=True)
-class ImageRef:
-    """An image reference found in an environment file (``path`` is the dotted YAML path)."""
-
-    file: str
-    path: str
-    repository: str
-    tag: str | None
-    digest: str | None = None
-
-
-@dataclass(frozen=True)
 class Snapshot:
     """An environment's files (``path -> text``, relative to its root) and the images in them."""
 
     files: Mapping[str, str] = field(default_factory=dict)
-    images: tuple[ImageRef, ...] = ()
+    images: tuple[ImageOccurrence, ...] = ()
 
 
 def dotted(path: YamlPath) -> str:

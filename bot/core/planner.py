@@ -24,10 +24,10 @@ from bot.core.branches import branch_name
 from bot.core.configmodel import App, PromotionConfig
 from bot.core.configpolicy import Policy
 from bot.core.envfiles import EnvState, running_tags
-from bot.core.model import FileChange, Promotion
+from bot.core.model import Promotion
 from bot.core.render import render_commit_message, render_promotion_body, render_pull_title
 from bot.core.selection import TagPolicyError, change_kind, is_newer, pick_tag
-from bot.core.yamledit import set_image
+from bot.core.yamledit import Change, set_image
 from bot.core.yamlnodes import YamlEditError
 
 
@@ -91,7 +91,7 @@ class PromotionPlan:
     action: Literal["open", "update"]
     promotion: Promotion
     edits: Mapping[str, str]  # repository path -> new text
-    changes: tuple[FileChange, ...]
+    changes: tuple[Change, ...]
     title: str
     body: str
     commit_message: str
@@ -226,16 +226,16 @@ def _skip_reason(
 
 def _edit(
     state: EnvState, image: str, candidate: Candidate
-) -> tuple[dict[str, str], tuple[FileChange, ...]]:
+) -> tuple[dict[str, str], tuple[Change, ...]]:
     edits: dict[str, str] = {}
-    changes: list[FileChange] = []
+    changes: list[Change] = []
     for path in sorted(state.files):
         result = set_image(
             state.files[path], image=image, tag=candidate.tag, digest=candidate.digest, file=path
         )
         if result.changes and result.text != state.files[path]:
             edits[path] = result.text
-            changes += [FileChange(c.file, c.line, c.path, c.old, c.new) for c in result.changes]
+            changes += result.changes
     return edits, tuple(changes)
 
 
@@ -247,7 +247,7 @@ def _plan(
     *,
     policy: Policy,
     edits: dict[str, str],
-    changes: tuple[FileChange, ...],
+    changes: tuple[Change, ...],
     web_url: str | None,
 ) -> PromotionPlan:
     spec = config.apps[target.app]

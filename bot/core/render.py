@@ -10,8 +10,9 @@ from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
 from bot.core.metadata import Meta, embed
-from bot.core.model import FileChange, Promotion
+from bot.core.model import Promotion
 from bot.core.render_text import BODY_LIMIT, Section, assemble, clean_text, escape_md
+from bot.core.yamledit import Change
 
 # Priorities: higher survives longer when the body must shrink.
 _P_SUMMARY = 90
@@ -73,7 +74,7 @@ def promotion_meta(promotions: Sequence[Promotion], *, declined: Sequence[str] =
 def render_promotion_body(
     promotions: Sequence[Promotion],
     *,
-    changes: Sequence[FileChange] = (),
+    changes: Sequence[Change] = (),
     web_url: str | None = None,
     tag_prefix: str = "v",
     declined: Sequence[str] = (),
@@ -98,7 +99,7 @@ def render_promotion_body(
     return assemble(sections, footer=footer, limit=limit)
 
 
-def render_commit_message(promotions: Sequence[Promotion], changes: Sequence[FileChange]) -> str:
+def render_commit_message(promotions: Sequence[Promotion], changes: Sequence[Change]) -> str:
     """Subject (the PR title), a blank line, then one line per reason and per file change."""
     lines = [render_pull_title(promotions), ""]
     lines += [
@@ -206,7 +207,7 @@ def _declined(declined: Sequence[str]) -> str:
     )
 
 
-def _changes(changes: Sequence[FileChange]) -> str:
+def _changes(changes: Sequence[Change]) -> str:
     if not changes:
         return ""
     lines = [

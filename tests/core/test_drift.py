@@ -13,7 +13,8 @@ from bot.core.drift import (
     drift_warnings,
     meaningful_diff,
 )
-from bot.core.model import ImageRef, Promotion, Snapshot
+from bot.core.model import Promotion, Snapshot
+from bot.core.yamlscan import ImageOccurrence
 
 VALUES = """\
 # user-service values
@@ -40,14 +41,21 @@ kind: Service
 metadata: {name: web}
 spec: {ports: [{port: 80}]}
 """
-IMG_VALUES = ImageRef("values.yaml", "image", "ghcr.io/acme/user-service", "1.3.0")
-IMG_DEPLOY = ImageRef(
+
+
+def _image(file: str, path: str, repository: str, tag: str) -> ImageOccurrence:
+    """A found image; drift ignores the line and kind, so fixtures fix them."""
+    return ImageOccurrence(file, 1, "helm-values", repository, tag, None, path)
+
+
+IMG_VALUES = _image("values.yaml", "image", "ghcr.io/acme/user-service", "1.3.0")
+IMG_DEPLOY = _image(
     "deploy.yaml", "spec.template.spec.containers[0].image", "ghcr.io/acme/web", "1.3.0"
 )
 BASE = Snapshot({"values.yaml": VALUES, "deploy.yaml": DEPLOYMENT}, (IMG_VALUES, IMG_DEPLOY))
 
 
-def _bump(snapshot: Snapshot, file: str, old: str, new: str, **images: ImageRef) -> Snapshot:
+def _bump(snapshot: Snapshot, file: str, old: str, new: str, **images: ImageOccurrence) -> Snapshot:
     files = dict(snapshot.files)
     files[file] = files[file].replace(old, new)
     refs = tuple(images.get(i.file.replace(".", "_"), i) for i in snapshot.images)
@@ -59,7 +67,7 @@ TAG_BUMP = _bump(
     "values.yaml",
     "tag: 1.3.0",
     "tag: 1.4.0",
-    values_yaml=ImageRef("values.yaml", "image", "ghcr.io/acme/user-service", "1.4.0"),
+    values_yaml=_image("values.yaml", "image", "ghcr.io/acme/user-service", "1.4.0"),
 )
 
 DIFF_CASES = [
@@ -93,7 +101,7 @@ DIFF_CASES = [
             "deploy.yaml",
             "web:1.3.0",
             "web:1.4.0",
-            deploy_yaml=ImageRef(IMG_DEPLOY.file, IMG_DEPLOY.path, IMG_DEPLOY.repository, "1.4.0"),
+            deploy_yaml=_image(IMG_DEPLOY.file, IMG_DEPLOY.path, IMG_DEPLOY.repository, "1.4.0"),
         ),
         MeaningfulDiff(
             images=(
@@ -173,10 +181,10 @@ def test_meaningful_diff(after: Snapshot, expected: MeaningfulDiff) -> None:
 
 def test_image_paths_with_a_document_index_claim_their_values() -> None:
     text = "kind: A\nmetadata: {name: a}\n---\nkind: B\nmetadata: {name: b}\nx: {image: 'a/b:1'}\n"
-    before = Snapshot({"m.yaml": text}, (ImageRef("m.yaml", "[1].x.image", "a/b", "1"),))
+    before = Snapshot({"m.yaml": text}, (_image("m.yaml", "[1].x.image", "a/b", "1"),))
     after = Snapshot(
         {"m.yaml": text.replace("b:1", "b:2").replace("name: b}", "name: b, labels: {v: x}}")},
-        (ImageRef("m.yaml", "[1].x.image", "a/b", "2"),),
+        (_image("m.yaml", "[1].x.image", "a/b", "2"),),
     )
     diff = meaningful_diff(before, after)
     assert diff.images == (ImageDelta("m.yaml", "[1].x.image", "a/b", "1", "2"),)
@@ -211,15 +219,15 @@ PROMO = Promotion(
 )
 STAGING = Snapshot(
     {"values.yaml": TAG_BUMP.files["values.yaml"]},
-    (ImageRef("values.yaml", "image", "ghcr.io/acme/user-service", "1.4.0"),),
+    (_image("values.yaml", "image", "ghcr.io/acme/user-service", "1.4.0"),),
 )
 PROD_BEFORE = Snapshot({"values.yaml": VALUES}, (IMG_VALUES,))
 PROD_AFTER = Snapshot(
     {"values.yaml": STAGING.files["values.yaml"]},
-    (ImageRef("values.yaml", "image", "ghcr.io/acme/user-service", "1.4.0"),),
+    (_image("values.yaml", "image", "ghcr.io/acme/user-service", "1.4.0"),),
 )
 
-SHORT = ImageRef("values.yaml", "image", "acme/user-service", "1.4.0")
+SHORT = _image("values.yaml", "image", "acme/user-service", "1.4.0")
 
 WARNING_CASES = [
     ("clean", {}, []),

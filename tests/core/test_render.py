@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.core.drift import DriftWarning, meaningful_diff
 from bot.core.metadata import Meta, extract
-from bot.core.model import FileChange, ImageRef, Promotion, Snapshot
+from bot.core.model import Promotion, Snapshot
 from bot.core.render import (
     compare_url,
     release_url,
@@ -21,6 +21,8 @@ from bot.core.render import (
 )
 from bot.core.render_review import render_review_comment
 from bot.core.render_text import Section, assemble, escape_md
+from bot.core.yamledit import Change
+from bot.core.yamlscan import ImageOccurrence
 
 GOLDEN = Path(__file__).parent.parent / "data" / "render"
 # UPDATE_GOLDEN=1 rewrites the expected files; review the diff before committing.
@@ -64,9 +66,9 @@ HOSTILE = Promotion(
     superseded=("1.0.0-@everyone",),
 )
 CHANGES = (
-    FileChange("apps/user-service/values.yaml", 12, "image.tag", "1.3.0", "1.4.0"),
-    FileChange("apps/user-service/values.yaml", 13, "image.digest", "sha256:0a0a", "sha256:1b1b"),
-    FileChange(
+    Change("apps/user-service/values.yaml", 12, "image.tag", "1.3.0", "1.4.0"),
+    Change("apps/user-service/values.yaml", 13, "image.digest", "sha256:0a0a", "sha256:1b1b"),
+    Change(
         "apps/user-service/envoy.yaml",
         40,
         "spec.containers[1].image",
@@ -95,7 +97,7 @@ BODIES = {
     ),
     "hostile.md": lambda: render_promotion_body(
         [HOSTILE],
-        changes=[FileChange("a|b`.yaml", 1, "x.<b>", "1.0.0", "1.0.1|@octocat")],
+        changes=[Change("a|b`.yaml", 1, "x.<b>", "1.0.0", "1.0.1|@octocat")],
         web_url="https://github.com",
     ),
     "truncated.md": lambda: render_promotion_body(
@@ -112,11 +114,19 @@ def test_body_golden(name: str) -> None:
 def test_review_comment_golden() -> None:
     before = Snapshot(
         {"values.yaml": "image:\n  tag: 1.3.0\nreplicas: 2\n", "old.yaml": "a: 1\n"},
-        (ImageRef("values.yaml", "image", "ghcr.io/acme/api", "1.3.0"),),
+        (
+            ImageOccurrence(
+                "values.yaml", 2, "helm-values", "ghcr.io/acme/api", "1.3.0", None, "image"
+            ),
+        ),
     )
     after = Snapshot(
         {"values.yaml": "image:\n  tag: 1.4.0 # new\nreplicas: 3\nextra: {debug: yes}\n"},
-        (ImageRef("values.yaml", "image", "ghcr.io/acme/api", "1.4.0"),),
+        (
+            ImageOccurrence(
+                "values.yaml", 2, "helm-values", "ghcr.io/acme/api", "1.4.0", None, "image"
+            ),
+        ),
     )
     warnings = [
         DriftWarning("downgrade", "ghcr.io/acme/api goes back from 2.0.0 to 1.4.0"),
@@ -230,7 +240,7 @@ def test_body_is_bounded_and_tables_stay_whole(
     app: str, tag: str, path: str, count: int, limit: int
 ) -> None:
     promotion = Promotion(app, "prod", "img", tag, tag + "1", reason=tag, source_repo="a/b")
-    changes = [FileChange(path, i, path, tag, tag) for i in range(count)]
+    changes = [Change(path, i, path, tag, tag) for i in range(count)]
     body = render_promotion_body([promotion], changes=changes, web_url="https://x", limit=limit)
     assert len(body) <= limit
     assert extract(body) is not None
