@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.adapters.github_client import PER_PAGE, Session
-from bot.services.github_ports import GitHubError, NotFound, Repository, Tree
+from bot.services.github_ports import CommitSpec, GitHubError, NotFound, Repository, Tree
 
 log = logging.getLogger("bot.github")
 
@@ -107,37 +107,29 @@ class GitHubGit:
             return base64.b64decode(data["content"])
         return str(data["content"]).encode()
 
-    async def commit_files(
-        self,
-        repo: str,
-        *,
-        base: Tree,
-        files: Mapping[str, str],
-        message: str,
-        branch: str,
-        create: bool,
-    ) -> str:
-        context = f"repo={repo} branch={branch}"
+    async def commit_files(self, repo: str, spec: CommitSpec) -> str:
+        context = f"repo={repo} branch={spec.branch}"
         entries = [
             {"path": path, "mode": "100644", "type": "blob", "content": text}
-            for path, text in sorted(files.items())
+            for path, text in sorted(spec.files.items())
         ]
         tree = await self.rest.call(
             "POST",
             f"/repos/{repo}/git/trees",
             what=f"writing tree {context} files={len(entries)}",
-            json={"base_tree": base.tree_sha, "tree": entries},
+            json={"base_tree": spec.base.tree_sha, "tree": entries},
         )
+        parents = [spec.base.commit_sha]
         commit = await self.rest.call(
             "POST",
             f"/repos/{repo}/git/commits",
             what=f"writing commit {context}",
-            json={"message": message, "tree": tree.json()["sha"], "parents": [base.commit_sha]},
+            json={"message": spec.message, "tree": tree.json()["sha"], "parents": parents},
         )
         sha: str = commit.json()["sha"]
-        if create and await self._create_ref(repo, branch, sha):
+        if spec.create and await self._create_ref(repo, spec.branch, sha):
             return sha
-        await self._force_ref(repo, branch, sha)
+        await self._force_ref(repo, spec.branch, sha)
         return sha
 
     async def _create_ref(self, repo: str, branch: str, sha: str) -> bool:

@@ -79,6 +79,18 @@ class Tree:
 
 
 @dataclass(frozen=True)
+class CommitSpec:
+    """A commit on one of the bot's branches: ``base``'s tree with ``files`` (path -> full new
+    text) replaced; ``create`` when the branch does not exist yet."""
+
+    base: Tree
+    files: Mapping[str, str]
+    message: str
+    branch: str
+    create: bool
+
+
+@dataclass(frozen=True)
 class Pull:
     """A pull request as the use cases need it."""
 
@@ -185,18 +197,9 @@ class Git(Protocol):
         sha not yet cached; blobs are immutable so the cache is keyed by sha alone. Blobs that
         are not UTF-8 text are left out of the answer."""
 
-    async def commit_files(
-        self,
-        repo: str,
-        *,
-        base: Tree,
-        files: Mapping[str, str],
-        message: str,
-        branch: str,
-        create: bool,
-    ) -> str:
-        """Point ``branch`` at a new commit whose parent is ``base.commit_sha`` and whose tree is
-        ``base``'s with ``files`` (path -> full new text) replaced; return the commit sha.
+    async def commit_files(self, repo: str, spec: CommitSpec) -> str:
+        """Point ``spec.branch`` at a new commit whose parent is ``spec.base.commit_sha`` and
+        whose tree is the base's with ``spec.files`` replaced; return the commit sha.
 
         Three calls: ``POST git/trees`` (``base_tree=base.tree_sha``, inline ``content``, mode
         ``100644``), ``POST git/commits`` (``parents=[base.commit_sha]``), then ``POST git/refs``

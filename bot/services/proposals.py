@@ -26,7 +26,7 @@ from bot.core.planner import (
     choose_target,
     plan_promotion,
 )
-from bot.services.github_ports import Tree
+from bot.services.github_ports import CommitSpec, Tree
 from bot.services.workspace import LoadedConfig, Location, Workspace, pull_record
 
 log = logging.getLogger("bot.services")
@@ -117,14 +117,14 @@ async def _apply(
 ) -> Outcome:
     repo = where.repo
     action: Literal["opened", "updated"]
-    await ws.gh.git.commit_files(
-        repo,
+    spec = CommitSpec(
         base=base,
         files=plan.edits,
         message=plan.commit_message,
         branch=plan.branch,
         create=not branch_exists,
     )
+    await ws.gh.git.commit_files(repo, spec)
     ws.forget_heads(repo)
     if plan.action == "update" and plan.pull_number is not None:
         await ws.gh.pulls.update(

@@ -13,7 +13,7 @@ from bot.adapters.github import GitHubGateway
 from bot.adapters.github_client import AccessDenied
 from bot.sandbox import admin_client as calls
 from bot.sandbox.pushes import remove_ref
-from bot.services.github_ports import GitHubError, GitHubPorts
+from bot.services.github_ports import CommitSpec, GitHubError, GitHubPorts
 from bot.services.ports import RetryLater
 from tests.adapters.test_github_ports import BRANCH, ENV, api_calls, promote, reset
 from tests.sandbox.conftest import World
@@ -99,9 +99,8 @@ async def test_a_deleted_bot_branch_is_created_again(ports: GitHubPorts, world: 
     repo = world.sandbox.repo_by_name("acme", "env")
     assert repo is not None
     remove_ref(world.sandbox, repo, f"refs/heads/{BRANCH}")
-    sha = await ports.git.commit_files(
-        ENV, base=base, files={"a.txt": "a\n"}, message="m", branch=BRANCH, create=False
-    )
+    spec = CommitSpec(base, {"a.txt": "a\n"}, message="m", branch=BRANCH, create=False)
+    sha = await ports.git.commit_files(ENV, spec)
     assert (await ports.git.branch_heads(ENV))[BRANCH] == sha
 
 

@@ -22,6 +22,7 @@ from bot.sandbox.collab_admin import ActAs
 from bot.services.github_ports import (
     CheckAction,
     CheckRunSpec,
+    CommitSpec,
     GitHubPorts,
     NotFound,
     Repository,
@@ -88,9 +89,8 @@ async def promote(ports: GitHubPorts, tag: str, *, create: bool = True) -> str:
     head = (await ports.git.branch_heads(ENV))["main"]
     base = await ports.git.tree(ENV, head)
     files = {VALUES: f"image:\n  tag: {tag}\n"}
-    return await ports.git.commit_files(
-        ENV, base=base, files=files, message=f"Promote web {tag}", branch=BRANCH, create=create
-    )
+    spec = CommitSpec(base, files, message=f"Promote web {tag}", branch=BRANCH, create=create)
+    return await ports.git.commit_files(ENV, spec)
 
 
 async def test_identity_and_links(ports: GitHubPorts, world: World) -> None:

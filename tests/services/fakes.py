@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from bot.services.github_ports import (
     CheckRunSpec,
     Comment,
+    CommitSpec,
     GitHubError,
     GitHubPorts,
     Issue,
@@ -163,22 +164,13 @@ class FakeGitHub:
             self._cached_blobs.add(sha)
         return {sha: self.blobs[sha] for sha in shas}
 
-    async def commit_files(
-        self,
-        repo: str,
-        *,
-        base: Tree,
-        files: Mapping[str, str],
-        message: str,
-        branch: str,
-        create: bool,
-    ) -> str:
-        self.calls.append(("git.commit_files", repo, branch, create, dict(files)))
+    async def commit_files(self, repo: str, spec: CommitSpec) -> str:
+        self.calls.append(("git.commit_files", repo, spec.branch, spec.create, dict(spec.files)))
         record = self._repo(repo)
-        self.rest += 3 + (1 if create and branch in record.branches else 0)
-        tree = {**self.commits[base.commit_sha][0], **files}
-        sha = self._commit(tree, base.commit_sha, message)
-        record.branches[branch] = sha
+        self.rest += 3 + (1 if spec.create and spec.branch in record.branches else 0)
+        tree = {**self.commits[spec.base.commit_sha][0], **spec.files}
+        sha = self._commit(tree, spec.base.commit_sha, spec.message)
+        record.branches[spec.branch] = sha
         return sha
 
     # -- PullRequests ---------------------------------------------------------------------------
