@@ -190,6 +190,15 @@ def repo_access(
     return repo
 
 
+def issues_access(
+    request: Request, owner: str, name: str, level: Literal["read", "write"]
+) -> tuple[Sandbox, Record]:
+    """The sandbox and the repo for an issue or comment route at ``level``."""
+    # Reading users may open issues and comment; finer rules follow per route.
+    record = repo_access(request, owner, name, "issues", level, min_role="read")
+    return sandbox_of(request), record
+
+
 def _check_installation(
     store: Store, principal: Principal, repo: Record, permission: str, level: str
 ) -> None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from bot.sandbox.auth import actor_login, repo_access
+from bot.sandbox.auth import actor_login, issues_access
 from bot.sandbox.clock import epoch_of
 from bot.sandbox.collab_roles import require_author_or_role, require_user_role
 from bot.sandbox.issues_model import (
@@ -21,18 +21,10 @@ from bot.sandbox.issues_model import (
 )
 from bot.sandbox.issues_ops import add_labels, edit_issue, open_issue, remove_label
 from bot.sandbox.pagination import paginated
-from bot.sandbox.state import Sandbox, sandbox_of
+from bot.sandbox.state import Sandbox
 from bot.sandbox.store import Record
 
 router = APIRouter(prefix="/repos/{owner}/{repo}")
-
-
-def _access(
-    request: Request, owner: str, repo: str, level: Literal["read", "write"]
-) -> tuple[Sandbox, Record]:
-    # Reading users may open issues and comment; finer rules follow per route.
-    record = repo_access(request, owner, repo, "issues", level, min_role="read")
-    return sandbox_of(request), record
 
 
 class IssueIn(BaseModel):
@@ -43,7 +35,7 @@ class IssueIn(BaseModel):
 
 @router.post("/issues", status_code=201)
 def create_issue(request: Request, owner: str, repo: str, body: IssueIn) -> dict[str, Any]:
-    sandbox, record = _access(request, owner, repo, "write")
+    sandbox, record = issues_access(request, owner, repo, "write")
     if body.labels:
         require_user_role(request, record, "triage")
     issue = open_issue(
@@ -76,7 +68,7 @@ def list_issues(
     sort: Literal["created", "updated", "comments"] = "created",
     direction: Literal["asc", "desc"] = "desc",
 ) -> JSONResponse:
-    sandbox, record = _access(request, owner, repo, "read")
+    sandbox, record = issues_access(request, owner, repo, "read")
     wanted = {name.strip().lower() for name in (labels or "").split(",") if name.strip()}
     found = [
         issue
@@ -91,7 +83,7 @@ def list_issues(
 
 @router.get("/issues/{issue_number}")
 def get_issue(request: Request, owner: str, repo: str, issue_number: int) -> dict[str, Any]:
-    sandbox, record = _access(request, owner, repo, "read")
+    sandbox, record = issues_access(request, owner, repo, "read")
     return issue_shape(sandbox, record, find_issue(sandbox, record, issue_number))
 
 
@@ -107,7 +99,7 @@ class IssuePatch(BaseModel):
 def update_issue(
     request: Request, owner: str, repo: str, issue_number: int, body: IssuePatch
 ) -> dict[str, Any]:
-    sandbox, record = _access(request, owner, repo, "write")
+    sandbox, record = issues_access(request, owner, repo, "write")
     issue = find_issue(sandbox, record, issue_number)
     needed = "write" if (body.title, body.body) != (None, None) else "triage"
     require_author_or_role(request, record, issue["user"], needed)
@@ -133,7 +125,7 @@ def update_issue(
 
 @router.get("/labels")
 def list_labels(request: Request, owner: str, repo: str) -> JSONResponse:
-    sandbox, record = _access(request, owner, repo, "read")
+    sandbox, record = issues_access(request, owner, repo, "read")
     labels = sandbox.store.find("label", repo_id=record["id"])
     return paginated(request, labels, lambda label: label_shape(sandbox, record, label))
 
@@ -146,7 +138,7 @@ class LabelIn(BaseModel):
 
 @router.post("/labels", status_code=201)
 def post_label(request: Request, owner: str, repo: str, body: LabelIn) -> dict[str, Any]:
-    sandbox, record = _access(request, owner, repo, "write")
+    sandbox, record = issues_access(request, owner, repo, "write")
     require_user_role(request, record, "write")
     label = create_label(sandbox, record, body.name, body.color, body.description)
     return label_shape(sandbox, record, label)
@@ -162,7 +154,7 @@ def _labels_json(sandbox: Sandbox, repo: Record, issue: Record) -> list[dict[str
 
 @router.get("/issues/{issue_number}/labels")
 def list_issue_labels(request: Request, owner: str, repo: str, issue_number: int) -> JSONResponse:
-    sandbox, record = _access(request, owner, repo, "read")
+    sandbox, record = issues_access(request, owner, repo, "read")
     issue = find_issue(sandbox, record, issue_number)
     return paginated(request, _labels_json(sandbox, record, issue), lambda label: label)
 
@@ -171,7 +163,7 @@ def list_issue_labels(request: Request, owner: str, repo: str, issue_number: int
 def post_issue_labels(
     request: Request, owner: str, repo: str, issue_number: int, body: LabelsIn
 ) -> list[dict[str, Any]]:
-    sandbox, record = _access(request, owner, repo, "write")
+    sandbox, record = issues_access(request, owner, repo, "write")
     require_user_role(request, record, "triage")
     issue = find_issue(sandbox, record, issue_number)
     issue = add_labels(sandbox, record, issue, actor_login(request), body.labels)
@@ -182,7 +174,7 @@ def post_issue_labels(
 def delete_issue_label(
     request: Request, owner: str, repo: str, issue_number: int, name: str
 ) -> list[dict[str, Any]]:
-    sandbox, record = _access(request, owner, repo, "write")
+    sandbox, record = issues_access(request, owner, repo, "write")
     require_user_role(request, record, "triage")
     issue = find_issue(sandbox, record, issue_number)
     issue = remove_label(sandbox, record, issue, actor_login(request), name)

@@ -8,13 +8,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from bot.sandbox.auth import actor_login, repo_access
+from bot.sandbox.auth import actor_login, issues_access
 from bot.sandbox.clock import epoch_of
 from bot.sandbox.collab_roles import require_author_or_role
 from bot.sandbox.issues_model import comment_shape, find_comment, find_issue, reaction_shape
 from bot.sandbox.issues_ops import add_comment, add_reaction, delete_comment, edit_comment
 from bot.sandbox.pagination import paginated
-from bot.sandbox.state import sandbox_of
 
 router = APIRouter(prefix="/repos/{owner}/{repo}/issues")
 
@@ -27,8 +26,7 @@ class CommentIn(BaseModel):
 def create_comment(
     request: Request, owner: str, repo: str, issue_number: int, body: CommentIn
 ) -> dict[str, Any]:
-    record = repo_access(request, owner, repo, "issues", "write", min_role="read")
-    sandbox = sandbox_of(request)
+    sandbox, record = issues_access(request, owner, repo, "write")
     issue = find_issue(sandbox, record, issue_number)
     comment = add_comment(sandbox, record, issue, actor_login(request), body.body)
     return comment_shape(sandbox, record, comment)
@@ -38,8 +36,7 @@ def create_comment(
 def list_comments(
     request: Request, owner: str, repo: str, issue_number: int, since: str | None = None
 ) -> JSONResponse:
-    record = repo_access(request, owner, repo, "issues", "read")
-    sandbox = sandbox_of(request)
+    sandbox, record = issues_access(request, owner, repo, "read")
     find_issue(sandbox, record, issue_number)
     comments = [
         c
@@ -51,8 +48,7 @@ def list_comments(
 
 @router.get("/comments/{comment_id}")
 def get_comment(request: Request, owner: str, repo: str, comment_id: int) -> dict[str, Any]:
-    record = repo_access(request, owner, repo, "issues", "read")
-    sandbox = sandbox_of(request)
+    sandbox, record = issues_access(request, owner, repo, "read")
     return comment_shape(sandbox, record, find_comment(sandbox, record, comment_id))
 
 
@@ -60,8 +56,7 @@ def get_comment(request: Request, owner: str, repo: str, comment_id: int) -> dic
 def update_comment(
     request: Request, owner: str, repo: str, comment_id: int, body: CommentIn
 ) -> dict[str, Any]:
-    record = repo_access(request, owner, repo, "issues", "write", min_role="read")
-    sandbox = sandbox_of(request)
+    sandbox, record = issues_access(request, owner, repo, "write")
     comment = find_comment(sandbox, record, comment_id)
     require_author_or_role(request, record, comment["user"], "write")
     edited = edit_comment(sandbox, record, comment, actor_login(request), body.body)
@@ -70,8 +65,7 @@ def update_comment(
 
 @router.delete("/comments/{comment_id}", status_code=204)
 def remove_comment(request: Request, owner: str, repo: str, comment_id: int) -> Response:
-    record = repo_access(request, owner, repo, "issues", "write", min_role="read")
-    sandbox = sandbox_of(request)
+    sandbox, record = issues_access(request, owner, repo, "write")
     comment = find_comment(sandbox, record, comment_id)
     require_author_or_role(request, record, comment["user"], "write")
     delete_comment(sandbox, record, comment, actor_login(request))
@@ -86,8 +80,7 @@ class ReactionIn(BaseModel):
 def create_reaction(
     request: Request, owner: str, repo: str, comment_id: int, body: ReactionIn
 ) -> JSONResponse:
-    record = repo_access(request, owner, repo, "issues", "write", min_role="read")
-    sandbox = sandbox_of(request)
+    sandbox, record = issues_access(request, owner, repo, "write")
     comment = find_comment(sandbox, record, comment_id)
     reaction, created = add_reaction(sandbox, record, comment, actor_login(request), body.content)
     return JSONResponse(reaction_shape(sandbox, reaction), status_code=201 if created else 200)
@@ -97,8 +90,7 @@ def create_reaction(
 def list_reactions(
     request: Request, owner: str, repo: str, comment_id: int, content: str | None = None
 ) -> JSONResponse:
-    record = repo_access(request, owner, repo, "issues", "read")
-    sandbox = sandbox_of(request)
+    sandbox, record = issues_access(request, owner, repo, "read")
     find_comment(sandbox, record, comment_id)
     reactions = [
         r

@@ -19,13 +19,7 @@ def emit_issue_event(
     **extra: Any,
 ) -> None:
     """``issues`` with ``action``; ``extra`` adds e.g. ``label`` or ``changes``."""
-    payload = {
-        "action": action,
-        "issue": issue_shape(sandbox, repo, issue),
-        **extra,
-        **base_payload(sandbox, repo, sender),
-    }
-    emit_repo_event(sandbox, repo, "issues", payload)
+    _emit(sandbox, repo, issue, event="issues", action=action, sender=sender, fields=extra)
 
 
 def emit_comment_event(
@@ -39,14 +33,28 @@ def emit_comment_event(
     **extra: Any,
 ) -> None:
     """``issue_comment``; on pull requests ``issue.pull_request`` is set, as on GitHub."""
+    fields = {"comment": comment_shape(sandbox, repo, comment), **extra}
+    _emit(sandbox, repo, issue, event="issue_comment", action=action, sender=sender, fields=fields)
+
+
+def _emit(
+    sandbox: Sandbox,
+    repo: Record,
+    issue: Record,
+    *,
+    event: str,
+    action: str,
+    sender: str,
+    fields: dict[str, Any],
+) -> None:
+    """Send ``event`` with the payload GitHub builds: action, issue, ``fields``, then the repo."""
     payload = {
         "action": action,
         "issue": issue_shape(sandbox, repo, issue),
-        "comment": comment_shape(sandbox, repo, comment),
-        **extra,
+        **fields,
         **base_payload(sandbox, repo, sender),
     }
-    emit_repo_event(sandbox, repo, "issue_comment", payload)
+    emit_repo_event(sandbox, repo, event, payload)
 
 
 def changes_of(before: Record, after: Record, fields: tuple[str, ...]) -> dict[str, Any]:
