@@ -9,39 +9,14 @@ import pytest
 from bot.core.events import ImagePushed, PullClosed
 from bot.services.bump import handle_image_pushed
 from bot.services.promote import handle_pull_closed
+from tests.e2e.scenes import branch_config, repository_config
 from tests.services.conftest import CONFIG_FILE, DIRECTORY_CONFIG, ENV_REPO, values, workspace
 from tests.services.fakes import FakeGitHub
 
-PROD_REPO = "acme/prod-gitops"
+PROD_REPO = "acme/prod-env"  # the repository repository_config names
 
-BRANCH_CONFIG = """\
-version: 1
-environments:
-  - name: dev
-    branch: env/dev
-  - name: staging
-    branch: env/staging
-  - name: prod
-    branch: env/prod
-apps:
-  api:
-    image: ghcr.io/acme/api
-"""
-
-REPO_CONFIG = """\
-version: 1
-environments:
-  - name: dev
-    path: dev
-  - name: staging
-    path: staging
-  - name: prod
-    repo: acme/prod-gitops
-    path: clusters/prod
-apps:
-  api:
-    image: ghcr.io/acme/api
-"""
+BRANCH_CONFIG = branch_config("acme")
+REPO_CONFIG = repository_config("acme")
 
 # Where each environment's values file lives: (repo, base branch, path).
 Where = dict[str, tuple[str, str, str]]
