@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode
 
 import httpx
 import uvicorn
@@ -38,6 +38,7 @@ from githubkit import GitHub
 from githubkit.exception import GitHubException
 from pydantic import ValidationError
 
+from bot.adapters.github import web_url_of
 from bot.settings import ENV_PREFIX, Settings
 
 log = logging.getLogger("bot.setup")
@@ -97,15 +98,6 @@ def find_manifest() -> Path:
         if file.as_posix().endswith(f"share/promotion-bot/{MANIFEST_NAME}"):
             return Path(str(file.locate()))
     raise FileNotFoundError(f"app manifest not found source={_SOURCE_MANIFEST}")
-
-
-def web_url_of(api_url: str) -> str:
-    """GitHub's web address for an API base URL: github.com, GHES (``/api/v3``) or the sandbox,
-    which serves both from one address."""
-    parts = urlsplit(api_url.rstrip("/"))
-    if parts.netloc == "api.github.com":
-        return f"{parts.scheme}://github.com"
-    return f"{parts.scheme}://{parts.netloc}{parts.path.removesuffix('/api/v3')}"
 
 
 def manifest_for(manifest: Mapping[str, Any], public_url: str, name: str) -> dict[str, Any]:

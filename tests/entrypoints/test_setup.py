@@ -25,7 +25,6 @@ from bot.entrypoints.setup import (
     manifest_for,
     run_setup,
     settings_for_setup,
-    web_url_of,
     write_env,
 )
 from bot.sandbox.app import create_app as create_sandbox_app
@@ -69,20 +68,6 @@ def only_form(response: httpx.Response) -> Form:
 
 async def submit(client: httpx.AsyncClient, form: Form, **changes: str) -> httpx.Response:
     return await client.request(form.method.upper(), form.action, data={**form.fields, **changes})
-
-
-@pytest.mark.parametrize(
-    ("api", "web"),
-    [
-        ("https://api.github.com", "https://github.com"),
-        ("https://api.github.com/", "https://github.com"),
-        ("https://ghes.example.com/api/v3", "https://ghes.example.com"),
-        ("https://ghes.example.com/api/v3/", "https://ghes.example.com"),
-        ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
-    ],
-)
-def test_web_url_of(api: str, web: str) -> None:
-    assert web_url_of(api) == web
 
 
 def test_manifest_urls_follow_the_public_url() -> None:
