@@ -112,7 +112,7 @@ def route_of(path: str) -> str:
 
 def record_delivery(event: str, outcome: str) -> None:
     """One webhook delivery answered: ``outcome`` is queued, duplicate, ignored or rejected."""
-    DELIVERIES.labels(event=event, outcome=outcome).inc()
+    DELIVERIES.labels(event, outcome).inc()
 
 
 def record_pr(action: str) -> None:

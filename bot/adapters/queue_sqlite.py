@@ -1,32 +1,44 @@
 """The ``JobQueue`` port on one SQLite file in WAL mode (see docs/adr/0001-durable-sqlite-queue.md).
 
 All statements run on one dedicated thread, so the event loop never waits on disk and the
-connection is never shared between threads. Deliveries commit with ``synchronous=FULL`` (an
-fsync): an acknowledged delivery survives a crash or a power cut. Deliveries that arrive while
-the thread is busy are committed together (group commit), so one fsync acknowledges many.
-Job state changes commit with ``synchronous=NORMAL``: WAL keeps them in order, and losing the
-last few on a power cut only runs a job again, which at-least-once allows.
+connection is never shared between threads. A delivery is made durable by the spool
+(``bot.adapters.spool``: its body written once, fsync'd in groups) before it is acknowledged;
+this queue then indexes spooled deliveries and creates their jobs in batches: when a thousand
+wait, and before any read (lease, delivery, stats), so every read sees every acknowledged
+delivery. Each index batch records how far into the spool it reached, in the same transaction;
+at start-up whatever lies beyond is indexed again, so a crash loses nothing. Every commit here
+uses ``synchronous=NORMAL``: WAL keeps commits in order, and the last few lost on a power cut
+are either re-read from the spool or only run a job again, which at-least-once allows.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
+import logging
 import queue
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
+from bot.adapters.spool import Location, Position, Spool, read_records, segment_numbers
 from bot.services.ports import Delivery, EnqueueOutcome, Job, JobKind, NewJob, QueueStats
 
 T = TypeVar("T")
 _MAX_VARIABLES = 999  # host parameters per statement: SQLite's smallest limit (before 3.32)
+# Spooled deliveries wait to be indexed until something reads the queue (the worker leasing, a
+# lookup, stats) or this many wait: under a burst, indexing competes with the answers for the
+# interpreter, and the worker defers to them anyway. A waiting entry holds no body.
+INDEX_BACKLOG = 20_000
+DEDUPE_WINDOW = 100_000  # delivery ids remembered in memory to answer a redelivery at once
+_SPOOL_COLUMNS = ("spool_segment", "spool_offset", "spool_length")
+log = logging.getLogger("bot.intake")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -36,7 +48,15 @@ CREATE TABLE IF NOT EXISTS deliveries (
     status TEXT NOT NULL,
     received_at REAL NOT NULL,
     headers TEXT NOT NULL,
-    body BLOB NOT NULL
+    body BLOB NOT NULL,  -- empty when the body is in the spool
+    spool_segment INTEGER,
+    spool_offset INTEGER,
+    spool_length INTEGER
+);
+CREATE TABLE IF NOT EXISTS spool_position (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    spool_segment INTEGER NOT NULL,
+    spool_offset INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -102,34 +122,68 @@ def _marks(values: list[Any]) -> str:
     return ",".join("?" * len(values))
 
 
-def _insert_rows(conn: sqlite3.Connection, insert: str, rows: list[tuple[Any, ...]]) -> None:
+def _insert_rows(
+    conn: sqlite3.Connection, insert: str, rows: list[tuple[Any, ...]], returning: str = ""
+) -> list[Any]:
     """``insert`` (ending in ``VALUES``) of all ``rows`` in as few statements as the variable
-    limit allows. One statement per row (``executemany``) would hand the GIL to the event loop
-    and wait to get it back once per row."""
+    limit allows; the rows ``returning`` yields. One statement per row (``executemany``) would
+    hand the GIL to the event loop and wait to get it back once per row."""
     if not rows:
-        return
+        return []
     row_marks = f"({_marks(list(rows[0]))})"
+    returned = []
     for chunk in _chunks(rows, _MAX_VARIABLES // len(rows[0])):
-        conn.execute(insert + ",".join([row_marks] * len(chunk)), [v for row in chunk for v in row])
+        sql = insert + ",".join([row_marks] * len(chunk)) + returning
+        returned += conn.execute(sql, [v for row in chunk for v in row]).fetchall()
+    return returned
 
 
-def _settle_all(outcomes: list[tuple[asyncio.Future[bool], bool | None, Exception | None]]) -> None:
-    """Resolve futures from the database thread: one wake-up per event loop, not per future."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
-    for outcome in outcomes:
-        by_loop.setdefault(outcome[0].get_loop(), []).append(outcome)
-    for loop, group in by_loop.items():
-        loop.call_soon_threadsafe(_settle, group)
+class _Entry(NamedTuple):
+    """What indexing a spooled delivery needs: the delivery but its body, and its job."""
+
+    delivery_id: str
+    source: str
+    event: str
+    status: str
+    received_at: float
+    headers: dict[str, str]
+    job: NewJob | None
+
+    @classmethod
+    def of(cls, delivery: Delivery, job: NewJob | None) -> _Entry:
+        d = delivery
+        return cls(
+            d.delivery_id, d.source, d.event, d.status, d.received_at.timestamp(), d.headers, job
+        )
+
+    def encode(self) -> bytes:
+        """The spool record's meta: a JSON array, readable by any later version."""
+        job = self.job
+        return json.dumps([*self[:6], None if job is None else [*vars(job).values()]]).encode()
+
+    @classmethod
+    def decode(cls, meta: bytes) -> _Entry:
+        delivery_id, source, event, status, received_at, headers, job = json.loads(meta)
+        job = None if job is None else NewJob(*job)
+        return cls(delivery_id, source, event, status, received_at, headers, job)
 
 
-def _settle(outcomes: list[tuple[asyncio.Future[bool], bool | None, Exception | None]]) -> None:
-    for future, result, error in outcomes:
-        if future.cancelled():  # the request went away; the delivery is stored all the same
-            continue
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(bool(result))
+def _log_accepted(fresh: list[_Entry]) -> None:
+    """A line per delivery alone, a line per batch under a burst (each delivery's at debug): a
+    line per delivery costs a burst a tenth of its throughput, and the worker logs each one
+    again as it translates it."""
+    if len(fresh) > 1:
+        first, last = fresh[0].delivery_id, fresh[-1].delivery_id
+        log.info("accepted deliveries count=%d first=%s last=%s", len(fresh), first, last)
+    level = logging.INFO if len(fresh) == 1 else logging.DEBUG
+    for entry in fresh if log.isEnabledFor(level) else ():
+        log.log(
+            level,
+            "accepted delivery source=%s status=%s",
+            entry.source,
+            entry.status,
+            extra={"delivery_id": entry.delivery_id, "event": entry.event},
+        )
 
 
 def _STOP() -> None:
@@ -137,24 +191,21 @@ def _STOP() -> None:
 
 
 class _DatabaseThread:
-    """One thread that runs submitted calls, most urgent first (0 before 1), FIFO within one
-    urgency: acknowledgements never wait behind the worker's bookkeeping."""
+    """One thread that runs submitted calls in order."""
 
     def __init__(self) -> None:
-        self._calls: queue.PriorityQueue[tuple[int, int, Callable[[], Any], Future[Any]]]
-        self._calls = queue.PriorityQueue()
-        self._order = itertools.count()
+        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="sqlite-queue", daemon=True)
         self._thread.start()
 
-    def submit(self, fn: Callable[[], T], urgency: int = 1) -> Future[T]:
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
         future: Future[T] = Future()
-        self._calls.put((urgency, next(self._order), fn, future))
+        self._calls.put((fn, future))
         return future
 
     def _run(self) -> None:
         while True:
-            _, _, fn, future = self._calls.get()
+            fn, future = self._calls.get()
             if future.set_running_or_notify_cancel():
                 try:
                     future.set_result(fn())
@@ -165,12 +216,13 @@ class _DatabaseThread:
 
     def shutdown(self) -> None:
         """Run every pending call, then end the thread."""
-        self.submit(_STOP, urgency=2).result()
+        self.submit(_STOP).result()
         self._thread.join()
 
 
 class SqliteJobQueue:
-    """A ``JobQueue`` on a SQLite file; ``reclaim_leases`` frees leases left by a dead process.
+    """A ``JobQueue`` on a SQLite file and its delivery spool (``<file>-spool``);
+    ``reclaim_leases`` frees leases left by a dead process.
 
     The SQLite backend serves one worker process (``promotion-bot serve``), so leases found at
     start-up belong to a process that is gone.
@@ -183,18 +235,22 @@ class SqliteJobQueue:
         lease: timedelta = timedelta(minutes=5),
         clock: Callable[[], datetime] = _utcnow,
         reclaim_leases: bool = True,
+        dedupe_window: int = DEDUPE_WINDOW,
     ) -> None:
         self._path = str(path)
         self._lease = lease
         self._clock = clock
-        self._thread = _DatabaseThread()
+        self._dedupe_window = dedupe_window
+        self._recent: OrderedDict[str, None] = OrderedDict()  # the oldest id first
         self._lock = threading.Lock()
-        self._pending: list[tuple[Delivery, NewJob | None, asyncio.Future[bool]]] = []
-        self._flush_scheduled = False
-        self._durable = False
+        self._unindexed: list[tuple[_Entry, Location]] = []
+        self._index_scheduled = False
+        self._thread = _DatabaseThread()
         self._conn = self._thread.submit(self._connect).result()
         if reclaim_leases:
             self._thread.submit(self._reclaim).result()
+        self._spool = Spool[_Entry](Path(self._path + "-spool"), self._spooled)
+        self._thread.submit(self._recover).result()
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
@@ -202,6 +258,11 @@ class SqliteJobQueue:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=5000")
         conn.executescript(_SCHEMA)
+        # A queue file from before the spool keeps its inline bodies and gains the columns.
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(deliveries)")}
+        for column in _SPOOL_COLUMNS:
+            if column not in columns:
+                conn.execute(f"ALTER TABLE deliveries ADD COLUMN {column} INTEGER")
         return conn
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
@@ -212,20 +273,26 @@ class SqliteJobQueue:
 
     def _write(self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
         """Run ``fn`` in one write transaction, taken up front so two processes never deadlock;
-        ``durable`` makes the commit wait for the disk."""
-        if durable != self._durable:  # a statement less while a burst of deliveries commits
-            self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            self._durable = durable
-        self._conn.execute("BEGIN IMMEDIATE")
+        ``durable`` makes this commit, and every one before it, wait for the disk."""
+        if durable:
+            self._conn.execute("PRAGMA synchronous=FULL")
         try:
-            result = fn(self._conn)
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        finally:
+            if durable:
+                self._conn.execute("PRAGMA synchronous=NORMAL")
         return result
 
     def close(self) -> None:
+        """Write what is waiting to the spool, index it, then close the file."""
+        self._spool.close()
+        self._thread.submit(self._index_spooled).result()
         self._thread.submit(self._conn.close).result()
         self._thread.shutdown()
 
@@ -240,87 +307,111 @@ class SqliteJobQueue:
         )
 
     async def accept_delivery(self, delivery: Delivery, job: NewJob | None) -> bool:
-        loop = asyncio.get_running_loop()
-        accepted: asyncio.Future[bool] = loop.create_future()
-        with self._lock:
-            self._pending.append((delivery, job, accepted))
-            schedule, self._flush_scheduled = not self._flush_scheduled, True
-        if schedule:
-            self._thread.submit(self._flush_deliveries, urgency=0)
-        return await accepted
+        """Spool ``delivery`` durably; ``False``, at once, for an id in the dedupe window.
 
-    def _flush_deliveries(self) -> None:
-        """Commit every delivery waiting now in one durable transaction, then answer each.
-
-        A few statements per batch rather than per delivery: each statement hands the GIL back
-        and forth with the event loop, which is busy hashing and parsing the next requests.
+        A redelivery older than the window is acknowledged like a new one and dropped when it
+        is indexed: it never runs twice either way.
         """
-        with self._lock:
-            batch, self._pending, self._flush_scheduled = self._pending, [], False
+        if delivery.delivery_id in self._recent:
+            return False
+        self._remember(delivery.delivery_id)
         try:
-            results = self._commit(batch)
-        except Exception as err:
-            _settle_all([(future, None, err) for _, _, future in batch])
+            entry = _Entry.of(delivery, job)
+            await self._spool.append(entry.encode(), delivery.body, entry)
+        except Exception:  # not stored: GitHub's retry of it must be accepted
+            self._recent.pop(delivery.delivery_id, None)
+            raise
+        return True
+
+    def _remember(self, delivery_id: str) -> None:
+        self._recent[delivery_id] = None
+        if len(self._recent) > self._dedupe_window:
+            self._recent.popitem(last=False)
+
+    def _spooled(self, records: list[tuple[_Entry, Location]]) -> None:
+        """(The spool's thread.) A durable batch: indexed before the next read, or now when
+        enough wait."""
+        with self._lock:
+            self._unindexed += records
+            due = len(self._unindexed) >= INDEX_BACKLOG and not self._index_scheduled
+            self._index_scheduled |= due
+        if due:
+            self._thread.submit(self._index_spooled)
+
+    def _index_spooled(self) -> None:
+        """Index every spooled delivery not indexed yet; on failure they wait for the next try."""
+        with self._lock:
+            batch, self._unindexed, self._index_scheduled = self._unindexed, [], False
+        if not batch:
             return
-        _settle_all(
-            [(future, new, None) for (_, _, future), new in zip(batch, results, strict=True)]
-        )
-
-    def _commit(self, batch: Sequence[tuple[Delivery, NewJob | None, Any]]) -> list[bool]:
-        """Store the batch in one durable transaction; whether each delivery was new.
-
-        Optimistic: the whole batch goes in with one INSERT, as nearly always every id is new.
-        A redelivery makes it fail on the primary key; the transaction is then redone knowing
-        which ids are stored already.
-        """
         try:
-            return self._write(lambda c: self._insert(c, batch, seen=set()), durable=True)
-        except sqlite3.IntegrityError:
-            return self._write(lambda c: self._insert(c, batch, seen=None), durable=True)
+            self._index(batch)
+        except BaseException:
+            with self._lock:
+                self._unindexed[:0] = batch
+            raise
+
+    def _recover(self) -> None:
+        """Index what the spool holds beyond the recorded position (a crash's leftovers), then
+        remember the newest ids for the dedupe window."""
+        row = self._conn.execute(
+            "SELECT spool_segment, spool_offset FROM spool_position"
+        ).fetchone()
+        after = Position(*row) if row else Position()
+        leftovers = [
+            (_Entry.decode(meta), location)
+            for meta, location in read_records(self._spool.directory, after)
+        ]
+        if leftovers:
+            log.info("indexing deliveries left in the spool count=%d", len(leftovers))
+            self._index(leftovers)
+        newest = self._conn.execute(
+            "SELECT delivery_id FROM deliveries ORDER BY received_at DESC LIMIT ?",
+            (self._dedupe_window,),
+        ).fetchall()
+        self._recent = OrderedDict.fromkeys(row[0] for row in reversed(newest))
+
+    def _index(self, batch: list[tuple[_Entry, Location]]) -> None:
+        fresh = self._write(lambda c: self._insert(c, batch))
+        _log_accepted(fresh)
+        if len(fresh) < len(batch):
+            kept = {id(entry) for entry in fresh}
+            dropped = sorted(entry.delivery_id for entry, _ in batch if id(entry) not in kept)
+            log.warning(
+                "dropped redeliveries older than the dedupe window: %s", ", ".join(dropped[:20])
+            )
 
     def _insert(
-        self,
-        conn: sqlite3.Connection,
-        batch: Sequence[tuple[Delivery, NewJob | None, Any]],
-        seen: set[str] | None,
-    ) -> list[bool]:
-        """Insert the deliveries whose id is not stored yet, and their jobs; ``seen=None``
-        reads which ids are stored first."""
-        if seen is None:
-            seen = self._stored_ids(conn, [delivery.delivery_id for delivery, _, _ in batch])
-        fresh: list[tuple[Delivery, NewJob | None]] = []
-        results = []
-        for delivery, job, _ in batch:
-            results.append(delivery.delivery_id not in seen)
-            if results[-1]:
-                seen.add(delivery.delivery_id)
-                fresh.append((delivery, job))
-        _insert_rows(
-            conn,
-            "INSERT INTO deliveries VALUES ",
-            [
-                (
-                    d.delivery_id,
-                    d.source,
-                    d.event,
-                    d.status,
-                    d.received_at.timestamp(),
-                    json.dumps(d.headers),
-                    d.body,
-                )
-                for d, _ in fresh
-            ],
+        self, conn: sqlite3.Connection, batch: list[tuple[_Entry, Location]]
+    ) -> list[_Entry]:
+        """Index the deliveries whose id is not stored yet, create their jobs and move the
+        spool position past the batch; the entries that were new."""
+        rows = [
+            (*entry[:5], json.dumps(entry.headers), b"", *location) for entry, location in batch
+        ]
+        inserted = {
+            row[0]
+            for row in _insert_rows(
+                conn,
+                "INSERT INTO deliveries (delivery_id, source, event, status, received_at, "
+                f"headers, body, {', '.join(_SPOOL_COLUMNS)}) VALUES ",
+                rows,
+                " ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id",
+            )
+        }
+        fresh: list[_Entry] = []
+        for entry, _ in batch:  # an id twice in one batch: its first record is the stored one
+            if entry.delivery_id in inserted:
+                inserted.discard(entry.delivery_id)
+                fresh.append(entry)
+        self._insert_jobs(conn, [entry.job for entry in fresh if entry.job is not None])
+        end = max(location.end for _, location in batch)
+        conn.execute(
+            "INSERT INTO spool_position VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+            "spool_segment = excluded.spool_segment, spool_offset = excluded.spool_offset",
+            end,
         )
-        self._insert_jobs(conn, [job for _, job in fresh if job is not None])
-        return results
-
-    @staticmethod
-    def _stored_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
-        seen: set[str] = set()
-        for chunk in _chunks(ids, _MAX_VARIABLES):
-            query = f"SELECT delivery_id FROM deliveries WHERE delivery_id IN ({_marks(chunk)})"
-            seen.update(row[0] for row in conn.execute(query, chunk))
-        return seen
+        return fresh
 
     def _insert_jobs(self, conn: sqlite3.Connection, jobs: list[NewJob]) -> None:
         """Jobs without dedupe or coalesce keys in one statement, the others one by one."""
@@ -342,9 +433,10 @@ class SqliteJobQueue:
         return await self._call(self._get_delivery, delivery_id)
 
     def _get_delivery(self, delivery_id: str) -> Delivery | None:
+        self._index_spooled()
         row = self._conn.execute(
-            "SELECT delivery_id, source, event, body, received_at, headers, status "
-            "FROM deliveries WHERE delivery_id = ?",
+            "SELECT delivery_id, source, event, body, received_at, headers, status, "
+            f"{', '.join(_SPOOL_COLUMNS)} FROM deliveries WHERE delivery_id = ?",
             (delivery_id,),
         ).fetchone()
         if row is None:
@@ -353,7 +445,7 @@ class SqliteJobQueue:
             delivery_id=row[0],
             source=row[1],
             event=row[2],
-            body=bytes(row[3]),
+            body=bytes(row[3]) if row[7] is None else self._spool.read_body(Location(*row[7:])),
             received_at=datetime.fromtimestamp(row[4], UTC),
             headers=json.loads(row[5]),
             status=row[6],
@@ -408,7 +500,11 @@ class SqliteJobQueue:
             )
 
     async def lease(self) -> Job | None:
-        return await self._call(lambda: self._write(self._lease_in))
+        return await self._call(self._index_then_lease)
+
+    def _index_then_lease(self) -> Job | None:
+        self._index_spooled()
+        return self._write(self._lease_in)
 
     def _lease_in(self, conn: sqlite3.Connection) -> Job | None:
         now = self._now()
@@ -476,6 +572,7 @@ class SqliteJobQueue:
         return await self._call(self._stats)
 
     def _stats(self) -> QueueStats:
+        self._index_spooled()
         counts = dict(self._conn.execute("SELECT state, count(*) FROM jobs GROUP BY state"))
         deliveries = self._conn.execute("SELECT count(*) FROM deliveries").fetchone()[0]
         now = self._now()
@@ -511,12 +608,28 @@ class SqliteJobQueue:
         """
         cutoff = self._now() - older_than.total_seconds()
 
-        def run(conn: sqlite3.Connection) -> int:
+        def run(conn: sqlite3.Connection) -> tuple[int, set[int]]:
             conn.execute("DELETE FROM job_keys WHERE created_at < ?", (cutoff,))
             conn.execute("DELETE FROM deliveries WHERE received_at < ?", (cutoff,))
             conn.execute("DELETE FROM throttles WHERE until < ?", (cutoff,))
-            return conn.execute(
+            count = conn.execute(
                 "DELETE FROM jobs WHERE state = 'done' AND updated_at < ?", (cutoff,)
             ).rowcount
+            # Segments before the indexed position that no remaining delivery points into.
+            position = conn.execute("SELECT spool_segment FROM spool_position").fetchone()
+            used = conn.execute(
+                "SELECT DISTINCT spool_segment FROM deliveries WHERE spool_segment IS NOT NULL"
+            ).fetchall()
+            indexed = {
+                n for n in segment_numbers(self._spool.directory) if position and n < position[0]
+            }
+            return count, indexed - {row[0] for row in used}
 
-        return await self._call(lambda: self._write(run))
+        def prune_all() -> int:
+            self._index_spooled()
+            # Durable before any segment goes: a lost commit would re-read the spool from there.
+            count, unused = self._write(run, durable=True)
+            self._spool.remove_segments(unused)
+            return count
+
+        return await self._call(prune_all)

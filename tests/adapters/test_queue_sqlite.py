@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import json
+import os
 import sqlite3
+import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from bot.adapters import spool
 from bot.adapters.queue_sqlite import SqliteJobQueue
+from bot.adapters.spool import segment_numbers
 from bot.services.ports import Delivery, NewJob, QueueStats
 from tests.adapters.support import FakeClock
 
@@ -228,38 +234,41 @@ async def test_a_batch_stores_each_new_id_once_with_its_job(
     assert await queue.stats() == QueueStats(ready=total, deliveries=total)
 
 
-async def test_deliveries_commit_with_full_sync_and_bookkeeping_with_normal(
+async def test_an_acknowledgement_waits_for_the_disk(
     queue: SqliteJobQueue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: list[int] = []
-    insert = SqliteJobQueue._insert
+    disk = threading.Event()
+    fdatasync = os.fdatasync
 
-    def spy(self: SqliteJobQueue, conn: sqlite3.Connection, *args: Any, **kwargs: Any) -> Any:
-        seen.append(conn.execute("PRAGMA synchronous").fetchone()[0])
-        return insert(self, conn, *args, **kwargs)
+    def slow_fdatasync(fd: int) -> None:
+        disk.wait(5)
+        fdatasync(fd)
 
-    monkeypatch.setattr(SqliteJobQueue, "_insert", spy)
-    await queue.accept_delivery(delivery("a"), None)
-    await queue.enqueue(job())  # bookkeeping in between switches back to NORMAL
-    await queue.accept_delivery(delivery("b"), None)
-    assert seen == [2, 2]  # FULL: the commit waits for the disk
-    assert await queue._call(lambda: queue._conn.execute("PRAGMA synchronous").fetchone()[0]) == 2
+    monkeypatch.setattr(os, "fdatasync", slow_fdatasync)
+    accepted = asyncio.create_task(queue.accept_delivery(delivery("a"), job()))
+    await asyncio.sleep(0.05)
+    assert not accepted.done()
+    disk.set()
+    assert await accepted
 
 
-async def test_a_failed_commit_answers_every_waiting_delivery_and_stores_none(
+async def test_a_failed_write_answers_every_waiting_delivery_and_stores_none(
     queue: SqliteJobQueue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(*_: object, **__: object) -> list[bool]:
-        raise sqlite3.OperationalError("disk I/O error")
+    def full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(SqliteJobQueue, "_insert", broken)
+    monkeypatch.setattr(spool, "_write_all", full)
     results = await asyncio.gather(
         *(queue.accept_delivery(delivery(f"d-{n}"), job()) for n in range(5)),
         return_exceptions=True,
     )
-    assert all(isinstance(r, sqlite3.OperationalError) for r in results)
-    monkeypatch.undo()
+    assert all(isinstance(r, OSError) and r.errno == errno.ENOSPC for r in results)
     assert await queue.stats() == QueueStats()
+    monkeypatch.undo()  # the disk has room again: GitHub's retries are accepted
+    retries = [queue.accept_delivery(delivery(f"d-{n}"), job()) for n in range(5)]
+    assert await asyncio.gather(*retries) == [True] * 5
+    assert await queue.stats() == QueueStats(ready=5, deliveries=5)
 
 
 async def test_oldest_ready_age_counts_due_jobs_only(
@@ -282,10 +291,95 @@ async def test_oldest_ready_age_counts_due_jobs_only(
     assert (await queue.stats()).oldest_ready_age == 60.0  # due for a minute now
 
 
+async def test_a_redelivery_older_than_the_dedupe_window_is_dropped_when_indexed(
+    db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue = SqliteJobQueue(db_path, clock=clock, dedupe_window=2)
+    try:
+        for delivery_id in ("a", "b", "c"):
+            assert await queue.accept_delivery(delivery(delivery_id), job(delivery_id))
+        assert await queue.accept_delivery(delivery("a"), job("again"))  # "a" left the window
+        assert not await queue.accept_delivery(delivery("c"), job("again"))
+        assert await queue.stats() == QueueStats(ready=3, deliveries=3)
+        assert [j.payload for j in [await queue.lease() for _ in range(3)] if j] == ["a", "b", "c"]
+    finally:
+        queue.close()
+    assert "dropped redeliveries older than the dedupe window: a" in caplog.text
+
+
+async def test_the_dedupe_window_outlives_a_restart(db_path: Path, clock: FakeClock) -> None:
+    first = SqliteJobQueue(db_path, clock=clock)
+    assert await first.accept_delivery(delivery("a"), job())
+    first.close()
+    second = SqliteJobQueue(db_path, clock=clock)
+    assert not await second.accept_delivery(delivery("a"), job())
+    second.close()
+
+
+async def test_deliveries_left_in_the_spool_by_a_crash_are_indexed_at_start(
+    db_path: Path, clock: FakeClock
+) -> None:
+    crashed = SqliteJobQueue(db_path, clock=clock)
+    ids = [f"d-{n}" for n in range(30)]
+    assert all(await asyncio.gather(*(crashed.accept_delivery(delivery(i), job(i)) for i in ids)))
+    crashed._spool.close()  # the process dies: acknowledged, spooled, never indexed
+    crashed._thread.shutdown()
+    again = SqliteJobQueue(db_path, clock=clock)
+    assert await again.stats() == QueueStats(ready=30, deliveries=30)
+    assert await again.get_delivery("d-7") == delivery("d-7")
+    again.close()
+    third = SqliteJobQueue(db_path, clock=clock)  # indexed up to the recorded position: once
+    assert await third.stats() == QueueStats(ready=30, deliveries=30)
+    third.close()
+
+
+async def test_a_queue_file_from_before_the_spool_keeps_its_bodies(db_path: Path) -> None:
+    conn = sqlite3.connect(db_path)
+    conn.execute(
+        "CREATE TABLE deliveries (delivery_id TEXT PRIMARY KEY, source TEXT NOT NULL, "
+        "event TEXT NOT NULL, status TEXT NOT NULL, received_at REAL NOT NULL, "
+        "headers TEXT NOT NULL, body BLOB NOT NULL)"
+    )
+    old = delivery("old")
+    conn.execute(
+        "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            old.delivery_id,
+            old.source,
+            old.event,
+            old.status,
+            old.received_at.timestamp(),
+            json.dumps(old.headers),
+            old.body,
+        ),
+    )
+    conn.commit()
+    conn.close()
+    queue = SqliteJobQueue(db_path)
+    assert await queue.accept_delivery(delivery("new"), None)
+    assert await queue.get_delivery("old") == old
+    assert await queue.get_delivery("new") == delivery("new")
+    queue.close()
+
+
+async def test_prune_deletes_spool_segments_no_delivery_needs(
+    db_path: Path, clock: FakeClock
+) -> None:
+    first = SqliteJobQueue(db_path, clock=clock)
+    await first.accept_delivery(delivery("old"), None)
+    first.close()
+    clock.advance(days=30)
+    second = SqliteJobQueue(db_path, clock=clock)  # writes its own, second segment
+    await second.accept_delivery(replace(delivery("new"), received_at=clock()), None)
+    assert segment_numbers(second._spool.directory) == [1, 2]
+    await second.prune(timedelta(days=14))
+    assert segment_numbers(second._spool.directory) == [2]
+    assert await second.get_delivery("old") is None
+    assert (await second.get_delivery("new")) is not None
+    second.close()
+
+
 async def test_one_batch_larger_than_a_statement_goes_in_whole(queue: SqliteJobQueue) -> None:
-    loop = asyncio.get_running_loop()
-    batch = [(delivery(f"d-{n}"), job(), loop.create_future()) for n in range(400)]
-    batch.append((delivery("d-7"), job(), loop.create_future()))  # a repeat: the careful path
-    results = await asyncio.wrap_future(queue._thread.submit(lambda: queue._commit(batch)))
-    assert results == [True] * 400 + [False]
+    ids = [f"d-{n}" for n in range(400)]
+    assert all(await asyncio.gather(*(queue.accept_delivery(delivery(i), job()) for i in ids)))
     assert await queue.stats() == QueueStats(ready=400, deliveries=400)
