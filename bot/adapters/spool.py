@@ -10,10 +10,11 @@ to wait for it.
 
 A segment is ``<directory>/<number>.spool``, a run of batches, little-endian::
 
-    batch:  b"PBS1" | crc32 of the records (u32) | their length (u32) | their count (u32) | records
+    batch:  b"PBS1" | crc32 (u32) | length of the records (u32) | their count (u32) | records
     record: meta length (u32) | body length (u32) | meta | body
 
-``meta`` is the caller's (the queue's JSON). A batch is written, and acknowledged, whole. Each
+The CRC covers the count and the records; ``meta`` is the caller's (the queue's JSON). A batch is
+written, and acknowledged, whole. Each
 process start writes a new segment, so a batch torn by a crash (never acknowledged) is always
 the last of its segment, and reading a segment stops there.
 """
@@ -36,6 +37,7 @@ log = logging.getLogger("bot.spool")
 T = TypeVar("T")
 _BATCH = struct.Struct("<4sIII")
 _RECORD = struct.Struct("<II")
+_COUNT = struct.Struct("<I")
 _MAGIC = b"PBS1"
 _SUFFIX = ".spool"
 SEGMENT_BYTES = 64 << 20
@@ -109,24 +111,30 @@ def read_records(directory: Path, after: Position = _START) -> Iterator[tuple[by
             at = batch[-1][1].offset + batch[-1][1].length
 
 
+def _checksum(records: bytes | memoryview, count: int) -> int:
+    return zlib.crc32(records, zlib.crc32(_COUNT.pack(count)))
+
+
 def _batch_at(data: bytes, at: int, segment: int) -> list[tuple[bytes, Location]] | None:
     if len(data) - at < _BATCH.size:
         return None
     magic, crc, length, count = _BATCH.unpack_from(data, at)
-    start = at + _BATCH.size
-    if magic != _MAGIC or count == 0 or start + length > len(data):
+    start, end = at + _BATCH.size, at + _BATCH.size + length
+    if magic != _MAGIC or count == 0 or end > len(data):
         return None
-    if zlib.crc32(memoryview(data)[start : start + length]) != crc:
+    if _checksum(memoryview(data)[start:end], count) != crc:
         return None
     records = []
     at = start
     for _ in range(count):
+        if at + _RECORD.size > end:
+            return None
         meta_length, body_length = _RECORD.unpack_from(data, at)
         meta_start = at + _RECORD.size
         body_start = meta_start + meta_length
         records.append((data[meta_start:body_start], Location(segment, body_start, body_length)))
         at = body_start + body_length
-    return records
+    return records if at == end else None
 
 
 def _write_all(fd: int, buffers: list[bytes]) -> None:
@@ -176,6 +184,7 @@ class Spool(Generic[T]):
         self.segment = (existing[-1] if existing else 0) + 1
         self._fd = -1
         self._size = 0
+        self._closed = False
         self._lock = threading.Lock()
         self._waiting: list[_Waiting[T]] = []
         self._batches: queue.SimpleQueue[list[_Waiting[T]] | None] = queue.SimpleQueue()
@@ -184,6 +193,8 @@ class Spool(Generic[T]):
 
     async def append(self, meta: bytes, body: bytes, tag: T) -> None:
         """Write ``meta`` and ``body`` durably; raises ``OSError`` when the disk refuses."""
+        if self._closed:
+            raise RuntimeError("the spool is closed")
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         waiting = _Waiting(frame(meta, body), body, tag, done)
@@ -219,6 +230,7 @@ class Spool(Generic[T]):
 
     def close(self) -> None:
         """Write what is waiting, then stop the writer thread."""
+        self._closed = True
         self._hand_over()
         self._batches.put(None)
         self._thread.join()
@@ -248,7 +260,8 @@ class Spool(Generic[T]):
     def _write(self, waiting: list[_Waiting[T]]) -> list[tuple[T, Location]]:
         # One copy and one checksum per batch: zlib lets go of the GIL once, not per record.
         records = b"".join([buffer for item in waiting for buffer in (item.head, item.body)])
-        header = _BATCH.pack(_MAGIC, zlib.crc32(records), len(records), len(waiting))
+        checksum = _checksum(records, len(waiting))
+        header = _BATCH.pack(_MAGIC, checksum, len(records), len(waiting))
         if self._fd < 0 or (
             self._size and self._size + len(header) + len(records) > self._segment_bytes
         ):
