@@ -62,7 +62,7 @@ JOB_DURATION = Histogram(
 )
 PULL_REQUESTS = Counter(
     "promotion_bot_pull_requests",
-    "Promotion pull requests by action (opened, updated, merged, closed).",
+    "What the bot did to promotion pull requests: opened, updated, merged (auto-merge).",
     ["action"],
     registry=REGISTRY,
 )
@@ -116,7 +116,8 @@ def record_delivery(event: str, outcome: str) -> None:
 
 
 def record_pr(action: str) -> None:
-    """A promotion PR was ``opened``, ``updated``, ``merged`` or ``closed``."""
+    """The bot ``opened``, ``updated`` or ``merged`` (auto-merge) a promotion PR; people's merges
+    and closes are not its actions."""
     PULL_REQUESTS.labels(action=action).inc()
 
 
