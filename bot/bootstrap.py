@@ -60,6 +60,7 @@ Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 # Kept at least as long as GitHub's redelivery window (7 days on GHES) so redeliveries dedupe.
 RETENTION = timedelta(days=14)
+PRUNE_INTERVAL = timedelta(hours=6)
 # How long the scheduler and the sweeper get to finish a pass at shutdown before being cancelled.
 SHUTDOWN_GRACE_S = 5.0
 
@@ -153,8 +154,7 @@ async def run_bot(
     stop = stop or asyncio.Event()
     queue = SqliteJobQueue(settings.queue_path, lease=timedelta(seconds=settings.lease_seconds))
     try:
-        pruned = await queue.prune(RETENTION)
-        log.info("pruned finished jobs and deliveries count=%d older_than=%s", pruned, RETENTION)
+        await prune(queue)
         async with GitHubGateway.from_settings(settings) as gateway:
             installations = CachedInstallations(gateway.installation_ids)
             router, services = build_router(gateway.ports_for, utc_now, installations)
@@ -168,7 +168,10 @@ async def run_bot(
                 interval=settings.reconcile_interval,
                 record_stats=set_queue_stats,
             )
-            background: dict[str, Background] = {"reconcile-scheduler": scheduler.run}
+            background: dict[str, Background] = {
+                "reconcile-scheduler": scheduler.run,
+                "retention": lambda s: prune_every(queue, s, PRUNE_INTERVAL),
+            }
             if not settings.demo:  # the demo's sandbox drops no delivery worth sweeping for
                 sweeper = sweeper_from_settings(settings)
                 background["redelivery-sweeper"] = lambda s: sweeper.run(s, SWEEP_INTERVAL)
@@ -182,6 +185,22 @@ async def run_bot(
             await _serve(uvicorn.Server(config), sockets, stop, background)
     finally:
         queue.close()
+
+
+async def prune(queue: SqliteJobQueue) -> None:
+    pruned = await queue.prune(RETENTION)
+    log.info("pruned finished jobs and deliveries count=%d older_than=%s", pruned, RETENTION)
+
+
+async def prune_every(queue: SqliteJobQueue, stop: asyncio.Event, interval: timedelta) -> None:
+    """Prune every ``interval`` until ``stop``: a bot that runs for months keeps two weeks of
+    deliveries and spool segments, not all of them."""
+    while True:
+        try:
+            await asyncio.wait_for(stop.wait(), interval.total_seconds())
+            return
+        except TimeoutError:
+            await prune(queue)
 
 
 async def _serve(

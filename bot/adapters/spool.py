@@ -274,7 +274,7 @@ class Spool(Generic[T]):
             at += len(item.body)
         _write_all(self._fd, [header, records])
         self._size = at
-        os.fdatasync(self._fd)
+        getattr(os, "fdatasync", os.fsync)(self._fd)  # macOS has no fdatasync
         return written
 
     def _open_next(self) -> None:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
 
-from bot.bootstrap import build_router
+from bot.adapters.queue_sqlite import SqliteJobQueue
+from bot.bootstrap import build_router, prune_every
 from bot.core.events import EVENT_TYPES, CheckActionRequested, CommentCreated, ImagePushed
 from bot.entrypoints.routing import EventContext
 from bot.services.github_ports import GitHubPorts
+from bot.services.ports import Delivery
+from tests.adapters.support import FakeClock
 from tests.services.conftest import ENV_REPO, directory_repo
 from tests.services.fakes import FakeGitHub
 
@@ -51,3 +58,23 @@ async def test_an_event_without_installation_runs_for_every_installation(gh: Fak
         await router.dispatch(pushed, EventContext(job_id=1, attempt=1, merged=1))
     assert asked == [1, 2, 3]  # the failing one stopped no other
     assert len(gh.pulls_of(ENV_REPO)) == 1  # 3 sees the PR 1 opened: proposed once
+
+
+async def test_a_long_running_bot_prunes_old_work_while_it_runs(tmp_path: Path) -> None:
+    clock = FakeClock()
+    queue = SqliteJobQueue(tmp_path / "queue.sqlite3", clock=clock)
+    old = Delivery("old", "github", "ping", b"{}", clock(), {})
+    assert await queue.accept_delivery(old, None)
+    clock.advance(days=30)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(prune_every(queue, stop, timedelta(milliseconds=10)))
+    try:
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if await queue.get_delivery("old") is None:
+                break
+        assert await queue.get_delivery("old") is None
+    finally:
+        stop.set()
+        await loop
+        queue.close()
