@@ -3,7 +3,7 @@
 All statements run on one dedicated thread, so the event loop never waits on disk and the
 connection is never shared between threads. A delivery is made durable by the spool
 (``bot.adapters.spool``: its body written once, fsync'd in groups) before it is acknowledged;
-this queue then indexes spooled deliveries and creates their jobs in batches: when a thousand
+this queue then indexes spooled deliveries and creates their jobs in batches: when 20,000
 wait, and before any read (lease, delivery, stats), so every read sees every acknowledged
 delivery. Each index batch records how far into the spool it reached, in the same transaction;
 at start-up whatever lies beyond is indexed again, so a crash loses nothing. Every commit here
@@ -16,208 +16,37 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import queue
 import secrets
 import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, TypeVar, cast
 
+from bot.adapters.delivery_entry import Entry, log_accepted
 from bot.adapters.spool import Location, Position, Spool, read_records, segment_numbers
+from bot.adapters.sqlite_store import (
+    LEASE_QUERY,
+    SPOOL_COLUMNS,
+    DatabaseThread,
+    insert_rows,
+    migrate,
+)
 from bot.services.ports import Delivery, EnqueueOutcome, Job, JobKind, NewJob, QueueStats
 
 T = TypeVar("T")
-_MAX_VARIABLES = 999  # host parameters per statement: SQLite's smallest limit (before 3.32)
 # Spooled deliveries wait to be indexed until something reads the queue (the worker leasing, a
 # lookup, stats) or this many wait: under a burst, indexing competes with the answers for the
 # interpreter, and the worker defers to them anyway. A waiting entry holds no body.
 INDEX_BACKLOG = 20_000
 DEDUPE_WINDOW = 100_000  # delivery ids remembered in memory to answer a redelivery at once
-_SPOOL_COLUMNS = ("spool_segment", "spool_offset", "spool_length")
 log = logging.getLogger("bot.intake")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS deliveries (
-    delivery_id TEXT PRIMARY KEY,
-    source TEXT NOT NULL,
-    event TEXT NOT NULL,
-    status TEXT NOT NULL,
-    received_at REAL NOT NULL,
-    headers TEXT NOT NULL,
-    body BLOB NOT NULL,  -- empty when the body is in the spool
-    spool_segment INTEGER,
-    spool_offset INTEGER,
-    spool_length INTEGER
-);
-CREATE TABLE IF NOT EXISTS spool_position (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    spool_segment INTEGER NOT NULL,
-    spool_offset INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    dedupe_key TEXT,
-    coalesce_key TEXT,
-    serial_key TEXT,
-    installation_id INTEGER,
-    state TEXT NOT NULL DEFAULT 'ready',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    merged INTEGER NOT NULL DEFAULT 1,
-    available_at REAL NOT NULL,
-    leased_until REAL,
-    lease_token TEXT,
-    last_error TEXT,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_open ON jobs (id) WHERE state IN ('ready', 'leased');
-CREATE INDEX IF NOT EXISTS jobs_serial ON jobs (serial_key, state);
-CREATE INDEX IF NOT EXISTS jobs_coalesce ON jobs (coalesce_key, state);
-CREATE TABLE IF NOT EXISTS job_keys (
-    dedupe_key TEXT PRIMARY KEY,
-    job_id INTEGER NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS throttles (
-    installation_id INTEGER PRIMARY KEY,
-    until REAL NOT NULL,
-    reason TEXT NOT NULL
-);
-"""
-
-# A job may run when it is due, nobody holds a live lease on its serial key and its
-# installation is not throttled. An expired lease counts as released (the holder crashed).
-# Oldest first, so events of one repository run in the order they arrived.
-_LEASE_QUERY = """
-SELECT id, kind, payload, attempts, merged, serial_key, installation_id, dedupe_key FROM jobs j
-WHERE j.state IN ('ready', 'leased')
-  AND (j.state = 'ready' OR j.leased_until <= :now)
-  AND j.available_at <= :now
-  AND (j.serial_key IS NULL OR NOT EXISTS (
-        SELECT 1 FROM jobs o WHERE o.serial_key = j.serial_key AND o.id != j.id
-          AND o.state = 'leased' AND o.leased_until > :now))
-  AND (j.installation_id IS NULL OR NOT EXISTS (
-        SELECT 1 FROM throttles t WHERE t.installation_id = j.installation_id
-          AND t.until > :now))
-ORDER BY j.id
-LIMIT 1
-"""
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _chunks(items: list[T], size: int) -> list[list[T]]:
-    return [items[start : start + size] for start in range(0, len(items), size)]
-
-
-def _marks(values: list[Any]) -> str:
-    return ",".join("?" * len(values))
-
-
-def _insert_rows(
-    conn: sqlite3.Connection, insert: str, rows: list[tuple[Any, ...]], returning: str = ""
-) -> list[Any]:
-    """``insert`` (ending in ``VALUES``) of all ``rows`` in as few statements as the variable
-    limit allows; the rows ``returning`` yields. One statement per row (``executemany``) would
-    hand the GIL to the event loop and wait to get it back once per row."""
-    if not rows:
-        return []
-    row_marks = f"({_marks(list(rows[0]))})"
-    returned = []
-    for chunk in _chunks(rows, _MAX_VARIABLES // len(rows[0])):
-        sql = insert + ",".join([row_marks] * len(chunk)) + returning
-        returned += conn.execute(sql, [v for row in chunk for v in row]).fetchall()
-    return returned
-
-
-class _Entry(NamedTuple):
-    """What indexing a spooled delivery needs: the delivery but its body, and its job."""
-
-    delivery_id: str
-    source: str
-    event: str
-    status: str
-    received_at: float
-    headers: dict[str, str]
-    job: NewJob | None
-
-    @classmethod
-    def of(cls, delivery: Delivery, job: NewJob | None) -> _Entry:
-        d = delivery
-        return cls(
-            d.delivery_id, d.source, d.event, d.status, d.received_at.timestamp(), d.headers, job
-        )
-
-    def encode(self) -> bytes:
-        """The spool record's meta: a JSON array, readable by any later version."""
-        job = self.job
-        return json.dumps([*self[:6], None if job is None else [*vars(job).values()]]).encode()
-
-    @classmethod
-    def decode(cls, meta: bytes) -> _Entry:
-        delivery_id, source, event, status, received_at, headers, job = json.loads(meta)
-        job = None if job is None else NewJob(*job)
-        return cls(delivery_id, source, event, status, received_at, headers, job)
-
-
-def _log_accepted(fresh: list[_Entry]) -> None:
-    """A line per delivery alone, a line per batch under a burst (each delivery's at debug): a
-    line per delivery costs a burst a tenth of its throughput, and the worker logs each one
-    again as it translates it."""
-    if len(fresh) > 1:
-        first, last = fresh[0].delivery_id, fresh[-1].delivery_id
-        log.info("accepted deliveries count=%d first=%s last=%s", len(fresh), first, last)
-    level = logging.INFO if len(fresh) == 1 else logging.DEBUG
-    for entry in fresh if log.isEnabledFor(level) else ():
-        log.log(
-            level,
-            "accepted delivery source=%s status=%s",
-            entry.source,
-            entry.status,
-            extra={"delivery_id": entry.delivery_id, "event": entry.event},
-        )
-
-
-def _STOP() -> None:
-    """The last call a ``_DatabaseThread`` runs."""
-
-
-class _DatabaseThread:
-    """One thread that runs submitted calls in order."""
-
-    def __init__(self) -> None:
-        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="sqlite-queue", daemon=True)
-        self._thread.start()
-
-    def submit(self, fn: Callable[[], T]) -> Future[T]:
-        future: Future[T] = Future()
-        self._calls.put((fn, future))
-        return future
-
-    def _run(self) -> None:
-        while True:
-            fn, future = self._calls.get()
-            if future.set_running_or_notify_cancel():
-                try:
-                    future.set_result(fn())
-                except BaseException as err:  # handed to the caller, who raises it
-                    future.set_exception(err)
-            if fn is _STOP:
-                return
-
-    def shutdown(self) -> None:
-        """Run every pending call, then end the thread."""
-        self.submit(_STOP).result()
-        self._thread.join()
 
 
 class SqliteJobQueue:
@@ -243,13 +72,13 @@ class SqliteJobQueue:
         self._dedupe_window = dedupe_window
         self._recent: OrderedDict[str, None] = OrderedDict()  # the oldest id first
         self._lock = threading.Lock()
-        self._unindexed: list[tuple[_Entry, Location]] = []
+        self._unindexed: list[tuple[Entry, Location]] = []
         self._index_scheduled = False
-        self._thread = _DatabaseThread()
+        self._thread = DatabaseThread()
         self._conn = self._thread.submit(self._connect).result()
         if reclaim_leases:
             self._thread.submit(self._reclaim).result()
-        self._spool = Spool[_Entry](Path(self._path + "-spool"), self._spooled)
+        self._spool = Spool[Entry](Path(self._path + "-spool"), self._spooled)
         self._thread.submit(self._recover).result()
 
     def _connect(self) -> sqlite3.Connection:
@@ -257,12 +86,7 @@ class SqliteJobQueue:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=5000")
-        conn.executescript(_SCHEMA)
-        # A queue file from before the spool keeps its inline bodies and gains the columns.
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(deliveries)")}
-        for column in _SPOOL_COLUMNS:
-            if column not in columns:
-                conn.execute(f"ALTER TABLE deliveries ADD COLUMN {column} INTEGER")
+        migrate(conn)
         return conn
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
@@ -316,7 +140,7 @@ class SqliteJobQueue:
             return False
         self._remember(delivery.delivery_id)
         try:
-            entry = _Entry.of(delivery, job)
+            entry = Entry.of(delivery, job)
             await self._spool.append(entry.encode(), delivery.body, entry)
         except Exception:  # not stored: GitHub's retry of it must be accepted
             self._recent.pop(delivery.delivery_id, None)
@@ -328,7 +152,7 @@ class SqliteJobQueue:
         if len(self._recent) > self._dedupe_window:
             self._recent.popitem(last=False)
 
-    def _spooled(self, records: list[tuple[_Entry, Location]]) -> None:
+    def _spooled(self, records: list[tuple[Entry, Location]]) -> None:
         """(The spool's thread.) A durable batch: indexed before the next read, or now when
         enough wait."""
         with self._lock:
@@ -359,7 +183,7 @@ class SqliteJobQueue:
         ).fetchone()
         after = Position(*row) if row else Position()
         leftovers = [
-            (_Entry.decode(meta), location)
+            (Entry.decode(meta), location)
             for meta, location in read_records(self._spool.directory, after)
         ]
         if leftovers:
@@ -371,9 +195,9 @@ class SqliteJobQueue:
         ).fetchall()
         self._recent = OrderedDict.fromkeys(row[0] for row in reversed(newest))
 
-    def _index(self, batch: list[tuple[_Entry, Location]]) -> None:
+    def _index(self, batch: list[tuple[Entry, Location]]) -> None:
         fresh = self._write(lambda c: self._insert(c, batch))
-        _log_accepted(fresh)
+        log_accepted(fresh)
         if len(fresh) < len(batch):
             kept = {id(entry) for entry in fresh}
             dropped = sorted(entry.delivery_id for entry, _ in batch if id(entry) not in kept)
@@ -381,9 +205,7 @@ class SqliteJobQueue:
                 "dropped redeliveries older than the dedupe window: %s", ", ".join(dropped[:20])
             )
 
-    def _insert(
-        self, conn: sqlite3.Connection, batch: list[tuple[_Entry, Location]]
-    ) -> list[_Entry]:
+    def _insert(self, conn: sqlite3.Connection, batch: list[tuple[Entry, Location]]) -> list[Entry]:
         """Index the deliveries whose id is not stored yet, create their jobs and move the
         spool position past the batch; the entries that were new."""
         rows = [
@@ -391,15 +213,15 @@ class SqliteJobQueue:
         ]
         inserted = {
             row[0]
-            for row in _insert_rows(
+            for row in insert_rows(
                 conn,
                 "INSERT INTO deliveries (delivery_id, source, event, status, received_at, "
-                f"headers, body, {', '.join(_SPOOL_COLUMNS)}) VALUES ",
+                f"headers, body, {', '.join(SPOOL_COLUMNS)}) VALUES ",
                 rows,
                 " ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id",
             )
         }
-        fresh: list[_Entry] = []
+        fresh: list[Entry] = []
         for entry, _ in batch:  # an id twice in one batch: its first record is the stored one
             if entry.delivery_id in inserted:
                 inserted.discard(entry.delivery_id)
@@ -420,7 +242,7 @@ class SqliteJobQueue:
         keyed: list[NewJob] = []
         for job in jobs:
             (plain if job.dedupe_key is None and job.coalesce_key is None else keyed).append(job)
-        _insert_rows(
+        insert_rows(
             conn,
             "INSERT INTO jobs (kind, payload, serial_key, installation_id, available_at, "
             "created_at, updated_at) VALUES ",
@@ -436,7 +258,7 @@ class SqliteJobQueue:
         self._index_spooled()
         row = self._conn.execute(
             "SELECT delivery_id, source, event, body, received_at, headers, status, "
-            f"{', '.join(_SPOOL_COLUMNS)} FROM deliveries WHERE delivery_id = ?",
+            f"{', '.join(SPOOL_COLUMNS)} FROM deliveries WHERE delivery_id = ?",
             (delivery_id,),
         ).fetchone()
         if row is None:
@@ -508,7 +330,7 @@ class SqliteJobQueue:
 
     def _lease_in(self, conn: sqlite3.Connection) -> Job | None:
         now = self._now()
-        row = conn.execute(_LEASE_QUERY, {"now": now}).fetchone()
+        row = conn.execute(LEASE_QUERY, {"now": now}).fetchone()
         if row is None:
             return None
         token = secrets.token_hex(8)

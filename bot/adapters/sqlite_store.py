@@ -1,0 +1,152 @@
+"""The SQLite side of the queue: its schema, the lease query, multi-row inserts, and the one
+thread every statement runs on (see docs/adr/0001-durable-sqlite-queue.md)."""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+MAX_VARIABLES = 999  # host parameters per statement: SQLite's smallest limit (before 3.32)
+SPOOL_COLUMNS = ("spool_segment", "spool_offset", "spool_length")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    delivery_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    event TEXT NOT NULL,
+    status TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL,  -- empty when the body is in the spool
+    spool_segment INTEGER,
+    spool_offset INTEGER,
+    spool_length INTEGER
+);
+CREATE TABLE IF NOT EXISTS spool_position (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    spool_segment INTEGER NOT NULL,
+    spool_offset INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    dedupe_key TEXT,
+    coalesce_key TEXT,
+    serial_key TEXT,
+    installation_id INTEGER,
+    state TEXT NOT NULL DEFAULT 'ready',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    merged INTEGER NOT NULL DEFAULT 1,
+    available_at REAL NOT NULL,
+    leased_until REAL,
+    lease_token TEXT,
+    last_error TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_open ON jobs (id) WHERE state IN ('ready', 'leased');
+CREATE INDEX IF NOT EXISTS jobs_serial ON jobs (serial_key, state);
+CREATE INDEX IF NOT EXISTS jobs_coalesce ON jobs (coalesce_key, state);
+CREATE TABLE IF NOT EXISTS job_keys (
+    dedupe_key TEXT PRIMARY KEY,
+    job_id INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS throttles (
+    installation_id INTEGER PRIMARY KEY,
+    until REAL NOT NULL,
+    reason TEXT NOT NULL
+);
+"""
+
+# A job may run when it is due, nobody holds a live lease on its serial key and its
+# installation is not throttled. An expired lease counts as released (the holder crashed).
+# Oldest first, so events of one repository run in the order they arrived.
+LEASE_QUERY = """
+SELECT id, kind, payload, attempts, merged, serial_key, installation_id, dedupe_key FROM jobs j
+WHERE j.state IN ('ready', 'leased')
+  AND (j.state = 'ready' OR j.leased_until <= :now)
+  AND j.available_at <= :now
+  AND (j.serial_key IS NULL OR NOT EXISTS (
+        SELECT 1 FROM jobs o WHERE o.serial_key = j.serial_key AND o.id != j.id
+          AND o.state = 'leased' AND o.leased_until > :now))
+  AND (j.installation_id IS NULL OR NOT EXISTS (
+        SELECT 1 FROM throttles t WHERE t.installation_id = j.installation_id
+          AND t.until > :now))
+ORDER BY j.id
+LIMIT 1
+"""
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Create what is missing. A queue file from before the spool keeps its inline bodies and
+    gains the columns that say where a spooled body lies."""
+    conn.executescript(SCHEMA)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(deliveries)")}
+    for column in SPOOL_COLUMNS:
+        if column not in columns:
+            conn.execute(f"ALTER TABLE deliveries ADD COLUMN {column} INTEGER")
+
+
+def chunks(items: list[T], size: int) -> list[list[T]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def marks(values: list[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+def insert_rows(
+    conn: sqlite3.Connection, insert: str, rows: list[tuple[Any, ...]], returning: str = ""
+) -> list[Any]:
+    """``insert`` (ending in ``VALUES``) of all ``rows`` in as few statements as the variable
+    limit allows; the rows ``returning`` yields. One statement per row (``executemany``) would
+    hand the GIL to the event loop and wait to get it back once per row."""
+    if not rows:
+        return []
+    row_marks = f"({marks(list(rows[0]))})"
+    returned = []
+    for chunk in chunks(rows, MAX_VARIABLES // len(rows[0])):
+        sql = insert + ",".join([row_marks] * len(chunk)) + returning
+        returned += conn.execute(sql, [v for row in chunk for v in row]).fetchall()
+    return returned
+
+
+def _STOP() -> None:
+    """The last call a ``DatabaseThread`` runs."""
+
+
+class DatabaseThread:
+    """One thread that runs submitted calls in order."""
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="sqlite-queue", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
+        future: Future[T] = Future()
+        self._calls.put((fn, future))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            fn, future = self._calls.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn())
+                except BaseException as err:  # handed to the caller, who raises it
+                    future.set_exception(err)
+            if fn is _STOP:
+                return
+
+    def shutdown(self) -> None:
+        """Run every pending call, then end the thread."""
+        self.submit(_STOP).result()
+        self._thread.join()
