@@ -1,11 +1,13 @@
 """Git data through the Git Data API: branch heads, recursive trees, blobs by sha, and one commit
-per promotion (``POST git/trees`` with inline content, ``POST git/commits``, then the ref)."""
+per promotion (``POST git/trees`` with inline content, ``POST git/commits``, then the ref); and
+through ``GET commits``, when a path last changed on a branch."""
 
 from __future__ import annotations
 
 import base64
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.adapters.github_client import PER_PAGE, Session
@@ -106,6 +108,20 @@ class GitHubGit:
         if data.get("encoding") == "base64":
             return base64.b64decode(data["content"])
         return str(data["content"]).encode()
+
+    async def last_commit_at(self, repo: str, branch: str, path: str) -> datetime | None:
+        what = f"reading last commit repo={repo} branch={branch} path={path}"
+        params = {"sha": branch, "per_page": 1}
+        if path not in ("", "."):
+            params["path"] = path
+        # 409: the repository is empty, so nothing ever touched the path.
+        response = await self.rest.call(
+            "GET", f"/repos/{repo}/commits", what=what, params=params, accept=(409,)
+        )
+        commits: list[Any] = [] if response.status_code == 409 else response.json()
+        if not commits:
+            return None
+        return datetime.fromisoformat(commits[0]["commit"]["committer"]["date"])
 
     async def commit_files(self, repo: str, spec: CommitSpec) -> str:
         context = f"repo={repo} branch={spec.branch}"

@@ -27,6 +27,11 @@ call, so the open path leaves them off; the review pass that runs on the ``pull_
 webhook (its own job, its own budget) adds the configured labels, and every in-place update
 sets them again through ``PATCH issues/{n}``.
 
+The review of a promotion PR reads ``pulls?head=`` of the upstream environment's promotion
+branch to learn when the version arrived there (the merged PR's ``merged_at``); only when no
+merged promotion PR put it there (a person did) does it spend one more call,
+``Git.last_commit_at``, for the date of the newest commit that touched the environment's files.
+
 The bot keeps no state of its own: which PR belongs to which (app, environment) is read from the
 branch name and the hidden metadata in bodies (``bot.core.metadata``). Caches are only ever keyed
 by immutable things (commit, tree and blob shas).
@@ -175,7 +180,8 @@ class Installation(Protocol):
 
 
 class Git(Protocol):
-    """Git data of a repository: refs, trees, blobs, and commits on the bot's own branches."""
+    """Git data of a repository: refs, trees, blobs, commits on the bot's own branches, and
+    when a path last changed on a branch."""
 
     async def branch_heads(self, repo: str) -> Mapping[str, str]:
         """Every branch of ``repo`` -> the sha of its head commit (names without ``refs/heads/``).
@@ -207,6 +213,18 @@ class Git(Protocol):
         bot owns the branch and recomputes its content from the base every time, so it never
         needs to fast-forward. If creating answers 422 (the branch appeared meanwhile), the
         adapter patches it with force instead: one more call.
+        """
+
+    async def last_commit_at(self, repo: str, branch: str, path: str) -> datetime | None:
+        """The committer date of the newest commit on ``branch`` that touched ``path`` (a file
+        or a directory; ``.`` is the whole branch), ``None`` when there is none.
+
+        One call: ``GET commits?sha=BRANCH&path=PATH&per_page=1`` (no ``path`` for ``.``). Not
+        cached: a branch moves. Used only when no merged promotion PR says when a version
+        arrived (a person put it there): a change committed on the branch itself (pushed,
+        squash- or rebase-merged) is dated at or after its arrival, so a soak measured from it
+        can only wait longer than the real one. A change brought in by a merge commit is dated
+        by its own commit on the merged branch, which GitHub lists instead of the merge.
         """
 
 

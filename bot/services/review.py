@@ -11,11 +11,11 @@ pass.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot.core.branches import branch_name
 from bot.core.config import Environment
-from bot.core.envfiles import relative, running_tags, snapshot_of
+from bot.core.envfiles import EnvState, image_occurrences, relative, running_tags, snapshot_of
 from bot.core.events import PullChanged
 from bot.core.gates import render_gate_check
 from bot.core.metadata import Meta, extract
@@ -27,9 +27,6 @@ log = logging.getLogger("bot.services")
 
 CHECK_NAME = "promotion-policy"
 REVIEWED_ACTIONS = frozenset({"opened", "reopened", "synchronize", "edited", "ready_for_review"})
-# A version found in the upstream environment without a merged promotion PR was put there
-# before the bot looked: it counts as having been there long enough.
-LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 Target = tuple[LoadedConfig, Environment, Location]
 
@@ -142,19 +139,43 @@ async def _upstream_files(
 async def _arrived(
     ws: Workspace, loaded: LoadedConfig, meta: Meta, upstream: str | None
 ) -> datetime | None:
-    """When ``meta``'s version reached ``upstream``: its merged promotion PR, or long ago when it
-    runs there without one; ``None`` when it does not run there."""
+    """When ``meta``'s version reached ``upstream`` (``None``: it does not run there).
+
+    Its merged promotion PR says so. Without one (a person put it there), the newest commit on
+    the upstream branch that touched the version's file does: at or after the arrival (see
+    ``Git.last_commit_at``), so the soak can only wait longer, never pass early. Without such a
+    commit either, the arrival is unknown and taken as now: the gate waits."""
     if upstream is None or meta.app not in loaded.config.apps:
         return None
+    image = loaded.config.apps[meta.app].image
     where, _, state = await ws.env_state(loaded, meta.app, upstream)
-    if meta.version not in running_tags(state, loaded.config.apps[meta.app].image):
+    if meta.version not in running_tags(state, image):
         return None
     pulls = await ws.gh.pulls.history(where.repo, branch_name(meta.app, upstream))
     for pull in pulls:
         record = pull_record(pull)
         if record.merged and record.meta is not None and record.meta.version == meta.version:
-            return pull.merged_at or LONG_AGO
-    return LONG_AGO
+            if pull.merged_at is not None:
+                return pull.merged_at
+            break
+    path = _version_path(state, image, meta.version) or where.path
+    changed = await ws.gh.git.last_commit_at(where.repo, where.branch, path)
+    if changed is None:
+        log.warning(
+            "arrival unknown, soak starts now repo=%s branch=%s path=%s version=%s",
+            where.repo,
+            where.branch,
+            path,
+            meta.version,
+        )
+        return ws.clock()
+    return changed
+
+
+def _version_path(state: EnvState, image: str, version: str) -> str | None:
+    """The one file that sets ``image`` to ``version``; ``None`` when several do."""
+    files = {o.file for o in image_occurrences(state, image) if o.tag == version}
+    return files.pop() if len(files) == 1 else None
 
 
 async def _upsert_comment(

@@ -7,6 +7,7 @@ through ``pytest_plugins``: the sandbox's own conftest cannot be a plugin (it is
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +186,52 @@ async def test_creating_a_branch_that_appeared_meanwhile_moves_it(
     assert (await ports.git.branch_heads(ENV))[BRANCH] == sha
     writes = [(m, s) for m, _, s in await api_calls(world) if m != "GET"]
     assert writes == [("POST", 201), ("POST", 201), ("POST", 422), ("PATCH", 200)]
+
+
+@pytest.mark.parametrize(
+    ("path", "changed_by"),
+    [
+        (VALUES, "seed"),
+        ("apps/web", "seed"),
+        ("README.md", "later"),
+        (".", "later"),
+        ("apps/missing.yaml", None),
+    ],
+    ids=["file", "directory", "other-file", "whole-branch", "unknown-path"],
+)
+async def test_last_commit_at_is_the_newest_commit_touching_the_path(
+    ports: GitHubPorts, world: World, path: str, changed_by: str | None
+) -> None:
+    seed = (await ports.git.branch_heads(ENV))["main"]
+    # Less than the installation token's hour, which the sandbox clock also ages.
+    await world.admin.run(calls.advance_clock(30 * 60))
+    pushed = await world.admin.run(
+        calls.push(OWNER, REPO, pusher=OWNER, branch="main", files={"README.md": "# later\n"})
+    )
+    dates = {"seed": commit_date(world, seed), "later": commit_date(world, pushed.updates[0].after)}
+    assert dates["later"] - dates["seed"] >= timedelta(minutes=30)
+    await reset(world)
+    found = await ports.git.last_commit_at(ENV, "main", path)
+    assert found == (None if changed_by is None else dates[changed_by])
+    assert [(m, r) for m, r, _ in await api_calls(world)] == [
+        ("GET", "/repos/{owner}/{repo}/commits")
+    ]
+
+
+def commit_date(world: World, sha: str) -> datetime:
+    repo = world.sandbox.repo_by_name(OWNER, REPO)
+    assert repo is not None
+    commit = world.sandbox.git(repo).commit(sha)
+    assert commit is not None
+    return datetime.fromtimestamp(commit.committer.epoch, UTC)
+
+
+async def test_last_commit_at_of_an_empty_repository_is_none(
+    ports: GitHubPorts, world: World
+) -> None:
+    await world.admin.run(calls.create_repo(OWNER, "empty"))
+    await world.admin.run(grant(world.installation_id, "empty"))
+    assert await ports.git.last_commit_at(f"{OWNER}/empty", "main", "envs") is None
 
 
 def metric(name: str, **labels: str) -> float:

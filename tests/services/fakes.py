@@ -3,7 +3,7 @@
 ``FakeGitHub.ports()`` implements every port of ``bot.services.github_ports``. Every port call is
 appended to ``calls`` as ``(method, repo, ...)``; ``rest`` counts the REST calls a real adapter
 would make, with the same caches (trees by commit sha, blobs by sha), so tests can hold the use
-cases to the API budget.
+cases to the API budget. Commits are dated with the fake's ``now`` when they are made.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ class FakeGitHub:
     def __init__(self, now: datetime | None = None) -> None:
         self.repos: dict[str, FakeRepo] = {}
         self.commits: dict[str, tuple[dict[str, str], str | None]] = {}  # sha -> (files, parent)
+        self.commit_dates: dict[str, datetime] = {}  # sha -> committer date (``now`` at commit)
         self.blobs: dict[str, str] = {}
         self.issues: dict[tuple[str, int], FakeIssue] = {}
         self.comments: dict[int, tuple[str, int, Comment]] = {}
@@ -164,6 +165,20 @@ class FakeGitHub:
             self._cached_blobs.add(sha)
         return {sha: self.blobs[sha] for sha in shas}
 
+    async def last_commit_at(self, repo: str, branch: str, path: str) -> datetime | None:
+        self._call("git.last_commit_at", repo, branch, path)
+        sha = self._repo(repo).branches.get(branch)
+        if sha is None:
+            raise NotFound(f"no branch repo={repo} branch={branch}")
+        prefix = "" if path in ("", ".") else path.rstrip("/")
+        while sha is not None:
+            files, parent = self.commits[sha]
+            before = {} if parent is None else self.commits[parent][0]
+            if _under(files, prefix) != _under(before, prefix):
+                return self.commit_dates[sha]
+            sha = parent
+        return None
+
     async def commit_files(self, repo: str, spec: CommitSpec) -> str:
         self.calls.append(("git.commit_files", repo, spec.branch, spec.create, dict(spec.files)))
         record = self._repo(repo)
@@ -268,6 +283,7 @@ class FakeGitHub:
         seed = repr((sorted(files.items()), parent, message, len(self.commits))).encode()
         sha = hashlib.sha1(seed, usedforsecurity=False).hexdigest()
         self.commits[sha] = (dict(files), parent)
+        self.commit_dates[sha] = self.now
         return sha
 
     def _new_pull(
@@ -303,6 +319,13 @@ class FakeGitHub:
         return replace(
             pull, title=issue.title, body=issue.body, labels=tuple(issue.labels), head_sha=sha
         )
+
+
+def _under(files: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """The files at ``prefix`` (a file) or below it (a directory); all of them for ``""``."""
+    if not prefix:
+        return dict(files)
+    return {p: t for p, t in files.items() if p == prefix or p.startswith(prefix + "/")}
 
 
 class FakeComments:
