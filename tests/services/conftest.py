@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.events import PullClosed
+from bot.services.promote import handle_pull_closed
 from bot.services.workspace import ConfigCache, Workspace
 from tests.services.fakes import FakeGitHub
 
@@ -53,3 +55,19 @@ def workspace(gh: FakeGitHub, cache: ConfigCache | None = None) -> Workspace:
 @pytest.fixture
 def gh() -> FakeGitHub:
     return FakeGitHub()
+
+
+async def close(gh: FakeGitHub, ws: Workspace, number: int, *, merged: bool) -> list[str]:
+    """Close PR ``number`` in the environment repo as a person would, and let the bot react:
+    ``environment:action`` of each outcome."""
+    pull = gh.close(ENV_REPO, number, merged=merged)
+    event = PullClosed(
+        installation_id=1,
+        repo=ENV_REPO,
+        number=number,
+        merged=merged,
+        head_ref=pull.head_ref,
+        base_ref=pull.base_ref,
+        body=pull.body,
+    )
+    return [f"{o.environment}:{o.action}" for o in await handle_pull_closed(event, ws)]

@@ -7,27 +7,20 @@ from bot.core.metadata import extract
 from bot.services.bump import handle_image_pushed
 from bot.services.promote import DECLINED_LABEL, handle_pull_closed
 from bot.services.review import CHECK_NAME, handle_pull_changed
-from bot.services.workspace import ConfigCache, Workspace
-from tests.services.conftest import DIRECTORY_CONFIG, ENV_REPO, directory_repo, values, workspace
+from bot.services.workspace import ConfigCache
+from tests.services.conftest import (
+    DIRECTORY_CONFIG,
+    ENV_REPO,
+    close,
+    directory_repo,
+    values,
+    workspace,
+)
 from tests.services.fakes import FakeGitHub
 
 
 def pushed(tag: str) -> ImagePushed:
     return ImagePushed(installation_id=1, registry="ghcr.io", repository="acme/api", tag=tag)
-
-
-async def close(gh: FakeGitHub, ws: Workspace, number: int, *, merged: bool) -> list[str]:
-    pull = gh.close(ENV_REPO, number, merged=merged)
-    event = PullClosed(
-        installation_id=1,
-        repo=ENV_REPO,
-        number=number,
-        merged=merged,
-        head_ref=pull.head_ref,
-        base_ref=pull.base_ref,
-        body=pull.body,
-    )
-    return [f"{o.environment}:{o.action}" for o in await handle_pull_closed(event, ws)]
 
 
 def version_of(gh: FakeGitHub, number: int) -> tuple[str, str]:

@@ -11,12 +11,17 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.core.events import ImagePushed, PullChanged, PullClosed
+from bot.core.events import ImagePushed, PullChanged
 from bot.services.bump import handle_image_pushed
-from bot.services.promote import handle_pull_closed
 from bot.services.review import CHECK_NAME, handle_pull_changed
-from bot.services.workspace import Workspace
-from tests.services.conftest import DIRECTORY_CONFIG, ENV_REPO, directory_repo, values, workspace
+from tests.services.conftest import (
+    DIRECTORY_CONFIG,
+    ENV_REPO,
+    close,
+    directory_repo,
+    values,
+    workspace,
+)
 from tests.services.fakes import FakeGitHub
 
 STAGING_VALUES = "envs/staging/values.yaml"
@@ -35,20 +40,6 @@ def changed(number: int, head: str) -> PullChanged:
         head_ref=head,
         base_ref="main",
     )
-
-
-async def merge(gh: FakeGitHub, ws: Workspace, number: int) -> None:
-    pull = gh.close(ENV_REPO, number, merged=True)
-    event = PullClosed(
-        installation_id=1,
-        repo=ENV_REPO,
-        number=number,
-        merged=True,
-        head_ref=pull.head_ref,
-        base_ref=pull.base_ref,
-        body=pull.body,
-    )
-    await handle_pull_closed(event, ws)
 
 
 def hand_bumped(gh: FakeGitHub, age: timedelta, *, config: str = DIRECTORY_CONFIG) -> datetime:
@@ -123,9 +114,9 @@ async def test_merged_bot_pr_wins_without_a_commits_call(gh: FakeGitHub) -> None
     gh.now = start - timedelta(days=3)
     directory_repo(gh)
     await handle_image_pushed(pushed("1.3.0"), workspace(gh))  # dev PR 1
-    await merge(gh, workspace(gh), 1)  # staging PR 2
+    await close(gh, workspace(gh), 1, merged=True)  # staging PR 2
     gh.now = start - timedelta(hours=25)
-    await merge(gh, workspace(gh), 2)  # 1.3.0 reaches staging 25 h ago; prod PR 3
+    await close(gh, workspace(gh), 2, merged=True)  # 1.3.0 reaches staging 25 h ago; prod PR 3
     # A person touches staging's file later: its date must not restart the soak.
     gh.now = start - timedelta(hours=2)
     gh.push(ENV_REPO, "main", {STAGING_VALUES: values("1.3.0", "replicas: 3\n")})
