@@ -21,11 +21,10 @@ from fastapi import FastAPI
 
 from bot.entrypoints.setup import create_setup_app
 from bot.sandbox import admin_client as calls
-from bot.sandbox.admin_client import AsyncAdminClient
 from bot.sandbox.server import SandboxHandle, run_sandbox
 from bot.settings import Settings
 from tests.adapters.test_redelivery import free_port
-from tests.sandbox.conftest import World, seed_world
+from tests.sandbox.conftest import World, seeded_live
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -75,15 +74,8 @@ def setup_url(live: SandboxHandle, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 async def world(live: SandboxHandle) -> AsyncIterator[World]:
-    admin = AsyncAdminClient(live.url)
-    yield await seed_world(
-        admin,
-        live.sandbox,
-        transport=None,
-        base_url=live.url,
-        webhook_url=f"{live.url}/_sandbox/sink/hooks",
-    )
-    await admin.aclose()
+    async with seeded_live(live) as seeded:
+        yield seeded
 
 
 def test_setup_page_and_the_hand_off_to_github(setup_url: str, tmp_path: Path) -> None:

@@ -24,10 +24,9 @@ from bot.adapters.redelivery import (
     to_redeliver,
 )
 from bot.sandbox import admin_client as calls
-from bot.sandbox.admin_client import AsyncAdminClient
 from bot.sandbox.server import SandboxHandle, run_sandbox
 from bot.settings import Settings
-from tests.sandbox.conftest import World, seed_world
+from tests.sandbox.conftest import World, seeded_live
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -126,15 +125,8 @@ def live(tmp_path: Path) -> Iterator[SandboxHandle]:
 
 @pytest.fixture
 async def world(live: SandboxHandle, receiver: Receiver) -> AsyncIterator[World]:
-    admin = AsyncAdminClient(live.url)
-    yield await seed_world(
-        admin,
-        live.sandbox,
-        transport=None,
-        base_url=live.url,
-        webhook_url=f"http://127.0.0.1:{receiver.port}/webhooks/github",
-    )
-    await admin.aclose()
+    async with seeded_live(live, f"http://127.0.0.1:{receiver.port}/webhooks/github") as seeded:
+        yield seeded
 
 
 async def push_three(world: World) -> None:

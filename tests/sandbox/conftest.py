@@ -9,6 +9,7 @@ Use them by placing tests in ``tests/sandbox/`` or with ``pytest_plugins =
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -175,15 +176,27 @@ def live_sandbox(tmp_path: Path) -> Iterator[SandboxHandle]:
     handle.stop()
 
 
+@asynccontextmanager
+async def seeded_live(
+    handle: SandboxHandle, webhook_url: str | None = None
+) -> AsyncIterator[World]:
+    """A world seeded over real HTTP on a running sandbox; its webhooks go to ``webhook_url``
+    (by default the sandbox's own sink ``hooks``)."""
+    admin = AsyncAdminClient(handle.url)
+    try:
+        yield await seed_world(
+            admin,
+            handle.sandbox,
+            transport=None,
+            base_url=handle.url,
+            webhook_url=webhook_url or f"{handle.url}/_sandbox/sink/hooks",
+        )
+    finally:
+        await admin.aclose()
+
+
 @pytest.fixture
 async def live_world(live_sandbox: SandboxHandle) -> AsyncIterator[World]:
     """Live: like ``world``, over real HTTP; webhooks land in the live sink ``hooks``."""
-    client = AsyncAdminClient(live_sandbox.url)
-    yield await seed_world(
-        client,
-        live_sandbox.sandbox,
-        transport=None,
-        base_url=live_sandbox.url,
-        webhook_url=f"{live_sandbox.url}/_sandbox/sink/hooks",
-    )
-    await client.aclose()
+    async with seeded_live(live_sandbox) as world:
+        yield world
