@@ -21,7 +21,7 @@ from fastapi import FastAPI
 
 from bot.entrypoints.setup import create_setup_app
 from bot.sandbox import admin_client as calls
-from bot.sandbox.server import SandboxHandle, run_sandbox
+from bot.sandbox.server import SandboxHandle
 from bot.settings import Settings
 from tests.adapters.test_redelivery import free_port
 from tests.sandbox.conftest import World, seeded_live
@@ -50,16 +50,9 @@ def chromium(url: str, screenshot: Path | None = None) -> str:
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[SandboxHandle]:
-    handle = run_sandbox(tmp_path / "sandbox")
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def setup_url(live: SandboxHandle, tmp_path: Path) -> Iterator[str]:
+def setup_url(live_sandbox: SandboxHandle, tmp_path: Path) -> Iterator[str]:
     app: FastAPI = create_setup_app(
-        Settings(github_url=live.url, _env_file=None), tmp_path / ".env"
+        Settings(github_url=live_sandbox.url, _env_file=None), tmp_path / ".env"
     )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -73,8 +66,8 @@ def setup_url(live: SandboxHandle, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-async def world(live: SandboxHandle) -> AsyncIterator[World]:
-    async with seeded_live(live) as seeded:
+async def world(live_sandbox: SandboxHandle) -> AsyncIterator[World]:
+    async with seeded_live(live_sandbox) as seeded:
         yield seeded
 
 

@@ -24,7 +24,7 @@ from bot.adapters.redelivery import (
     to_redeliver,
 )
 from bot.sandbox import admin_client as calls
-from bot.sandbox.server import SandboxHandle, run_sandbox
+from bot.sandbox.server import SandboxHandle
 from bot.settings import Settings
 from tests.sandbox.conftest import World, seeded_live
 
@@ -117,15 +117,10 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[SandboxHandle]:
-    handle = run_sandbox(tmp_path / "sandbox")
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-async def world(live: SandboxHandle, receiver: Receiver) -> AsyncIterator[World]:
-    async with seeded_live(live, f"http://127.0.0.1:{receiver.port}/webhooks/github") as seeded:
+async def world(live_sandbox: SandboxHandle, receiver: Receiver) -> AsyncIterator[World]:
+    async with seeded_live(
+        live_sandbox, f"http://127.0.0.1:{receiver.port}/webhooks/github"
+    ) as seeded:
         yield seeded
 
 

@@ -24,7 +24,7 @@ from githubkit.cache import MemCacheStrategy
 from bot.sandbox import admin_client as calls
 from bot.sandbox.admin_client import AppCredentials, AsyncAdminClient
 from bot.sandbox.app import create_app, sandbox_of_app
-from bot.sandbox.server import SandboxHandle, run_sandbox
+from bot.sandbox.server import SandboxHandle
 from bot.sandbox.state import Sandbox
 
 BASE_URL = "http://sandbox.test"
@@ -166,14 +166,6 @@ def app_github(world: World) -> GitHub[AppAuthStrategy]:
 @pytest.fixture
 def installation_github(world: World) -> GitHub[AppInstallationAuthStrategy]:
     return world.installation_github()
-
-
-@pytest.fixture
-def live_sandbox(tmp_path: Path) -> Iterator[SandboxHandle]:
-    """A sandbox served by uvicorn on a free loopback port."""
-    handle = run_sandbox(tmp_path / "live")
-    yield handle
-    handle.stop()
 
 
 @asynccontextmanager
