@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from bot.core.yamledit import set_image
+from bot.core.files.yamledit import set_image
 
 FILE = (
     Path(__file__).parent.parent / "tests" / "data" / "yaml" / "kube-prometheus-stack.values.yaml"

@@ -32,7 +32,7 @@ from bot.adapters.metrics import set_queue_stats
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.redelivery import SWEEP_INTERVAL, sweeper_from_settings
 from bot.adapters.worker import RetryPolicy, Worker
-from bot.core.events import (
+from bot.core.inputs.events import (
     BaseEvent,
     ConfigPushed,
     ImagePushed,

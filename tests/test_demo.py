@@ -16,7 +16,7 @@ import pytest
 from bot.catalog import builtin_policies
 from bot.cli.demo import FAIL, PASS, print_step, print_summary
 from bot.core.config import parse_config
-from bot.core.yamlscan import find_images
+from bot.core.files.yamlscan import find_images
 from bot.demo import content
 from bot.demo.scene import Scene, Step, StepReport, Verdict, describe, play
 from bot.demo.story import STEPS

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.core.yamledit import YamlEditError, set_image
-from bot.core.yamlscan import ImageOccurrence, find_images
+from bot.core.files.yamledit import YamlEditError, set_image
+from bot.core.files.yamlscan import ImageOccurrence, find_images
 
 
 def register(subparsers: Any) -> None:

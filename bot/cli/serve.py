@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.adapters.github import GitHubGateway
 from bot.bootstrap import build_router, run_bot, utc_now
-from bot.core.events import BaseEvent
+from bot.core.inputs.events import BaseEvent
 from bot.entrypoints.routing import EventContext, events_of_delivery
 from bot.entrypoints.setup import run_setup, settings_for_setup
 from bot.logs import configure_logging

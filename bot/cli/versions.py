@@ -7,9 +7,9 @@ import sys
 from typing import Any
 
 from bot.catalog import PolicyError, load_policy
-from bot.core.constraints import ConstraintError, parse_constraint
-from bot.core.selection import TagPolicyError, pick_tag
-from bot.core.semver import VersionError, parse_version
+from bot.core.versions.constraints import ConstraintError, parse_constraint
+from bot.core.versions.selection import TagPolicyError, pick_tag
+from bot.core.versions.semver import VersionError, parse_version
 
 
 def register(subparsers: Any) -> None:

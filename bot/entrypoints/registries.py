@@ -19,8 +19,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from bot.core.events import ImagePushed
-from bot.core.images import DEFAULT_REGISTRY, parse_image_ref
+from bot.core.files.images import DEFAULT_REGISTRY, parse_image_ref
+from bot.core.inputs.events import ImagePushed
 from bot.entrypoints.webhooks import (
     Refusal,
     delivery_job,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.metrics import record_delivery
-from bot.core.events import BaseEvent, event_from_json, event_to_json
+from bot.core.inputs.events import BaseEvent, event_from_json, event_to_json
 from bot.entrypoints.registries import normalise
 from bot.entrypoints.translate import PayloadShapeError, shape_problems, translate
 from bot.entrypoints.webhooks import metric_event

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import githubkit_schemas.latest.webhooks as webhook_models
 from pydantic import TypeAdapter, ValidationError
 
-from bot.core.events import (
+from bot.core.inputs.events import (
     BaseEvent,
     CheckActionRequested,
     CommentCreated,

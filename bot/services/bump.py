@@ -6,9 +6,9 @@ Each offers a version to the apps it concerns, in every config of the installati
 
 from __future__ import annotations
 
-from bot.core.candidates import apps_for_image, candidates_for_git_tag
-from bot.core.events import ImagePushed, ReleasePublished, TagCreated
-from bot.core.planner import Candidate
+from bot.core.inputs.events import ImagePushed, ReleasePublished, TagCreated
+from bot.core.promotion.candidates import apps_for_image, candidates_for_git_tag
+from bot.core.promotion.planner import Candidate
 from bot.services.proposals import Outcome, propose
 from bot.services.workspace import Workspace
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 
 from bot.core.config import DEFAULT_FILE, ConfigError
-from bot.core.events import ConfigPushed, InstallationChanged
-from bot.core.metadata import extract
-from bot.core.render_issue import CONFIG_ISSUE_TITLE, render_config_issue
+from bot.core.config.issue import CONFIG_ISSUE_TITLE, render_config_issue
+from bot.core.inputs.events import ConfigPushed, InstallationChanged
+from bot.core.markup.metadata import extract
 from bot.services.github_ports import Issue
 from bot.services.workspace import Workspace
 

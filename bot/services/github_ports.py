@@ -33,8 +33,8 @@ merged promotion PR put it there (a person did) does it spend one more call,
 ``Git.last_commit_at``, for the date of the newest commit that touched the environment's files.
 
 The bot keeps no state of its own: which PR belongs to which (app, environment) is read from the
-branch name and the hidden metadata in bodies (``bot.core.metadata``). Caches are only ever keyed
-by immutable things (commit, tree and blob shas).
+branch name and the hidden metadata in bodies (``bot.core.markup.metadata``). Caches are only
+ever keyed by immutable things (commit, tree and blob shas).
 
 Every method may raise ``bot.services.ports.RetryLater`` when GitHub rate-limits the
 installation (primary or secondary limit, ``retry-after``); adapters never sleep. Other failures

@@ -47,7 +47,7 @@ class Delivery:
 
 @dataclass(frozen=True)
 class NewJob:
-    """A job to enqueue. ``payload`` is JSON text; the keys are described in ``bot.core.events``."""
+    """A job to enqueue. ``payload`` is JSON text; ``bot.core.inputs.events`` describes its keys."""
 
     kind: JobKind
     payload: str

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.branches import parse_branch
-from bot.core.events import PullClosed
-from bot.core.metadata import Meta, extract
-from bot.core.planner import Candidate
+from bot.core.inputs.events import PullClosed
+from bot.core.markup.metadata import Meta, extract
+from bot.core.promotion.branches import parse_branch
+from bot.core.promotion.planner import Candidate
 from bot.services.proposals import Outcome, propose
 from bot.services.workspace import LoadedConfig, Workspace
 

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.core.branches import branch_name
-from bot.core.candidates import pull_history
-from bot.core.envfiles import EnvState
-from bot.core.planner import (
+from bot.core.promotion.branches import branch_name
+from bot.core.promotion.candidates import pull_history
+from bot.core.promotion.envfiles import EnvState
+from bot.core.promotion.planner import (
     Candidate,
     NeedState,
     PromotionPlan,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.candidates import offered_image_tags, reconcile_candidates
-from bot.core.envfiles import EnvState
-from bot.core.images import ImageRefError, parse_image_ref
+from bot.core.files.images import ImageRefError, parse_image_ref
+from bot.core.promotion.candidates import offered_image_tags, reconcile_candidates
+from bot.core.promotion.envfiles import EnvState
 from bot.services.github_ports import NotFound
 from bot.services.proposals import Outcome, propose
 from bot.services.workspace import LoadedConfig, Workspace

@@ -13,13 +13,19 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.core.branches import branch_name
 from bot.core.config import Environment
-from bot.core.envfiles import EnvState, image_occurrences, relative, running_tags, snapshot_of
-from bot.core.events import PullChanged
-from bot.core.gates import render_gate_check
-from bot.core.metadata import Meta, extract
-from bot.core.review import EnvReview, promotion_gates, review_comment, upstream_of
+from bot.core.inputs.events import PullChanged
+from bot.core.markup.metadata import Meta, extract
+from bot.core.promotion.branches import branch_name
+from bot.core.promotion.envfiles import (
+    EnvState,
+    image_occurrences,
+    relative,
+    running_tags,
+    snapshot_of,
+)
+from bot.core.promotion.gates import render_gate_check
+from bot.core.review.pull import EnvReview, promotion_gates, review_comment, upstream_of
 from bot.services.github_ports import CheckRunSpec, Pull, Tree
 from bot.services.workspace import LoadedConfig, Location, Workspace, pull_record
 

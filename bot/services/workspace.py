@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.catalog import builtin_policies
-from bot.core.candidates import PullRecord
 from bot.core.config import DEFAULT_FILE, ConfigError, Environment, PromotionConfig, parse_config
-from bot.core.envfiles import EnvState, environment_files
-from bot.core.metadata import extract
+from bot.core.markup.metadata import extract
+from bot.core.promotion.candidates import PullRecord
+from bot.core.promotion.envfiles import EnvState, environment_files
 from bot.services.github_ports import GitHubPorts, NotFound, Pull, Repository, Tree
 from bot.services.ports import Clock
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.adapters.github import GitHubGateway
-from bot.core.events import ImagePushed
+from bot.core.inputs.events import ImagePushed
 from bot.sandbox import admin_client as calls
 from bot.services.bump import handle_image_pushed
 from bot.services.reconcile import run_reconcile

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.branches import branch_name, is_valid_ref_name, parse_branch
+from bot.core.promotion.branches import branch_name, is_valid_ref_name, parse_branch
 
 NAMED = [
     ("user-service", "staging", "promotion/user-service/staging"),

@@ -5,17 +5,17 @@ from __future__ import annotations
 import pytest
 
 from bot.catalog import builtin_policies
-from bot.core.candidates import (
+from bot.core.config import PromotionConfig, parse_config
+from bot.core.markup.metadata import Meta
+from bot.core.promotion.candidates import (
     PullRecord,
     apps_for_image,
     candidates_for_git_tag,
     offered_image_tags,
     pull_history,
 )
-from bot.core.config import PromotionConfig, parse_config
-from bot.core.envfiles import EnvState, environment_files, running_tags
-from bot.core.metadata import Meta
-from bot.core.planner import OpenPull, PullHistory
+from bot.core.promotion.envfiles import EnvState, environment_files, running_tags
+from bot.core.promotion.planner import OpenPull, PullHistory
 
 CONFIG = """\
 version: 1

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.commands import (
+from bot.core.inputs.commands import (
     HELP,
     Drift,
     Hold,

@@ -17,7 +17,7 @@ from bot.core.config import (
     parse_policy,
     resolve_config,
 )
-from bot.core.configload import MAX_BYTES, MAX_NODES
+from bot.core.config.load import MAX_BYTES, MAX_NODES
 
 BUILTIN = {
     "auto": Policy(),

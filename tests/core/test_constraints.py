@@ -1,4 +1,4 @@
-"""bot.core.constraints against every Masterminds constraint vector."""
+"""bot.core.versions.constraints against every Masterminds constraint vector."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from bot.core.constraints import ConstraintError, parse_constraint
-from bot.core.semver import parse_version
+from bot.core.versions.constraints import ConstraintError, parse_constraint
+from bot.core.versions.semver import parse_version
 from tests.core.semver_tables import load, row_id
 
 CHECK_ROWS = load("masterminds.tsv")

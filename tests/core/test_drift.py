@@ -4,7 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.drift import (
+from bot.core.files.yamlscan import ImageOccurrence
+from bot.core.promotion.model import Promotion, Snapshot
+from bot.core.review.drift import (
     ABSENT,
     MAX_LEAVES,
     ImageDelta,
@@ -13,8 +15,6 @@ from bot.core.drift import (
     drift_warnings,
     meaningful_diff,
 )
-from bot.core.model import Promotion, Snapshot
-from bot.core.yamlscan import ImageOccurrence
 
 VALUES = """\
 # user-service values

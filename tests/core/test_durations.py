@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.durations import format_duration, parse_duration
+from bot.core.config.durations import format_duration, parse_duration
 
 VALID = [
     ("30m", timedelta(minutes=30), "30m"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.events import (
+from bot.core.inputs.events import (
     EVENT_TYPES,
     BaseEvent,
     CheckActionRequested,

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bot.core.gates import (
+from bot.core.promotion.gates import (
     GateCheck,
     GateResult,
     evaluate_gates,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.images import (
+from bot.core.files.images import (
     ImageRef,
     ImageRefError,
     normalise_name,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.metadata import Meta, embed, extract
+from bot.core.markup.metadata import Meta, embed, extract
 
 FULL = Meta(
     kind="promotion-pr",

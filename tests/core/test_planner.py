@@ -6,9 +6,9 @@ import pytest
 
 from bot.catalog import builtin_policies
 from bot.core.config import PromotionConfig, parse_config
-from bot.core.envfiles import EnvState
-from bot.core.metadata import extract
-from bot.core.planner import (
+from bot.core.markup.metadata import extract
+from bot.core.promotion.envfiles import EnvState
+from bot.core.promotion.planner import (
     Candidate,
     NeedState,
     OpenPull,

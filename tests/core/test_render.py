@@ -8,10 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.drift import DriftWarning, meaningful_diff
-from bot.core.metadata import Meta, extract
-from bot.core.model import Promotion, Snapshot
-from bot.core.render import (
+from bot.core.files.yamledit import Change
+from bot.core.files.yamlscan import ImageOccurrence
+from bot.core.markup.markdown import Section, assemble, escape_md
+from bot.core.markup.metadata import Meta, extract
+from bot.core.promotion.model import Promotion, Snapshot
+from bot.core.promotion.render import (
     compare_url,
     release_url,
     render_commit_message,
@@ -19,10 +21,8 @@ from bot.core.render import (
     render_promotion_title,
     render_pull_title,
 )
-from bot.core.render_review import render_review_comment
-from bot.core.render_text import Section, assemble, escape_md
-from bot.core.yamledit import Change
-from bot.core.yamlscan import ImageOccurrence
+from bot.core.review.comment import render_review_comment
+from bot.core.review.drift import DriftWarning, meaningful_diff
 
 GOLDEN = Path(__file__).parent.parent / "data" / "render"
 # UPDATE_GOLDEN=1 rewrites the expected files; review the diff before committing.

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.drift import drift_warnings, meaningful_diff
-from bot.core.model import Promotion, Snapshot
-from bot.core.render_review import render_review_comment
-from bot.core.secrets import SecretFinding, scan_change, scan_text, sensitive
+from bot.core.promotion.model import Promotion, Snapshot
+from bot.core.review.comment import render_review_comment
+from bot.core.review.drift import drift_warnings, meaningful_diff
+from bot.core.review.secrets import SecretFinding, scan_change, scan_text, sensitive
 
 DATA = Path(__file__).parent.parent / "data" / "secrets"
 

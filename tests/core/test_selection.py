@@ -1,4 +1,4 @@
-"""bot.core.selection: every Flux ImagePolicy vector, then the Keel and bot-specific rules."""
+"""bot.core.versions.selection: every Flux ImagePolicy vector, then Keel and bot-specific rules."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.core.policy import TagPolicy
-from bot.core.selection import Pick, change_kind, is_newer, pick_tag
-from bot.core.tagfilters import exclude_tags, expand, filter_tags, glob_match
-from bot.core.tagschemes import TagPolicyError, compile_plan
+from bot.core.versions.policy import TagPolicy
+from bot.core.versions.selection import Pick, change_kind, is_newer, pick_tag
+from bot.core.versions.tagfilters import exclude_tags, expand, filter_tags, glob_match
+from bot.core.versions.tagschemes import TagPolicyError, compile_plan
 from tests.core.semver_tables import load, row_id
 
 FLUX_ROWS = load("flux-policies.tsv")

@@ -1,4 +1,4 @@
-"""bot.core.semver against the Masterminds and Flux vectors, plus order properties."""
+"""bot.core.versions.semver against the Masterminds and Flux vectors, plus order properties."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.semver import Version, VersionError, parse_version
+from bot.core.versions.semver import Version, VersionError, parse_version
 from tests.core.semver_tables import load, row_id
 
 PARSERS: dict[str, dict[str, Any]] = {

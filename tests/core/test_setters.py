@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.core.setters import apply_setters
-from bot.core.yamledit import YamlEditError, set_image
+from bot.core.files.setters import apply_setters
+from bot.core.files.yamledit import YamlEditError, set_image
 
 FLUX = Path(__file__).parent.parent / "data" / "flux-setters"
 UPDATE = FLUX / "current" / "internal" / "update" / "testdata"

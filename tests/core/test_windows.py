@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from bot.core.configpolicy import Policy
-from bot.core.windows import WEEKDAYS, AbsoluteWindow, WeeklyWindow, Window, active_window
+from bot.core.config.policy import Policy
+from bot.core.config.windows import WEEKDAYS, AbsoluteWindow, WeeklyWindow, Window, active_window
 
 WINDOW = TypeAdapter(Window)
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -11,16 +11,16 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.scalars import Span
-from bot.core.yamledit import (
+from bot.core.files.scalars import Span
+from bot.core.files.yamledit import (
     Replacement,
     YamlEditError,
     apply_replacements,
     set_image,
     value_span,
 )
-from bot.core.yamlnodes import parse_yaml
-from bot.core.yamlscan import find_images, scan_sites
+from bot.core.files.yamlnodes import parse_yaml
+from bot.core.files.yamlscan import find_images, scan_sites
 
 DATA = Path(__file__).parent.parent / "data"
 CORPUS = DATA / "yaml"

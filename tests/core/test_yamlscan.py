@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.yamlnodes import MAX_INPUT_CHARS, YamlEditError
-from bot.core.yamlscan import ImageOccurrence, find_images
+from bot.core.files.yamlnodes import MAX_INPUT_CHARS, YamlEditError
+from bot.core.files.yamlscan import ImageOccurrence, find_images
 
 CORPUS = Path(__file__).parent.parent / "data" / "yaml"
 SHA = "sha256:" + "ab" * 32

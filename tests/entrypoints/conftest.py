@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from bot.adapters.metrics import REGISTRY
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.worker import Worker
-from bot.core.events import EVENT_TYPES, BaseEvent
+from bot.core.inputs.events import EVENT_TYPES, BaseEvent
 from bot.entrypoints.routing import EventContext, JobProcessor, Router
 from bot.entrypoints.web import create_app
 from bot.settings import Settings

@@ -10,7 +10,7 @@ import pytest
 
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.worker import Worker
-from bot.core.events import ImagePushed
+from bot.core.inputs.events import ImagePushed
 from bot.entrypoints.registries import normalise
 from bot.entrypoints.webhooks import sign
 from tests.entrypoints.conftest import REGISTRY_TOKENS, Recorder, deliveries

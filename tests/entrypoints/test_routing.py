@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bot.adapters.queue_sqlite import SqliteJobQueue
-from bot.core.events import ImagePushed, TagCreated, event_to_json
+from bot.core.inputs.events import ImagePushed, TagCreated, event_to_json
 from bot.entrypoints.routing import (
     ROUTED_GITHUB_EVENTS,
     UNSUBSCRIBED_GITHUB_EVENTS,

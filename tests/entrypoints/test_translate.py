@@ -10,7 +10,7 @@ import pytest
 from githubkit.webhooks import parse_obj
 from pydantic import ValidationError
 
-from bot.core.events import (
+from bot.core.inputs.events import (
     CheckActionRequested,
     CommentCreated,
     ConfigPushed,

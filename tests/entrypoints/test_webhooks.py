@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.worker import Worker
-from bot.core.events import EVENT_TYPES, ImagePushed, PullChanged
+from bot.core.inputs.events import EVENT_TYPES, ImagePushed, PullChanged
 from bot.entrypoints.routing import JobProcessor, Router
 from bot.entrypoints.web import create_app
 from bot.entrypoints.webhooks import sign, signature_valid

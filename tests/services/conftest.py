@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.events import PullClosed
+from bot.core.inputs.events import PullClosed
 from bot.services.promote import handle_pull_closed
 from bot.services.workspace import ConfigCache, Workspace
 from tests.services.fakes import FakeGitHub

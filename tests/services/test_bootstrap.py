@@ -10,7 +10,7 @@ import pytest
 
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.bootstrap import build_router, prune_every
-from bot.core.events import EVENT_TYPES, CheckActionRequested, CommentCreated, ImagePushed
+from bot.core.inputs.events import EVENT_TYPES, CheckActionRequested, CommentCreated, ImagePushed
 from bot.entrypoints.routing import EventContext
 from bot.services.github_ports import GitHubPorts
 from bot.services.ports import Delivery

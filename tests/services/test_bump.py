@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.events import ConfigPushed, ImagePushed, ReleasePublished, TagCreated
-from bot.core.metadata import extract
+from bot.core.inputs.events import ConfigPushed, ImagePushed, ReleasePublished, TagCreated
+from bot.core.markup.metadata import extract
 from bot.services.bump import handle_image_pushed, handle_release_published, handle_tag_created
 from bot.services.config_watch import handle_config_pushed
 from bot.services.workspace import ConfigCache

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core.events import ConfigPushed, InstallationChanged
-from bot.core.metadata import extract
+from bot.core.inputs.events import ConfigPushed, InstallationChanged
+from bot.core.markup.metadata import extract
 from bot.services.config_watch import handle_config_pushed, handle_installation_changed
 from bot.services.workspace import ConfigCache
 from tests.services.conftest import (

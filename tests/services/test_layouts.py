@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.core.events import ImagePushed, PullClosed
+from bot.core.inputs.events import ImagePushed, PullClosed
 from bot.services.bump import handle_image_pushed
 from bot.services.promote import handle_pull_closed
 from tests.e2e.scenes import branch_config, repository_config

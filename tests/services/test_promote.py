@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core.events import ImagePushed, PullChanged, PullClosed
-from bot.core.metadata import extract
+from bot.core.inputs.events import ImagePushed, PullChanged, PullClosed
+from bot.core.markup.metadata import extract
 from bot.services.bump import handle_image_pushed
 from bot.services.promote import DECLINED_LABEL, handle_pull_closed
 from bot.services.review import CHECK_NAME, handle_pull_changed

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core.events import ImagePushed, PullChanged
-from bot.core.metadata import extract
+from bot.core.inputs.events import ImagePushed, PullChanged
+from bot.core.markup.metadata import extract
 from bot.services.bump import handle_image_pushed
 from bot.services.review import CHECK_NAME, handle_pull_changed
 from tests.services.conftest import DIRECTORY_CONFIG, ENV_REPO, directory_repo, values, workspace

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.core.events import ImagePushed, PullChanged
+from bot.core.inputs.events import ImagePushed, PullChanged
 from bot.services.bump import handle_image_pushed
 from bot.services.review import CHECK_NAME, handle_pull_changed
 from tests.services.conftest import (

@@ -1,0 +1,64 @@
+"""Image sites: the scalars that together hold one image reference in a YAML file."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from yaml.nodes import ScalarNode
+
+from bot.core.files.images import ImageRef, valid_tag
+from bot.core.files.yamlnodes import PathPart, scalar_value
+
+# Lenient on purpose: files hold truncated example digests (``sha256:25a0d4``) worth reporting.
+_LOOSE_DIGEST_RE = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*:[0-9a-fA-F]+")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One scalar of a site. ``role`` is ``ref`` (a whole reference, after ``prefix``), ``tag``
+    (a tag, maybe ``tag@digest``), ``digest``, ``extra-digest`` (a digest of a variant image,
+    cleared when the tag moves) or ``name`` (never edited by ``set_image``)."""
+
+    role: str
+    node: ScalarNode
+    path: str
+    key: ScalarNode | None = None
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class ImageSite:
+    """An image reference and the fields it is made of; ``fields[0]`` is the main one."""
+
+    kind: str
+    path: str
+    line: int
+    ref: ImageRef
+    fields: tuple[Field, ...]
+
+
+def split_tag(text: str) -> tuple[str | None, str | None]:
+    """``1.2@sha256:..`` -> (tag, digest); (None, None) when either part is not valid."""
+    tag, at, digest = text.partition("@")
+    if not valid_tag(tag) or (at and not _LOOSE_DIGEST_RE.fullmatch(digest)):
+        return None, None
+    return tag, digest if at else None
+
+
+def tag_field_value(field: Field) -> tuple[str | None, str | None] | None:
+    """(tag, digest) held by a tag or digest field; None when the value is not one (a template)."""
+    text = scalar_value(field.node)
+    if not text:
+        return None, None
+    if field.role == "tag":
+        tag, digest = split_tag(text)
+        return (tag, digest) if tag is not None else None
+    return (None, text) if _LOOSE_DIGEST_RE.fullmatch(text) else None
+
+
+def kind_for_path(path: tuple[PathPart, ...], container_lists: frozenset[str]) -> str:
+    """``container`` for ``<list>[i].image`` in a container list, else ``helm-values``."""
+    if len(path) >= 3 and isinstance(path[-2], int) and path[-3] in container_lists:
+        return "container"
+    return "helm-values"

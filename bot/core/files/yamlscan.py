@@ -1,0 +1,285 @@
+"""Finding container image references in YAML text, with the scalars that hold them.
+
+Rules, most specific first (a scalar claimed by one rule is not reported again by a later one):
+
+1. ``flux-setter`` and ``marker``: line-end marker comments (see ``bot.core.files.markers``).
+2. ``kustomize``: a document's top-level ``images:`` entries (``name``, ``newName``, ``newTag``,
+   ``digest``); the image is ``newName`` when given, else ``name``.
+3. ``argocd-kustomize``: ``kustomize.images`` strings (``[alias=]image:tag``) in an Argo CD
+   Application or ``.argocd-source*.yaml``.
+4. ``argocd-parameter``: ``helm.parameters`` pairs such as ``image.repository`` + ``image.tag``.
+5. ``helm-values``: maps with ``repository``/``image`` (or ``name`` under an ``image:`` key),
+   ``registry``, ``tag``, ``digest``/``sha``; and ``image: repo:tag`` strings. The same rule
+   covers Helm values files, Flux ``HelmRelease.spec.values`` and Argo CD ``valuesObject``.
+   ``container`` is the kind for ``image`` strings in ``containers``, ``initContainers`` and
+   ``ephemeralContainers`` items (any workload, CronJob included, in multi-document files).
+
+Values that are not valid references (templates such as ``{{ .Values.tag }}``) are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from bot.core.files.images import ImageRef, ImageRefError, parse_image_ref, valid_digest
+from bot.core.files.markers import find_markers
+from bot.core.files.sites import Field, ImageSite, kind_for_path, split_tag, tag_field_value
+from bot.core.files.yamlnodes import (
+    Parsed,
+    PathPart,
+    format_path,
+    mapping_items,
+    mapping_value,
+    parse_yaml,
+    scalar_value,
+    walk_all,
+)
+
+_CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers"})
+_PRIMARY_DIGEST_KEYS = ("digest", "sha")
+
+
+@dataclass(frozen=True)
+class ImageOccurrence:
+    """One image reference found in a file; ``repository`` is the normalised name."""
+
+    file: str
+    line: int
+    kind: str
+    repository: str
+    tag: str | None
+    digest: str | None
+    path: str
+
+
+def find_images(text: str, file: str = "") -> list[ImageOccurrence]:
+    """Every image reference in ``text``, in file order; YamlEditError if it does not parse."""
+    sites = scan_sites(parse_yaml(text, file))
+    return [
+        ImageOccurrence(file, s.line, s.kind, s.ref.name, s.ref.tag, s.ref.digest, s.path)
+        for s in sorted(sites, key=lambda s: (s.line, s.path))
+    ]
+
+
+Rule = Callable[[Parsed], Iterator[ImageSite]]
+
+
+def scan_sites(parsed: Parsed) -> list[ImageSite]:
+    """Sites from every rule; later rules skip scalars an earlier rule has claimed."""
+    sites: list[ImageSite] = []
+    claimed: set[int] = set()
+    for rule in _RULES:
+        found = [s for s in rule(parsed) if id(s.fields[0].node) not in claimed]
+        sites.extend(found)
+        claimed.update(id(f.node) for s in found for f in s.fields)
+    return sites
+
+
+def _marker_sites(parsed: Parsed) -> Iterator[ImageSite]:
+    markers = find_markers(parsed)
+    names = {m.target: m.node for m in markers if m.field == "name"}
+    for marker in markers:
+        if marker.field == "name":
+            continue  # a name alone is not a reference; it names the repository for the others
+        kind = "flux-setter" if marker.flux else "marker"
+        value = scalar_value(marker.node) or ""
+        if not marker.flux:
+            repository: str | None = marker.target
+        elif marker.field == "ref":
+            repository = value
+        else:
+            repository = scalar_value(names.get(marker.target))
+        ref = _ref_for_field(marker.field, repository, value)
+        if ref is not None:
+            field = Field(marker.field, marker.node, marker.path)
+            yield ImageSite(kind, marker.path, marker.line, ref, (field,))
+
+
+def _ref_for_field(field: str, repository: str | None, value: str) -> ImageRef | None:
+    try:
+        if repository is None:
+            return None
+        if field == "ref":
+            return parse_image_ref(value)
+        base = parse_image_ref(repository)
+        if field == "tag":
+            tag, digest = split_tag(value)
+            return base.with_version(tag, digest) if tag is not None or not value else None
+        return base.with_version(None, value) if valid_digest(value) else None
+    except ImageRefError:
+        return None
+
+
+def _kustomize_sites(parsed: Parsed) -> Iterator[ImageSite]:
+    for doc, root in enumerate(parsed.roots):
+        images = mapping_items(root).get("images")
+        if images is None or not isinstance(images[1], SequenceNode):
+            continue
+        for index, entry in enumerate(images[1].value):
+            site = _kustomize_entry(entry, doc, ("images", index))
+            if site is not None:
+                yield site
+
+
+def _kustomize_entry(entry: Node, doc: int, path: tuple[PathPart, ...]) -> ImageSite | None:
+    items = mapping_items(entry)
+    name = scalar_value(items.get("newName", items.get("name", (None, None)))[1])
+    fields = _fields(items, doc, path, ("newTag", "tag"), ("digest", "digest"))
+    if not name or not fields:
+        return None
+    return _site("kustomize", name, fields)
+
+
+def _argocd_kustomize_sites(parsed: Parsed) -> Iterator[ImageSite]:
+    if "kustomize" not in parsed.text:
+        return
+    for doc, node, path in walk_all(parsed):
+        images = mapping_value(mapping_value(node, "kustomize"), "images")
+        if not isinstance(images, SequenceNode):
+            continue
+        for index, item in enumerate(images.value):
+            text = scalar_value(item)
+            if text is None or not isinstance(item, ScalarNode):
+                continue
+            alias, _, written = text.rpartition("=")
+            item_path = format_path((*path, "kustomize", "images", index), doc)
+            field = Field("ref", item, item_path, prefix=f"{alias}=" if alias else "")
+            site = _site("argocd-kustomize", written, (field,), full=True)
+            if site is not None:
+                yield site
+
+
+def _argocd_parameter_sites(parsed: Parsed) -> Iterator[ImageSite]:
+    if "parameters" not in parsed.text:
+        return
+    for doc, node, path in walk_all(parsed):
+        params = mapping_value(mapping_value(node, "helm"), "parameters")
+        if not isinstance(params, SequenceNode):
+            continue
+        values: dict[str, tuple[ScalarNode, str]] = {}
+        for index, item in enumerate(params.value):
+            items = mapping_items(item)
+            name = scalar_value(items.get("name", (None, None))[1])
+            value = items.get("value", (None, None))[1]
+            if name and isinstance(value, ScalarNode):
+                item_path = format_path((*path, "helm", "parameters", index, "value"), doc)
+                values[name] = (value, item_path)
+        yield from _parameter_groups(values)
+
+
+def _parameter_groups(values: dict[str, tuple[ScalarNode, str]]) -> Iterator[ImageSite]:
+    for name, (node, path) in values.items():
+        prefix, _, last = name.rpartition(".")
+        if last != "tag":
+            continue
+        base = f"{prefix}." if prefix else ""
+        repository = _parameter_repository(values, base)
+        fields = [Field("tag", node, path)]
+        if f"{base}digest" in values:
+            digest_node, digest_path = values[f"{base}digest"]
+            fields.append(Field("digest", digest_node, digest_path))
+        if repository:
+            site = _site("argocd-parameter", repository, tuple(fields))
+            if site is not None:
+                yield site
+
+
+def _parameter_repository(values: dict[str, tuple[ScalarNode, str]], base: str) -> str | None:
+    for key in ("repository", "name", "image"):
+        if f"{base}{key}" in values:
+            repository = scalar_value(values[f"{base}{key}"][0])
+            registry = scalar_value(values.get(f"{base}registry", (None, ""))[0])
+            return f"{registry}/{repository}" if registry and repository else repository
+    return None
+
+
+def _helm_sites(parsed: Parsed) -> Iterator[ImageSite]:
+    for doc, node, path in walk_all(parsed):
+        if not isinstance(node, MappingNode):
+            continue
+        site = _helm_map(node, doc, path)
+        if site is not None:
+            yield site
+            continue
+        image = mapping_items(node).get("image")
+        if image is not None and isinstance(image[1], ScalarNode):
+            image_path = (*path, "image")
+            field = Field("ref", image[1], format_path(image_path, doc))
+            text = scalar_value(image[1]) or ""
+            found = _site(kind_for_path(image_path, _CONTAINER_LISTS), text, (field,), full=True)
+            if found is not None:
+                yield found
+
+
+def _helm_map(node: MappingNode, doc: int, path: tuple[PathPart, ...]) -> ImageSite | None:
+    items = mapping_items(node)
+    under_image = bool(path) and path[-1] == "image"
+    name_keys = ("repository", "image", "name") if under_image else ("repository", "image")
+    name_key = next((k for k in name_keys if k in items), None)
+    if name_key is None or ("tag" not in items and not under_image):
+        return None
+    repository = scalar_value(items[name_key][1])
+    registry = scalar_value(items.get("registry", (None, None))[1])
+    if not repository:
+        return None
+    full = f"{registry}/{repository}" if registry else repository
+    digests = tuple(
+        (k, "digest" if k in _PRIMARY_DIGEST_KEYS else "extra-digest")
+        for k in items
+        if k in _PRIMARY_DIGEST_KEYS or k.startswith("digest")
+    )
+    fields = _fields(items, doc, path, ("tag", "tag"), *digests)
+    return _site("helm-values", full, fields) if fields else None
+
+
+def _fields(
+    items: dict[str, tuple[ScalarNode, Node]],
+    doc: int,
+    path: tuple[PathPart, ...],
+    *wanted: tuple[str, str],
+) -> tuple[Field, ...]:
+    """Scalar fields present in a mapping, as (key, role) pairs; the tag field first."""
+    fields = []
+    for key, role in wanted:
+        key_node, value = items.get(key, (None, None))
+        if isinstance(value, ScalarNode):
+            fields.append(Field(role, value, format_path((*path, key), doc), key_node))
+    return tuple(fields)
+
+
+def _site(
+    kind: str, repository: str, fields: tuple[Field, ...], *, full: bool = False
+) -> ImageSite | None:
+    """A site if the repository parses and every tag/digest value is a valid one (or empty)."""
+    try:
+        ref = parse_image_ref(repository)
+    except ImageRefError:
+        return None
+    if not full and (ref.tag is not None or ref.digest is not None):
+        return None
+    tag, digest = ref.tag, ref.digest
+    for field in fields:
+        if field.role in ("ref", "name"):
+            continue
+        value = tag_field_value(field)
+        if value is None:
+            return None
+        if field.role == "tag":
+            tag, digest = value
+        elif field.role == "digest" and value[1]:
+            digest = value[1]
+    main = fields[0]
+    line = main.node.start_mark.line + 1
+    return ImageSite(kind, main.path, line, ref.with_version(tag, digest), fields)
+
+
+_RULES: tuple[Rule, ...] = (
+    _marker_sites,
+    _kustomize_sites,
+    _argocd_kustomize_sites,
+    _argocd_parameter_sites,
+    _helm_sites,
+)
