@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
 # Build stage: a wheel of the bot and its dependencies; nothing of it but the wheels goes on.
+# The GitHub sandbox (github_sandbox/) is not copied, so the image does not carry it: the bot
+# never runs it (see docs/architecture.md).
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
 COPY pyproject.toml README.md app-manifest.yml ./

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.demo.harness import GitHubView, Stack, seed_people, start_stack
-from bot.sandbox import admin_client as calls
+from github_sandbox import admin_client as calls
 
 HEADING = "## Image push to PR"
 WARM_RUNS = 12

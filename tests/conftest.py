@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.server import SandboxHandle, run_sandbox
+from github_sandbox.server import SandboxHandle, run_sandbox
 
 
 @pytest.fixture

@@ -128,11 +128,25 @@ def test_wheel_in_a_fresh_venv_serves_from_environment_only(tmp_path: Path) -> N
     workdir = tmp_path / "work"
     workdir.mkdir()
     where = subprocess.check_output(
-        [str(python), "-c", "import bot, bot.catalog as c; print(bot.__file__, c.policies_dir())"],
+        [
+            str(python),
+            "-c",
+            "import bot, bot.adapters.catalog as c; print(bot.__file__, c.policies_dir())",
+        ],
         cwd=workdir,
         text=True,
     )
     assert all(path.startswith(str(venv)) for path in where.split())
+    # The image leaves the sandbox out; the commands that need it say so instead of failing.
+    demo = subprocess.run(
+        [str(venv / "bin" / "promotion-bot"), "demo", "--no-wait"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert demo.returncode == 2
+    assert "the GitHub sandbox is not installed here" in demo.stderr
 
     port = free_port()
     env = run_stage_env(run) | {

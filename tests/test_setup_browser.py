@@ -20,9 +20,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from bot.entrypoints.setup import create_setup_app
-from bot.sandbox import admin_client as calls
-from bot.sandbox.server import SandboxHandle
 from bot.settings import Settings
+from github_sandbox import admin_client as calls
+from github_sandbox.server import SandboxHandle
 from tests.adapters.test_redelivery import free_port
 from tests.sandbox.conftest import World, seeded_live
 

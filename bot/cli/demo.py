@@ -16,11 +16,13 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.demo.scene import Scene, StepReport, play
-from bot.demo.story import STEPS
+from bot.cli.sandbox import sandbox_installed
 from bot.logs import log_to_file
+
+if TYPE_CHECKING:
+    from bot.demo.scene import StepReport
 
 PASS, FAIL = "✓", "✗"
 
@@ -53,6 +55,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not sandbox_installed("demo"):
+        return 2
+    # The demo runs on the sandbox, which the production image leaves out: imported here.
+    from bot.demo.scene import Scene, play  # noqa: PLC0415
+    from bot.demo.story import STEPS  # noqa: PLC0415
+
     if args.data is not None and args.data.exists() and any(args.data.iterdir()):
         print(
             f"promotion-bot demo: --data must be a new or empty directory: {args.data}",

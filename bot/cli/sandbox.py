@@ -1,15 +1,18 @@
-"""``sandbox``: run the GitHub-compatible sandbox server until interrupted."""
+"""``sandbox``: run the GitHub-compatible sandbox server until interrupted.
+
+The sandbox (``github_sandbox``) is imported only when a command runs: the production image
+leaves it out, and every other command must still work there.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import secrets
 import sys
 import threading
 from pathlib import Path
 from typing import Any
-
-from bot.sandbox.server import run_sandbox
 
 
 def register(subparsers: Any) -> None:
@@ -30,7 +33,23 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def sandbox_installed(command: str) -> bool:
+    """``False``, after saying why on stderr, where the sandbox package is not installed."""
+    if importlib.util.find_spec("github_sandbox") is not None:
+        return True
+    print(
+        f"promotion-bot {command}: the GitHub sandbox is not installed here (the production "
+        "image leaves it out); run it from a source checkout: pip install -e .",
+        file=sys.stderr,
+    )
+    return False
+
+
 def run(args: argparse.Namespace) -> int:
+    if not sandbox_installed("sandbox"):
+        return 2
+    from github_sandbox.server import run_sandbox  # noqa: PLC0415
+
     token = None if args.no_admin_token else secrets.token_hex(16)
     handle = run_sandbox(
         args.data,

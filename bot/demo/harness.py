@@ -43,10 +43,10 @@ from bot.demo.runners import (
     free_port,
     wait_until,
 )
-from bot.sandbox import admin_client as calls
-from bot.sandbox.admin_client import AdminClient, AppCredentials, Call, UserToken
-from bot.sandbox.server import run_sandbox
 from bot.settings import load_settings
+from github_sandbox import admin_client as calls
+from github_sandbox.admin_client import AdminClient, AppCredentials, Call, UserToken
+from github_sandbox.server import run_sandbox
 
 APP_NAME = "promotion-bot"
 PERMISSIONS = {

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.demo.content import DEVELOPER
 from bot.demo.harness import GitHubView, Stack
-from bot.sandbox.admin_client import UserToken
+from github_sandbox.admin_client import UserToken
 
 POLL_S = 0.1
 

@@ -11,7 +11,7 @@ from typing import Any
 from bot.demo import content as c
 from bot.demo.harness import merge_as, open_pull_as, seed_people, start_stack
 from bot.demo.scene import Scene, Step, StepFailed, Verdict
-from bot.sandbox import admin_client as calls
+from github_sandbox import admin_client as calls
 
 CHECK_NAME = "promotion-policy"
 ENV_REPO = f"{c.ORG}/{c.ENV_REPO}"

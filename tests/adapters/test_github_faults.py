@@ -11,10 +11,10 @@ import pytest
 
 from bot.adapters.github import GitHubGateway
 from bot.adapters.github_client import AccessDenied
-from bot.sandbox import admin_client as calls
-from bot.sandbox.pushes import remove_ref
 from bot.services.github_ports import CommitSpec, GitHubError, GitHubPorts
 from bot.services.ports import RetryLater
+from github_sandbox import admin_client as calls
+from github_sandbox.pushes import remove_ref
 from tests.adapters.test_github_ports import BRANCH, ENV, api_calls, promote, reset
 from tests.sandbox.conftest import World
 

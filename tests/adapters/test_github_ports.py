@@ -16,10 +16,6 @@ import pytest
 
 from bot.adapters import metrics
 from bot.adapters.github import GitHubGateway
-from bot.sandbox import admin_client as calls
-from bot.sandbox.admin_client import AsyncAdminClient
-from bot.sandbox.app import create_app, sandbox_of_app
-from bot.sandbox.collab_admin import ActAs
 from bot.services.github_ports import (
     CheckAction,
     CheckRunSpec,
@@ -29,6 +25,10 @@ from bot.services.github_ports import (
     Repository,
 )
 from bot.services.ports import JobRejected
+from github_sandbox import admin_client as calls
+from github_sandbox.admin_client import AsyncAdminClient
+from github_sandbox.app import create_app, sandbox_of_app
+from github_sandbox.collab_admin import ActAs
 from tests.sandbox.conftest import BASE_URL, OWNER, REPO, SEED_FILES, World, seed_world
 
 ENV = f"{OWNER}/{REPO}"

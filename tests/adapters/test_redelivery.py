@@ -23,9 +23,9 @@ from bot.adapters.redelivery import (
     sweeper_from_settings,
     to_redeliver,
 )
-from bot.sandbox import admin_client as calls
-from bot.sandbox.server import SandboxHandle
 from bot.settings import Settings
+from github_sandbox import admin_client as calls
+from github_sandbox.server import SandboxHandle
 from tests.sandbox.conftest import World, seeded_live
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

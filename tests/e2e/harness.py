@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.demo.harness import GitHubView, Stack, start_stack
-from bot.sandbox import admin_client as calls
+from github_sandbox import admin_client as calls
 
 # A killed bot's leased jobs come back after this long, not after the default 5 minutes.
 BOT_OPTIONS = {"lease_seconds": "2", "log_level": "INFO"}

@@ -12,8 +12,8 @@ import httpx
 
 from bot.demo.harness import EVENTS, PERMISSIONS, Stack, bot_options
 from bot.demo.runners import HOST, BotProcess, executable, free_port
-from bot.sandbox import admin_client as calls
 from bot.settings import ENV_PREFIX
+from github_sandbox import admin_client as calls
 from tests.e2e.test_promotion import publish, pull_for, setup
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot.demo.harness import Stack
-from bot.sandbox.collab_admin import ActAs
+from github_sandbox.collab_admin import ActAs
 from tests.e2e.harness import Org, organisation
 from tests.e2e.scenes import (
     APP_REPO,

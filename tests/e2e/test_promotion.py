@@ -9,8 +9,8 @@ import pytest
 
 from bot.demo.harness import Stack
 from bot.demo.runners import wait_until
-from bot.sandbox import admin_client as calls
-from bot.sandbox.collab_admin import ActAs
+from github_sandbox import admin_client as calls
+from github_sandbox.collab_admin import ActAs
 from tests.e2e.harness import Org, organisation
 from tests.e2e.scenes import APP_REPO, directory_repo, values
 

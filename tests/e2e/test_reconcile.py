@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.demo.harness import Stack, serve_app
-from bot.sandbox import admin_client as calls
+from github_sandbox import admin_client as calls
 from tests.e2e.harness import BOT_OPTIONS
 from tests.e2e.test_promotion import promotion_pulls, pull_for, setup
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.demo.harness import Stack
 from bot.demo.runners import BotProcess, wait_until
-from bot.sandbox import admin_client as calls
+from github_sandbox import admin_client as calls
 from tests.e2e.test_promotion import promotion_pulls, publish, pull_for, setup
 
 

@@ -27,9 +27,9 @@ from bot.entrypoints.setup import (
     settings_for_setup,
     write_env,
 )
-from bot.sandbox.app import create_app as create_sandbox_app
-from bot.sandbox.app import sandbox_of_app
 from bot.settings import Settings, settings_problems
+from github_sandbox.app import create_app as create_sandbox_app
+from github_sandbox.app import sandbox_of_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX = "http://sandbox.test"

@@ -23,10 +23,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from bot.entrypoints.setup import create_setup_app
-from bot.sandbox import admin_client as calls
-from bot.sandbox.admin_client import AsyncAdminClient
-from bot.sandbox.server import SandboxHandle, run_sandbox
 from bot.settings import ENV_PREFIX, Settings
+from github_sandbox import admin_client as calls
+from github_sandbox.admin_client import AsyncAdminClient
+from github_sandbox.server import SandboxHandle, run_sandbox
 from tests.adapters.test_redelivery import free_port
 from tests.entrypoints.test_setup import only_form, register, submit
 

@@ -21,11 +21,11 @@ from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub, Toke
 from githubkit.auth import BaseAuthStrategy
 from githubkit.cache import MemCacheStrategy
 
-from bot.sandbox import admin_client as calls
-from bot.sandbox.admin_client import AppCredentials, AsyncAdminClient
-from bot.sandbox.app import create_app, sandbox_of_app
-from bot.sandbox.server import SandboxHandle
-from bot.sandbox.state import Sandbox
+from github_sandbox import admin_client as calls
+from github_sandbox.admin_client import AppCredentials, AsyncAdminClient
+from github_sandbox.app import create_app, sandbox_of_app
+from github_sandbox.server import SandboxHandle
+from github_sandbox.state import Sandbox
 
 BASE_URL = "http://sandbox.test"
 OWNER, REPO = "acme", "env"

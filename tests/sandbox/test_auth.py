@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from githubkit import AppInstallationAuthStrategy, UnauthAuthStrategy
 from githubkit.exception import RequestFailed
 
-from bot.sandbox import admin_client as calls
+from github_sandbox import admin_client as calls
 from tests.sandbox.conftest import OWNER, REPO, World, github_client
 
 

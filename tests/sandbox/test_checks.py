@@ -10,8 +10,8 @@ import pytest
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
-from bot.sandbox import admin_client as calls
-from bot.sandbox.admin_client import ActAs
+from github_sandbox import admin_client as calls
+from github_sandbox.admin_client import ActAs
 from tests.sandbox.conftest import OWNER, REPO, World
 from tests.sandbox.test_pulls import Client, checked_github, hooks_of, open_feature
 

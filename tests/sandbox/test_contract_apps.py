@@ -9,7 +9,7 @@ import httpx
 import pytest
 from githubkit import UnauthAuthStrategy
 
-from bot.sandbox import admin_client as calls
+from github_sandbox import admin_client as calls
 from tests.sandbox.conftest import BASE_URL, OWNER, REPO, World, github_client
 from tests.sandbox.openapi_check import run_contract, unvalidated
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox import admin_client as calls
-from bot.sandbox.admin_client import add_team_member, create_team
+from github_sandbox import admin_client as calls
+from github_sandbox.admin_client import add_team_member, create_team
 from tests.sandbox.conftest import OWNER, REPO, World
 from tests.sandbox.openapi_check import run_contract
 

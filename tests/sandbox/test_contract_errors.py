@@ -15,7 +15,7 @@ import pytest
 from githubkit import AppInstallationAuthStrategy, GitHub
 from githubkit.exception import RequestFailed
 
-from bot.sandbox import admin_client as calls
+from github_sandbox import admin_client as calls
 from tests.sandbox.conftest import OWNER, REPO, World
 from tests.sandbox.openapi_check import run_contract
 

@@ -13,8 +13,8 @@ from githubkit.exception import (
     SecondaryRateLimitExceeded,
 )
 
-from bot.sandbox import admin_client as calls
-from bot.sandbox.faults import FaultRule, Faults
+from github_sandbox import admin_client as calls
+from github_sandbox.faults import FaultRule, Faults
 from tests.sandbox.conftest import OWNER, REPO, World
 
 REPO_PATH = f"/repos/{OWNER}/{REPO}"

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from githubkit.exception import RequestFailed
 
-from bot.sandbox import admin_client as calls
+from github_sandbox import admin_client as calls
 from tests.sandbox.conftest import OWNER, REPO, World
 
 

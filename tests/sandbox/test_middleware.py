@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from githubkit.exception import PrimaryRateLimitExceeded, RequestFailed
 
-from bot.sandbox import admin_client as calls
+from github_sandbox import admin_client as calls
 from tests.sandbox.conftest import OWNER, REPO, World
 
 

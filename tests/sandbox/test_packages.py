@@ -8,7 +8,7 @@ from typing import Any, Literal
 import pytest
 from githubkit.exception import RequestFailed
 
-from bot.sandbox import admin_client as calls
+from github_sandbox import admin_client as calls
 from tests.sandbox.conftest import OWNER, REPO, World
 
 Visibility = Literal["public", "private", "internal"]

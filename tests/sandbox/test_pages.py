@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.sandbox.admin_client import ActAs
+from github_sandbox.admin_client import ActAs
 from tests.sandbox.conftest import OWNER, REPO, World
 from tests.sandbox.test_pulls import Client, checked_github, open_feature
 

@@ -11,10 +11,10 @@ from githubkit import GitHub
 from githubkit.exception import RequestFailed
 from githubkit.webhooks import parse_obj
 
-from bot.sandbox import admin_client as calls
-from bot.sandbox.admin_client import ActAs, AdminError, add_team_member, create_team
-from bot.sandbox.pulls_model import find_pull
-from bot.sandbox.pulls_reviews import review_payload
+from github_sandbox import admin_client as calls
+from github_sandbox.admin_client import ActAs, AdminError, add_team_member, create_team
+from github_sandbox.pulls_model import find_pull
+from github_sandbox.pulls_reviews import review_payload
 from tests.sandbox.conftest import OWNER, REPO, World
 from tests.sandbox.test_pulls import checked_github, open_feature
 

@@ -11,9 +11,9 @@ import pytest
 from githubkit import UnauthAuthStrategy
 from githubkit.exception import RequestFailed
 
-from bot.sandbox import admin_client as calls
-from bot.sandbox.admin_client import AsyncAdminClient
-from bot.sandbox.app import create_app, sandbox_of_app
+from github_sandbox import admin_client as calls
+from github_sandbox.admin_client import AsyncAdminClient
+from github_sandbox.app import create_app, sandbox_of_app
 from tests.sandbox.conftest import BASE_URL, OWNER, REPO, World, github_client, seed_world
 
 

@@ -18,8 +18,8 @@ from githubkit.cache import MemCacheStrategy
 from githubkit.exception import RequestFailed
 from githubkit.webhooks import parse, verify
 
-from bot.sandbox import admin_client as calls
-from bot.sandbox.gitcore import run_git
+from github_sandbox import admin_client as calls
+from github_sandbox.gitcore import run_git
 from tests.sandbox.conftest import OWNER, REPO, World
 from tests.sandbox.openapi_check import OpenApiResponseHook, match_operation
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from bot.sandbox import admin_client as calls
+from github_sandbox import admin_client as calls
 from tests.sandbox.conftest import OWNER, REPO, World
 from tests.sandbox.test_pulls import Client, checked_github, hooks_of, open_feature, push_branch
 

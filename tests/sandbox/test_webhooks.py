@@ -10,7 +10,7 @@ import pytest
 from githubkit import AppAuthStrategy
 from githubkit.webhooks import parse, verify
 
-from bot.sandbox import admin_client as calls
+from github_sandbox import admin_client as calls
 from tests.sandbox.conftest import OWNER, REPO, World
 
 

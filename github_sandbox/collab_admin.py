@@ -1,0 +1,79 @@
+"""Admin calls for the collaboration acts, re-exported by ``admin_client`` (use them from there)::
+
+alice = ActAs("alice")
+pr = await admin.run(alice.open_pull("acme", "env", head="feature", base="main", title="x"))
+await admin.run(alice.merge("acme", "env", pr["number"], merge_method="squash"))
+await admin.run(create_team("acme", "Release Managers"))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from github_sandbox.admin_call import Call
+from github_sandbox.admin_call import as_json as _raw
+
+
+@dataclass(frozen=True)
+class ActAs:
+    """Calls that make ``user`` act on a repository, as a person in the web UI would."""
+
+    user: str
+
+    def open_pull(
+        self, owner: str, repo: str, *, head: str, base: str, title: str, body: str | None = None
+    ) -> Call[dict[str, Any]]:
+        payload = {"user": self.user, "head": head, "base": base, "title": title, "body": body}
+        return Call("POST", f"/_sandbox/repos/{owner}/{repo}/pulls", _raw, payload)
+
+    def open_issue(
+        self, owner: str, repo: str, *, title: str, body: str | None = None
+    ) -> Call[dict[str, Any]]:
+        payload = {"user": self.user, "title": title, "body": body}
+        return Call("POST", f"/_sandbox/repos/{owner}/{repo}/issues", _raw, payload)
+
+    def comment(self, owner: str, repo: str, number: int, body: str) -> Call[dict[str, Any]]:
+        path = f"/_sandbox/repos/{owner}/{repo}/issues/{number}/comments"
+        return Call("POST", path, _raw, {"user": self.user, "body": body})
+
+    def close(self, owner: str, repo: str, number: int) -> Call[dict[str, Any]]:
+        return self._state(owner, repo, number, "closed")
+
+    def reopen(self, owner: str, repo: str, number: int) -> Call[dict[str, Any]]:
+        return self._state(owner, repo, number, "open")
+
+    def _state(self, owner: str, repo: str, number: int, state: str) -> Call[dict[str, Any]]:
+        path = f"/_sandbox/repos/{owner}/{repo}/issues/{number}/state"
+        return Call("POST", path, _raw, {"user": self.user, "state": state})
+
+    def merge(
+        self,
+        owner: str,
+        repo: str,
+        number: int,
+        *,
+        merge_method: str = "merge",
+        sha: str | None = None,
+    ) -> Call[dict[str, Any]]:
+        path = f"/_sandbox/repos/{owner}/{repo}/pulls/{number}/merge"
+        payload = {"user": self.user, "merge_method": merge_method, "sha": sha}
+        return Call("POST", path, _raw, payload)
+
+    def approve(self, owner: str, repo: str, number: int, body: str = "") -> Call[dict[str, Any]]:
+        path = f"/_sandbox/repos/{owner}/{repo}/pulls/{number}/approve"
+        return Call("POST", path, _raw, {"user": self.user, "body": body})
+
+    def click(self, owner: str, repo: str, check_run_id: int, identifier: str) -> Call[None]:
+        """Press the check run button ``identifier`` (sends ``check_run`` requested_action)."""
+        path = f"/_sandbox/repos/{owner}/{repo}/check-runs/{check_run_id}/request-action"
+        return Call("POST", path, _raw, {"user": self.user, "identifier": identifier})
+
+
+def create_team(org: str, name: str) -> Call[dict[str, Any]]:
+    return Call("POST", f"/_sandbox/orgs/{org}/teams", _raw, {"name": name})
+
+
+def add_team_member(org: str, slug: str, login: str, role: str = "member") -> Call[dict[str, Any]]:
+    path = f"/_sandbox/orgs/{org}/teams/{slug}/memberships/{login}"
+    return Call("PUT", path, _raw, {"role": role})
