@@ -21,12 +21,13 @@ import signal
 import socket
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import uvicorn
 
+from bot.adapters.catalog import builtin_policies
 from bot.adapters.github import GitHubGateway
 from bot.adapters.metrics import set_queue_stats
 from bot.adapters.queue_sqlite import SqliteJobQueue
@@ -72,8 +73,8 @@ class Services:
 
     ports_for: PortsFactory
     clock: Clock
+    configs: ConfigCache
     installations: InstallationIds | None = None
-    configs: ConfigCache = field(default_factory=ConfigCache)
 
     def workspace(self, installation_id: int | None) -> Workspace:
         return Workspace(self.ports_for(installation_id), self.configs, self.clock, installation_id)
@@ -131,7 +132,7 @@ def build_router(
 ) -> tuple[Router, Services]:
     """The worker's router and the services behind it (the scheduler calls ``reconcile``).
     Without ``installations``, an event that names no installation is rejected by ``ports_for``."""
-    services = Services(ports_for, clock, installations)
+    services = Services(ports_for, clock, ConfigCache(builtin_policies()), installations)
     return Router(services.routes()), services
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import catalog
-from bot.catalog import (
+from bot.adapters import catalog
+from bot.adapters.catalog import (
     ConfigFileError,
     PolicyError,
     builtin_policies,

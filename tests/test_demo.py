@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import builtin_policies
+from bot.adapters.catalog import builtin_policies
 from bot.cli.demo import FAIL, PASS, print_step, print_summary
 from bot.core.config import parse_config
 from bot.core.files.yamlscan import find_images

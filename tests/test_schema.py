@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bot import schema
-from bot.catalog import builtin_policies
+from bot.adapters.catalog import builtin_policies
 from bot.core.config import parse_config, parse_policy
 
 ROOT = Path(__file__).resolve().parent.parent

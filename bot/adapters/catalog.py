@@ -19,7 +19,7 @@ from bot.core.config import ConfigError, Policy, PromotionConfig, parse_config, 
 DISTRIBUTION = "promotion-bot"
 DATA_DIR = "share/promotion-bot/policies"
 CONFIG_PATHS = (".github/promotion.yml", ".github/promotion.yaml")
-_SOURCE_DIR = Path(__file__).resolve().parent.parent / "policies"
+_SOURCE_DIR = Path(__file__).resolve().parents[2] / "policies"
 
 
 class PolicyError(ValueError):

@@ -1,5 +1,5 @@
-"""Prometheus metrics: the metric objects, the small functions the rest of the bot calls, and
-the ``/metrics`` route.
+"""Prometheus metrics: the metric objects and the small functions the rest of the bot calls
+(the ``/metrics`` route that serves them is in ``bot.entrypoints.web``).
 
 Every metric lives in ``REGISTRY`` (not prometheus-client's global one) so tests and a second
 app in one process see exactly the bot's series. Label values are bounded: GitHub paths are
@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import Protocol
 
 import httpx
-from fastapi import APIRouter, Response
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -170,26 +167,6 @@ def github_response_hook(
     return hook
 
 
-class QueueStatsSource(Protocol):
-    """The part of ``JobQueue`` the scrape reads."""
-
-    async def stats(self) -> QueueStats:
-        """Counts by state."""
-
-
 def render_metrics() -> bytes:
     """The Prometheus text exposition of every metric."""
     return generate_latest(REGISTRY)
-
-
-def metrics_router(queue: QueueStatsSource | None = None) -> APIRouter:
-    """``GET /metrics``; with ``queue``, its depth is read at each scrape."""
-    router = APIRouter()
-
-    @router.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        if queue is not None:
-            set_queue_stats(await queue.stats())
-        return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)
-
-    return router

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.catalog import ConfigFileError, builtin_policies, config_file, read_config
+from bot.adapters.catalog import ConfigFileError, builtin_policies, config_file, read_config
 from bot.core.config import (
     ConfigError,
     ConfigIssue,

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from bot.catalog import PolicyError, load_policy
+from bot.adapters.catalog import PolicyError, load_policy
 from bot.core.versions.constraints import ConstraintError, parse_constraint
 from bot.core.versions.selection import TagPolicyError, pick_tag
 from bot.core.versions.semver import VersionError, parse_version

@@ -12,19 +12,20 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.adapters.metrics import metrics_router
+from bot.adapters.metrics import render_metrics, set_queue_stats
 from bot.adapters.worker import Worker
 from bot.entrypoints.registries import registry_router
 from bot.entrypoints.setup import installed_router
 from bot.entrypoints.translate import load_githubkit_models
 from bot.entrypoints.webhooks import GITHUB_PATH, GitHubWebhooks
-from bot.services.ports import JobQueue
+from bot.services.ports import JobQueue, QueueStats
 from bot.settings import Settings, settings_problems
 
 log = logging.getLogger("bot.web")
@@ -61,6 +62,26 @@ class BotApp(FastAPI):
                 await super().__call__(scope, receive, send)
         finally:
             self.in_flight.count -= 1
+
+
+class QueueStatsSource(Protocol):
+    """The part of ``JobQueue`` the scrape reads."""
+
+    async def stats(self) -> QueueStats:
+        """Counts by state."""
+
+
+def metrics_router(queue: QueueStatsSource | None = None) -> APIRouter:
+    """``GET /metrics``; with ``queue``, its depth is read at each scrape."""
+    router = APIRouter()
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        if queue is not None:
+            set_queue_stats(await queue.stats())
+        return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
 
 
 def create_app(settings: Settings, queue: JobQueue, worker: Worker | None = None) -> FastAPI:

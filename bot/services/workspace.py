@@ -12,8 +12,14 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.catalog import builtin_policies
-from bot.core.config import DEFAULT_FILE, ConfigError, Environment, PromotionConfig, parse_config
+from bot.core.config import (
+    DEFAULT_FILE,
+    ConfigError,
+    Environment,
+    Policy,
+    PromotionConfig,
+    parse_config,
+)
 from bot.core.markup.metadata import extract
 from bot.core.promotion.candidates import PullRecord
 from bot.core.promotion.envfiles import EnvState, environment_files
@@ -25,15 +31,18 @@ log = logging.getLogger("bot.services")
 
 @dataclass
 class ConfigCache:
-    """Parsed configs by blob sha (or the error), and repositories known to have none."""
+    """Parsed configs by blob sha (or the error), and repositories known to have none.
 
+    ``builtin`` is the built-in policies by name, read from the package by the wiring."""
+
+    builtin: Mapping[str, Policy]
     parsed: dict[str, PromotionConfig | ConfigError] = field(default_factory=dict)
     without_config: set[tuple[int | None, str]] = field(default_factory=set)
 
     def parse(self, blob_sha: str, text: str) -> PromotionConfig | ConfigError:
         if blob_sha not in self.parsed:
             try:
-                self.parsed[blob_sha] = parse_config(text, builtin=builtin_policies())
+                self.parsed[blob_sha] = parse_config(text, builtin=self.builtin)
             except ConfigError as err:
                 self.parsed[blob_sha] = err
         return self.parsed[blob_sha]

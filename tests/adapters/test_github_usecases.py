@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.adapters.catalog import builtin_policies
 from bot.adapters.github import GitHubGateway
 from bot.core.inputs.events import ImagePushed
-from bot.sandbox import admin_client as calls
 from bot.services.bump import handle_image_pushed
 from bot.services.reconcile import run_reconcile
 from bot.services.workspace import ConfigCache, Workspace
+from github_sandbox import admin_client as calls
 from tests.adapters.test_github_ports import api_calls, grant, reset
 from tests.sandbox.conftest import OWNER, World
 from tests.services.conftest import CONFIG_FILE, DIRECTORY_CONFIG, values
@@ -33,7 +34,7 @@ async def warm(gateway: GitHubGateway, world: World) -> ConfigCache:
     files |= {f"envs/{env}/values.yaml": values("1.2.0") for env in ("dev", "staging", "prod")}
     await world.admin.run(calls.create_repo(OWNER, "gitops", files=files))
     await world.admin.run(grant(world.installation_id, "gitops"))
-    cache = ConfigCache()
+    cache = ConfigCache(builtin_policies())
     assert len(await workspace(gateway, world, cache).configs_of_installation()) == 1
     return cache
 

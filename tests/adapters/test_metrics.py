@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.adapters import metrics
+from bot.entrypoints.web import metrics_router
 from bot.services.ports import QueueStats
 
 
@@ -93,7 +94,7 @@ class StubQueue:
 
 async def test_metrics_endpoint_is_prometheus_text() -> None:
     app = FastAPI()
-    app.include_router(metrics.metrics_router(StubQueue()))
+    app.include_router(metrics_router(StubQueue()))
     metrics.record_delivery("pull_request", "duplicate")
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://bot.test"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalog import builtin_policies
+from bot.adapters.catalog import builtin_policies
 from bot.core.config import PromotionConfig, parse_config
 from bot.core.markup.metadata import extract
 from bot.core.promotion.envfiles import EnvState

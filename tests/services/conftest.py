@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.adapters.catalog import builtin_policies
 from bot.core.inputs.events import PullClosed
 from bot.services.promote import handle_pull_closed
 from bot.services.workspace import ConfigCache, Workspace
@@ -49,7 +50,9 @@ def directory_repo(
 
 
 def workspace(gh: FakeGitHub, cache: ConfigCache | None = None) -> Workspace:
-    return Workspace(gh.ports(), cache or ConfigCache(), lambda: gh.now, installation_id=1)
+    return Workspace(
+        gh.ports(), cache or ConfigCache(builtin_policies()), lambda: gh.now, installation_id=1
+    )
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.adapters.catalog import builtin_policies
 from bot.core.inputs.events import ConfigPushed, ImagePushed, ReleasePublished, TagCreated
 from bot.core.markup.metadata import extract
 from bot.services.bump import handle_image_pushed, handle_release_published, handle_tag_created
@@ -21,7 +22,7 @@ def pushed(tag: str, digest: str | None = None) -> ImagePushed:
 
 async def warm(gh: FakeGitHub) -> ConfigCache:
     """The state of a running bot: token, repository list and parsed config cached."""
-    cache = ConfigCache()
+    cache = ConfigCache(builtin_policies())
     head = gh.repos[ENV_REPO].branches["main"]
     event = ConfigPushed(installation_id=1, repo=ENV_REPO, ref="refs/heads/main", after=head)
     await handle_config_pushed(event, workspace(gh, cache))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.adapters.catalog import builtin_policies
 from bot.core.inputs.events import ConfigPushed, InstallationChanged
 from bot.core.markup.metadata import extract
 from bot.services.config_watch import handle_config_pushed, handle_installation_changed
@@ -40,7 +41,7 @@ def open_issues(gh: FakeGitHub) -> list[tuple[int, str]]:
 
 async def test_invalid_config_opens_one_issue_until_fixed(gh: FakeGitHub) -> None:
     directory_repo(gh)
-    cache = ConfigCache()
+    cache = ConfigCache(builtin_policies())
     await push_config(gh, BAD_POLICY, cache)
     ((number, body),) = open_issues(gh)
     meta = extract(body)
@@ -64,7 +65,7 @@ async def test_invalid_config_opens_one_issue_until_fixed(gh: FakeGitHub) -> Non
 
 async def test_removed_config_closes_the_issue(gh: FakeGitHub) -> None:
     directory_repo(gh)
-    cache = ConfigCache()
+    cache = ConfigCache(builtin_policies())
     await push_config(gh, BAD_FIELD, cache)
     await push_config(gh, None, cache)
     assert open_issues(gh) == []
@@ -72,7 +73,7 @@ async def test_removed_config_closes_the_issue(gh: FakeGitHub) -> None:
 
 async def test_a_config_added_later_is_found(gh: FakeGitHub) -> None:
     gh.seed(ENV_REPO, {"README.md": "# envs\n"})
-    cache = ConfigCache()
+    cache = ConfigCache(builtin_policies())
     assert await workspace(gh, cache).configs_of_installation() == []
     assert (1, ENV_REPO) in cache.without_config
     await push_config(gh, DIRECTORY_CONFIG, cache)
@@ -81,7 +82,7 @@ async def test_a_config_added_later_is_found(gh: FakeGitHub) -> None:
 
 async def test_installation_change_forgets_repositories(gh: FakeGitHub) -> None:
     gh.seed(ENV_REPO, {"README.md": "# envs\n"})
-    cache = ConfigCache()
+    cache = ConfigCache(builtin_policies())
     await workspace(gh, cache).configs_of_installation()
     event = InstallationChanged(installation_id=1, action="added", repositories_added=(ENV_REPO,))
     await handle_installation_changed(event, workspace(gh, cache))

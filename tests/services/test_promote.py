@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.adapters.catalog import builtin_policies
 from bot.core.inputs.events import ImagePushed, PullChanged, PullClosed
 from bot.core.markup.metadata import extract
 from bot.services.bump import handle_image_pushed
@@ -109,7 +110,7 @@ async def test_a_persons_pr_on_a_promotion_branch_is_ignored(gh: FakeGitHub) -> 
 
 async def test_merge_job_spends_one_call_on_the_pr_and_seven_on_opening(gh: FakeGitHub) -> None:
     directory_repo(gh)
-    cache = ConfigCache()
+    cache = ConfigCache(builtin_policies())
     await handle_image_pushed(pushed("1.3.0"), workspace(gh, cache))
     pull = gh.close(ENV_REPO, 1, merged=True)
     gh.rest, gh.calls = 0, []
