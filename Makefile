@@ -12,6 +12,7 @@ lint:
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	.venv/bin/lint-imports
 	.venv/bin/hadolint Dockerfile
 
 bench:

@@ -27,14 +27,6 @@ from bot.services.ports import Delivery, Job, JobQueue, JobRejected, NewJob
 
 log = logging.getLogger("bot.routing")
 
-# The GitHub events the router consumes and an App must subscribe to (app-manifest.yml
-# ``default_events``). ``installation`` and ``installation_repositories`` reach every App
-# without a subscription; ``package`` is for repository and organization hooks only.
-ROUTED_GITHUB_EVENTS = frozenset(
-    {"check_run", "create", "issue_comment", "pull_request", "push", "registry_package", "release"}
-)
-UNSUBSCRIBED_GITHUB_EVENTS = frozenset({"installation", "installation_repositories", "package"})
-
 
 @dataclass(frozen=True)
 class EventContext:

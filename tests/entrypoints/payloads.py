@@ -41,3 +41,21 @@ def tagged_ghcr_push(
         package_version["version"] = version
     payload["installation"] = {"id": 5, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNQ=="}
     return payload
+
+
+def config_push(ref: str = "refs/heads/master", **changes: Any) -> dict[str, Any]:
+    """A real push payload changed to modify ``.github/promotion.yml`` on ``ref``."""
+    payload = load("api.github.com/push/with-new-branch.payload.json")
+    payload["commits"][0]["modified"] = [".github/promotion.yml"]
+    return payload | {"ref": ref, **changes}
+
+
+def check_run_requested_action(identifier: str = "promote") -> dict[str, Any]:
+    """The fields of a ``check_run`` ``requested_action`` delivery the bot reads."""
+    return {
+        "action": "requested_action",
+        "check_run": {"id": 4, "head_sha": "abc"},
+        "requested_action": {"identifier": identifier},
+        "repository": {"full_name": "acme/env"},
+        "installation": {"id": 3},
+    }

@@ -1,41 +1,26 @@
-"""The routing table, the job processor, and the event list the App manifest must subscribe to."""
+"""The routing table and the job processor (the manifest's events: test_subscriptions.py)."""
 
 from __future__ import annotations
 
 import json
 import logging
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.core.inputs.events import ImagePushed, TagCreated, event_to_json
 from bot.entrypoints.routing import (
-    ROUTED_GITHUB_EVENTS,
-    UNSUBSCRIBED_GITHUB_EVENTS,
     EventContext,
     JobProcessor,
     Router,
     events_of_delivery,
 )
-from bot.entrypoints.translate import TRANSLATED_EVENTS
 from bot.services.ports import Delivery, Job, JobRejected
 from tests.entrypoints.conftest import Recorder, deliveries
 from tests.entrypoints.payloads import raw
 
-MANIFEST = Path(__file__).resolve().parents[2] / "app-manifest.yml"
 CONTEXT = EventContext(job_id=1, attempt=1, merged=1)
-
-
-def test_routed_events_are_the_manifest_subscriptions() -> None:
-    manifest = yaml.safe_load(MANIFEST.read_text())
-    assert set(manifest["default_events"]) == ROUTED_GITHUB_EVENTS
-
-
-def test_every_translated_event_is_routed_or_needs_no_subscription() -> None:
-    assert ROUTED_GITHUB_EVENTS | UNSUBSCRIBED_GITHUB_EVENTS == TRANSLATED_EVENTS
 
 
 async def test_router_calls_the_handler_of_the_event_type() -> None:

@@ -28,7 +28,14 @@ from bot.entrypoints.translate import (
     shape_problems,
     translate,
 )
-from tests.entrypoints.payloads import DATA, event_name, load, tagged_ghcr_push
+from tests.entrypoints.payloads import (
+    DATA,
+    check_run_requested_action,
+    config_push,
+    event_name,
+    load,
+    tagged_ghcr_push,
+)
 
 # file -> (event type, fields the event must carry); None when the delivery means nothing to us.
 REAL_PAYLOADS: list[tuple[str, type | None, dict[str, Any]]] = [
@@ -183,18 +190,12 @@ def _with(payload: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return result
 
 
-def _config_push(ref: str = "refs/heads/master", **changes: Any) -> dict[str, Any]:
-    payload = load("api.github.com/push/with-new-branch.payload.json")
-    payload["commits"][0]["modified"] = [".github/promotion.yml"]
-    return _with(payload, ref=ref, **changes)
-
-
 @pytest.mark.parametrize(
     ("event", "payload", "expected"),
     [
-        ("push", _config_push(), ConfigPushed),
-        ("push", _config_push(ref="refs/heads/feature"), None),
-        ("push", _config_push(deleted=True), None),
+        ("push", config_push(), ConfigPushed),
+        ("push", config_push(ref="refs/heads/feature"), None),
+        ("push", config_push(deleted=True), None),
         ("push", _with(load("ghes-35/push/payload.json"), created=False), None),
         ("create", _with(load("api.github.com/create/payload.json"), ref_type="branch"), None),
         (
@@ -224,17 +225,7 @@ def _config_push(ref: str = "refs/heads/master", **changes: Any) -> dict[str, An
             },
             InstallationChanged,
         ),
-        (
-            "check_run",
-            {
-                "action": "requested_action",
-                "check_run": {"id": 4, "head_sha": "abc"},
-                "requested_action": {"identifier": "promote"},
-                "repository": {"full_name": "acme/env"},
-                "installation": {"id": 3},
-            },
-            CheckActionRequested,
-        ),
+        ("check_run", check_run_requested_action(), CheckActionRequested),
         ("check_run", {"action": "completed"}, None),
         ("workflow_run", {"action": "completed"}, None),
     ],
@@ -245,7 +236,7 @@ def test_rules(event: str, payload: dict[str, Any], expected: type | None) -> No
 
 
 def test_config_push_fields() -> None:
-    [event] = translate("push", _config_push(), "d").events
+    [event] = translate("push", config_push(), "d").events
     assert isinstance(event, ConfigPushed)
     assert (event.repo, event.ref, event.after) == (
         "Codertocat/Hello-World",
