@@ -4,20 +4,29 @@ Only a line that starts with a command counts (up to three spaces of indent, as 
 lines in fenced code blocks, HTML comments and quotes (``> ``) never run anything, so quoting
 someone's ``/promote`` is safe. Commands of other bots (``/assign``) are ignored; a
 ``/promotion-bot`` line with an unknown subcommand gets the help text. See docs/commands.md.
+
+Every command prints back to itself: ``parse_comment(str(command)) == Run(command)`` for every
+value the parser can produce. Values built by hand round-trip when they follow the grammar: names
+and versions match ``_NAME`` / ``_VERSION`` and are not the keywords ``to`` / ``in``; a lone
+``Promote`` version looks like one (``1.4``, ``v2``) and a lone app does not; a reason is
+whitespace-normalised, and on a ``Hold`` without environment its first two words are not ``in``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+from bot.core.inputs.help_text import HELP, USAGE
 from bot.core.markup.markdown import escape_md
 
 BOT_WORD = "promotion-bot"
 MAX_BODY_CHARS = 65_536
 MAX_LINE_CHARS = 1_000
 MAX_REASON_CHARS = 500
+KEYWORDS = frozenset({"to", "in"})
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _VERSION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+-]{0,127}")
@@ -25,30 +34,7 @@ _VERSIONISH = re.compile(r"v?[0-9]")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _INDENT = re.compile(r"^ {0,3}")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-
-USAGE = {
-    "promote": "/promote [APP] [VERSION] [to ENV]",
-    "hold": "/hold [REASON]",
-    "unhold": "/unhold",
-    "rollback": "/rollback [APP] [to VERSION]",
-    "drift": "/drift",
-    "help": "/help",
-}
-HELP = "\n".join(
-    [
-        "Promotion Bot commands (one per comment, at the start of a line):",
-        "",
-        "- `/promote [APP] [VERSION] [to ENV]`: promote now, or a given version; "
-        "also `/promote APP to ENV VERSION`",
-        "- `/hold [REASON]`: stop updating this PR until `/unhold`",
-        "- `/unhold`: resume updates",
-        "- `/rollback [APP] [to VERSION]`: open a PR back to the previous or a given version",
-        "- `/drift`: recompute the drift review comment",
-        "- `/help`: this message",
-        "",
-        "`/promotion-bot COMMAND ...` works too.",
-    ]
-)
+_ZWJ = "\u200d"  # joins emoji sequences; the one format character a reason may hold
 
 
 @dataclass(frozen=True)
@@ -58,31 +44,54 @@ class Promote:
     version: str | None = None
 
     def __str__(self) -> str:
-        target = ["to", self.environment] if self.environment else []
-        return _words("/promote", self.app, self.version, *target)
+        return _words("/promote", self.app, self.version, *_after("to", self.environment))
 
 
 @dataclass(frozen=True)
 class Hold:
+    """No app and no environment: this PR's lane. ``whole_environment``: stop the line."""
+
+    app: str | None = None
+    environment: str | None = None
     reason: str | None = None
 
+    def __post_init__(self) -> None:
+        _check_lane("hold", self.app, self.environment)
+
+    @property
+    def whole_environment(self) -> bool:
+        return self.environment is not None and self.app is None
+
     def __str__(self) -> str:
-        return _words("/hold", self.reason)
+        return _words("/hold", *_lane(self.app, self.environment), self.reason)
 
 
 @dataclass(frozen=True)
 class Unhold:
+    """Lifts a hold of the same scope (see ``Hold``)."""
+
+    app: str | None = None
+    environment: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_lane("unhold", self.app, self.environment)
+
+    @property
+    def whole_environment(self) -> bool:
+        return self.environment is not None and self.app is None
+
     def __str__(self) -> str:
-        return "/unhold"
+        return _words("/unhold", *_lane(self.app, self.environment))
 
 
 @dataclass(frozen=True)
 class Rollback:
     app: str | None = None
     version: str | None = None
+    environment: str | None = None
 
     def __str__(self) -> str:
-        target = ["to", self.version] if self.version else []
+        target = [*_after("to", self.version), *_after("in", self.environment)]
         return _words("/rollback", self.app, *target)
 
 
@@ -92,7 +101,15 @@ class Drift:
         return "/drift"
 
 
-Command = Promote | Hold | Unhold | Rollback | Drift
+@dataclass(frozen=True)
+class Help:
+    """Answered by the service, which knows the repository (``render_help`` with notes)."""
+
+    def __str__(self) -> str:
+        return "/help"
+
+
+Command = Promote | Hold | Unhold | Rollback | Drift | Help
 
 
 @dataclass(frozen=True)
@@ -170,12 +187,10 @@ def _is_ours(line: str) -> bool:
 
 
 def _parse_promote(rest: str) -> Outcome:
-    split = _split_target(rest, "promote")
+    split = _split_keywords(rest, "promote", ("to",))
     if isinstance(split, Reply):
         return split
-    positional, environment = split
-    if environment is not None and not _NAME.fullmatch(environment):
-        return _bad("promote", "environment", environment)
+    positional, found = split
     if len(positional) > 2:
         return _usage("promote")
     if len(positional) == 2:
@@ -184,33 +199,41 @@ def _parse_promote(rest: str) -> Outcome:
         app, version = None, positional[0]
     else:
         app, version = (positional[0] if positional else None), None
-    if app is not None and not _NAME.fullmatch(app):
-        return _bad("promote", "app", app)
-    if version is not None and not _VERSION.fullmatch(version):
-        return _bad("promote", "version", version)
-    return Run(Promote(app=app, environment=environment, version=version))
+    values = {"app": app, "environment": found.get("to"), "version": version}
+    return _checked("promote", values) or Run(Promote(**values))
 
 
 def _parse_rollback(rest: str) -> Outcome:
-    split = _split_target(rest, "rollback")
+    split = _split_keywords(rest, "rollback", ("to", "in"))
     if isinstance(split, Reply):
         return split
-    positional, version = split
+    positional, found = split
     if len(positional) > 1:
         return _usage("rollback")
     app = positional[0] if positional else None
-    if app is not None and not _NAME.fullmatch(app):
-        return _bad("rollback", "app", app)
-    if version is not None and not _VERSION.fullmatch(version):
-        return _bad("rollback", "version", version)
-    return Run(Rollback(app=app, version=version))
+    values = {"app": app, "version": found.get("to"), "environment": found.get("in")}
+    return _checked("rollback", values) or Run(Rollback(**values))
 
 
 def _parse_hold(rest: str) -> Outcome:
-    reason = " ".join(rest.split())
+    split = _split_lane(rest, "hold")
+    if isinstance(split, Reply):
+        return split
+    app, environment, words = split
+    reason = " ".join(words)
     if len(reason) > MAX_REASON_CHARS:
         return Reply(f"That hold reason is too long (over {MAX_REASON_CHARS} characters).")
-    return Run(Hold(reason or None))
+    if not _is_plain(reason):
+        return Reply("That hold reason holds control or formatting characters; use plain text.")
+    return Run(Hold(app=app, environment=environment, reason=reason or None))
+
+
+def _parse_unhold(rest: str) -> Outcome:
+    split = _split_lane(rest, "unhold")
+    if isinstance(split, Reply):
+        return split
+    app, environment, words = split
+    return _usage("unhold") if words else Run(Unhold(app=app, environment=environment))
 
 
 def _no_arguments(name: str, command: Command) -> Callable[[str], Outcome]:
@@ -221,20 +244,69 @@ def _no_arguments(name: str, command: Command) -> Callable[[str], Outcome]:
 
 
 def _help(rest: str) -> Outcome:
-    return Reply(HELP)
+    return Run(Help())  # "/help promote" asks for help too
 
 
-def _split_target(rest: str, name: str) -> tuple[list[str], str | None] | Reply:
-    """Positional words and the word after ``to`` (at most one ``to``)."""
+def _split_keywords(
+    rest: str, name: str, keywords: tuple[str, ...]
+) -> tuple[list[str], dict[str, str]] | Reply:
+    """Positional words and the word after each keyword (each at most once, in any order)."""
     words = rest.split()
-    if words.count("to") > 1:
+    positional: list[str] = []
+    found: dict[str, str] = {}
+    at = 0
+    while at < len(words):
+        if words[at] not in keywords:
+            positional.append(words[at])
+            at += 1
+        elif words[at] in found or at + 1 >= len(words):
+            return _usage(name)
+        else:
+            found[words[at]] = words[at + 1]
+            at += 2
+    return positional, found
+
+
+def _split_lane(rest: str, name: str) -> tuple[str | None, str | None, list[str]] | Reply:
+    """``in ENV ...``, ``APP in ENV ...`` or just words: (app, environment, the other words)."""
+    words = rest.split()
+    if words[:1] == ["in"]:
+        app, at = None, 1
+    elif words[1:2] == ["in"]:
+        app, at = words[0], 2
+    else:
+        return None, None, words
+    if at >= len(words):
         return _usage(name)
-    if "to" not in words:
-        return words, None
-    at = words.index("to")
-    if at + 1 >= len(words):
-        return _usage(name)
-    return words[:at] + words[at + 2 :], words[at + 1]
+    bad = _checked(name, {"app": app, "environment": words[at]})
+    return bad or (app, words[at], words[at + 1 :])
+
+
+def _checked(name: str, values: Mapping[str, str | None]) -> Reply | None:
+    """A reply naming the first app, environment or version that is not one."""
+    for what, value in values.items():
+        pattern = _VERSION if what == "version" else _NAME
+        if value is not None and (value in KEYWORDS or not pattern.fullmatch(value)):
+            return _bad(name, what, value)
+    return None
+
+
+def _is_plain(text: str) -> bool:
+    """No control, format (bidi overrides, zero-width) or line separator characters."""
+    return all(c == _ZWJ or unicodedata.category(c) not in {"Cc", "Cf", "Zl", "Zp"} for c in text)
+
+
+def _check_lane(name: str, app: str | None, environment: str | None) -> None:
+    if app is not None and environment is None:
+        raise ValueError(f"/{name} of an app needs its environment app={app!r}")
+
+
+def _lane(app: str | None, environment: str | None) -> list[str | None]:
+    return [app, *_after("in", environment)]
+
+
+def _after(keyword: str, value: str | None) -> list[str]:
+    return [keyword, value] if value else []
 
 
 def _usage(name: str) -> Reply:
@@ -242,12 +314,18 @@ def _usage(name: str) -> Reply:
 
 
 def _bad(name: str, what: str, value: str) -> Reply:
-    return Reply(f"`/{name}`: {escape_md(value, limit=60)} is not a valid {what}.")
+    return Reply(f"`/{name}`: {_shown(value, 60)} is not a valid {what}.")
 
 
 def _unknown(word: str) -> str:
-    shown = f" {escape_md(word, limit=40)}" if word else ""
+    shown = f" {_shown(word, 40)}" if word else ""
     return f"Unknown command{shown}.\n\n{HELP}"
+
+
+def _shown(value: str, limit: int) -> str:
+    """User input for a reply: invisible characters made visible, Markdown and HTML escaped."""
+    visible = "".join(c if c.isprintable() else "\N{REPLACEMENT CHARACTER}" for c in value)
+    return escape_md(visible, limit=limit)
 
 
 def _words(*parts: str | None) -> str:
@@ -257,7 +335,7 @@ def _words(*parts: str | None) -> str:
 _PARSERS: dict[str, Callable[[str], Outcome]] = {
     "promote": _parse_promote,
     "hold": _parse_hold,
-    "unhold": _no_arguments("unhold", Unhold()),
+    "unhold": _parse_unhold,
     "rollback": _parse_rollback,
     "drift": _no_arguments("drift", Drift()),
     "help": _help,
