@@ -9,13 +9,10 @@ import pytest
 
 from bot.adapters import catalog
 from bot.adapters.catalog import (
-    ConfigFileError,
     PolicyError,
     builtin_policies,
-    load_config,
     load_policy,
 )
-from bot.core.config import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = {
@@ -125,21 +122,3 @@ def test_missing_builtins_are_reported(tmp_path, monkeypatch):
     monkeypatch.setattr(catalog, "DISTRIBUTION", "promotion-bot-not-installed")
     with pytest.raises(PolicyError, match="built-in policies not found"):
         catalog.policies_dir()
-
-
-def test_load_config_from_checkout_and_file(tmp_path):
-    github = tmp_path / ".github"
-    github.mkdir()
-    source = ROOT / "tests/data/config/valid/minimal.yml"
-    (github / "promotion.yml").write_bytes(source.read_bytes())
-    assert load_config(tmp_path).policy_for("api", "prod").after == "dev"
-    assert load_config(source).environments[0].name == "dev"
-
-
-def test_load_config_errors(tmp_path):
-    with pytest.raises(ConfigFileError, match="cannot read config file"):
-        load_config(tmp_path)
-    bad = tmp_path / "promotion.yml"
-    bad.write_text("version: 2\n", "utf-8")
-    with pytest.raises(ConfigError, match=r"promotion.yml:1:10: version:"):
-        load_config(bad)

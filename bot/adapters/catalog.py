@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-from bot.core.config import ConfigError, Policy, PromotionConfig, parse_config, parse_policy
+from bot.core.config import ConfigError, Policy, parse_policy
 
 DISTRIBUTION = "promotion-bot"
 DATA_DIR = "share/promotion-bot/policies"
@@ -98,9 +98,3 @@ def read_config(file: Path) -> str:
         return file.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigFileError(f"cannot read config file path={file}: {err}") from err
-
-
-def load_config(path: Path) -> PromotionConfig:
-    """Read and check the config of a checkout (or the file given); ConfigError if invalid."""
-    file = config_file(path)
-    return parse_config(read_config(file), file=str(file), builtin=builtin_policies())

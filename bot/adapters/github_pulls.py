@@ -32,14 +32,6 @@ class GitHubPullRequests:
         pulls = [await self._pull(item) for item in own]
         return tuple(sorted(pulls, key=lambda p: p.number, reverse=True))
 
-    async def list_open(self, repo: str) -> tuple[Pull, ...]:
-        items = await self.rest.pages(
-            f"/repos/{repo}/pulls",
-            what=f"listing open pull requests repo={repo}",
-            params={"state": "open"},
-        )
-        return tuple([await self._pull(item) for item in items])
-
     async def get(self, repo: str, number: int) -> Pull:
         what = f"reading pull request repo={repo} number={number}"
         return await self._pull(await self.rest.json(f"/repos/{repo}/pulls/{number}", what=what))
@@ -49,9 +41,7 @@ class GitHubPullRequests:
             f"/repos/{repo}/pulls/{number}/files",
             what=f"listing pull request files repo={repo} number={number}",
         )
-        return tuple(
-            PullFile(i["filename"], i["status"], i.get("previous_filename")) for i in items
-        )
+        return tuple(PullFile(i["filename"], i["status"]) for i in items)
 
     async def open(self, repo: str, *, head: str, base: str, title: str, body: str) -> Pull:
         response = await self.rest.call(
@@ -113,9 +103,7 @@ class GitHubPullRequests:
             by_bot=author == await self.session.identity.login(),
             labels=tuple(label["name"] for label in item.get("labels") or ()),
             html_url=item.get("html_url", ""),
-            created_at=_time(item.get("created_at")),
             merged_at=merged_at,
-            closed_at=_time(item.get("closed_at")),
         )
 
 

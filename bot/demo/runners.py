@@ -62,16 +62,6 @@ class Sandbox(Protocol):
         """Stop serving."""
 
 
-class Bot(Protocol):
-    url: str
-
-    def start(self) -> None:
-        """Serve; returns once ``/healthz`` answers."""
-
-    def stop(self) -> None:
-        """Shut down cleanly."""
-
-
 class BotProbes:
     """What anyone can see of a running bot over HTTP."""
 

@@ -107,14 +107,12 @@ def _registry_package(root: str) -> Translator:
         digest = r.optional_text(f"{version}.container_metadata.tag.digest")
         repository = _image_repository(r, root)
         source = r.get("repository.full_name", str, required=False)
-        revision = r.optional_text(f"{version}.container_metadata.labels.revision")
         event = ImagePushed(
             registry=GHCR,
             repository=repository,
             tag=tag,
             digest=digest or None,
             source_repo=source,
-            source_revision=revision or None,
             **r.common(delivery_id),
         )
         return (event,)

@@ -111,9 +111,7 @@ class Pull:
     by_bot: bool  # opened by this App's own account: only then is its hidden metadata trusted
     labels: tuple[str, ...] = ()
     html_url: str = ""
-    created_at: datetime | None = None
     merged_at: datetime | None = None
-    closed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +120,6 @@ class PullFile:
 
     path: str
     status: str  # added, removed, modified, renamed, copied, changed, unchanged
-    previous_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -235,9 +232,6 @@ class PullRequests(Protocol):
         """The PRs whose head is ``head_branch`` of ``repo`` itself, open and closed, newest
         first: one call, ``GET pulls?head=OWNER:BRANCH&state=all&per_page=100``. Closed PRs
         carry the versions people declined (their metadata)."""
-
-    async def list_open(self, repo: str) -> tuple[Pull, ...]:
-        """Every open PR of ``repo``: ``GET pulls?state=open&per_page=100``, one call per 100."""
 
     async def get(self, repo: str, number: int) -> Pull:
         """One PR: one call, ``GET pulls/{number}``. ``NotFound`` when there is none."""

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 JobKind = Literal["delivery", "event"]
-JobState = Literal["ready", "leased", "done", "dead"]
 EnqueueOutcome = Literal["enqueued", "duplicate", "coalesced"]
 
 

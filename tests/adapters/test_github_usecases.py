@@ -79,7 +79,7 @@ async def test_reconcile_opens_the_pr_of_a_version_whose_webhook_was_lost(
     assert [(o.environment, o.action) for o in outcomes if o.action != "skipped"] == [
         ("dev", "opened")
     ]
-    (pull,) = await ports.pulls.list_open(GITOPS)
+    (pull,) = await ports.pulls.history(GITOPS, "promotion/api/dev")
     assert (pull.head_ref, pull.by_bot) == ("promotion/api/dev", True)
     assert "1.3.0" in pull.title
     again = await run_reconcile(workspace(gateway, world, warm))

@@ -1,12 +1,31 @@
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.promotion.branches import branch_name, is_valid_ref_name, parse_branch
+from bot.core.promotion.branches import branch_name, parse_branch
+
+# The test's oracle for branch names, cross-checked against git itself below.
+# git check-ref-format: no ASCII control characters, space, ~ ^ : ? * [ \, no "..", no "@{",
+# not the single name "@", no component starting with "." or ending with ".lock",
+# no trailing "/" or ".", no empty components.
+FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
+
+
+def is_valid_ref_name(name: str) -> bool:
+    """True when ``name`` passes ``git check-ref-format --branch`` (as a branch under heads/)."""
+    if not name or name == "@" or FORBIDDEN.search(name):
+        return False
+    if name.startswith(("/", "-")) or name.endswith(("/", ".")):
+        return False
+    return all(
+        part and not part.startswith(".") and not part.endswith(".lock") for part in name.split("/")
+    )
+
 
 NAMED = [
     ("user-service", "staging", "promotion/user-service/staging"),

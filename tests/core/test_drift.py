@@ -6,15 +6,15 @@ import pytest
 
 from bot.core.files.yamlscan import ImageOccurrence
 from bot.core.promotion.model import Promotion, Snapshot
-from bot.core.review.drift import (
+from bot.core.review.diff import (
     ABSENT,
     MAX_LEAVES,
     ImageDelta,
     MeaningfulDiff,
     ValueDelta,
-    drift_warnings,
     meaningful_diff,
 )
+from bot.core.review.drift import drift_warnings
 
 VALUES = """\
 # user-service values

@@ -7,7 +7,6 @@ import pytest
 from bot.core.files.images import (
     ImageRef,
     ImageRefError,
-    normalise_name,
     parse_image_ref,
     same_repository,
     valid_digest,
@@ -155,4 +154,4 @@ def test_with_version_keeps_the_written_name():
     ref = parse_image_ref("nginx:1.0")
     assert str(ref.with_version("1.1", SHA)) == f"nginx:1.1@{SHA}"
     assert ref.written_name == "nginx"
-    assert normalise_name("nginx:1.0") == "docker.io/library/nginx"
+    assert ref.name == "docker.io/library/nginx"

@@ -22,7 +22,8 @@ from bot.core.promotion.render import (
     render_pull_title,
 )
 from bot.core.review.comment import render_review_comment
-from bot.core.review.drift import DriftWarning, meaningful_diff
+from bot.core.review.diff import meaningful_diff
+from bot.core.review.drift import DriftWarning
 
 GOLDEN = Path(__file__).parent.parent / "data" / "render"
 # UPDATE_GOLDEN=1 rewrites the expected files; review the diff before committing.

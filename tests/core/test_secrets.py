@@ -6,8 +6,9 @@ import pytest
 
 from bot.core.promotion.model import Promotion, Snapshot
 from bot.core.review.comment import render_review_comment
-from bot.core.review.drift import drift_warnings, meaningful_diff
-from bot.core.review.secrets import SecretFinding, scan_change, scan_text, sensitive
+from bot.core.review.diff import meaningful_diff
+from bot.core.review.drift import drift_warnings
+from bot.core.review.secrets import SecretFinding, scan_change, sensitive
 
 DATA = Path(__file__).parent.parent / "data" / "secrets"
 
@@ -90,7 +91,7 @@ CASES = [
 
 @pytest.mark.parametrize(("text", "expected"), CASES)
 def test_scan_text(text: str, expected: list[tuple[int, str, str]]) -> None:
-    found = scan_text(text, file="values.yaml")
+    found = scan_change(None, text, file="values.yaml")
     assert [(f.line, f.path, f.kind) for f in found] == expected
     assert all(f.file == "values.yaml" for f in found)
 
@@ -128,7 +129,7 @@ def test_scan_change_of_new_file() -> None:
     ],
 )
 def test_real_files(file: str, expected: list[tuple[int, str, str]]) -> None:
-    found = scan_text((DATA / file).read_text(encoding="utf-8"), file=file)
+    found = scan_change(None, (DATA / file).read_text(encoding="utf-8"), file=file)
     assert [(f.line, f.path, f.kind) for f in found] == expected
 
 
@@ -150,7 +151,7 @@ def test_sensitive(path: tuple[str, ...], value: object, kind: str | None, hidde
 
 def test_findings_never_carry_values() -> None:
     text = "\n".join(case[0] for case in CASES[4:15])
-    for finding in scan_text(text, file="all.yaml"):
+    for finding in scan_change(None, text, file="all.yaml"):
         shown = repr(finding) + finding.describe()
         assert not _leaks(shown)
 

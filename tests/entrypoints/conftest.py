@@ -11,11 +11,12 @@ from pydantic import SecretStr
 from bot.adapters.metrics import REGISTRY
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.worker import Worker
-from bot.core.inputs.events import EVENT_TYPES, BaseEvent
+from bot.core.inputs.events import BaseEvent
 from bot.entrypoints.routing import EventContext, JobProcessor, Router
 from bot.entrypoints.web import create_app
 from bot.settings import Settings
 from tests.adapters.support import FakeClock
+from tests.event_types import event_types
 
 SECRET = "It's a Secret to Everybody"
 REGISTRY_TOKENS = {
@@ -77,7 +78,7 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def worker(queue: SqliteJobQueue, recorder: Recorder) -> Worker:
-    router = Router(dict.fromkeys(EVENT_TYPES, recorder))
+    router = Router(dict.fromkeys(event_types(), recorder))
     return Worker(queue, JobProcessor(queue, router))
 
 

@@ -130,7 +130,6 @@ class FakeGitHub:
             state="closed",
             merged=merged,
             merged_at=self.now if merged else None,
-            closed_at=self.now,
         )
         return issue.pull
 
@@ -193,10 +192,6 @@ class FakeGitHub:
         self._call("pulls.history", repo, head_branch)
         found = [p for p in self.pulls_of(repo) if p.head_ref == head_branch]
         return tuple(self._fresh(repo, p) for p in reversed(found))
-
-    async def list_open(self, repo: str) -> tuple[Pull, ...]:
-        self._call("pulls.list_open", repo)
-        return tuple(self._fresh(repo, p) for p in self.pulls_of(repo) if p.state == "open")
 
     async def get(self, repo: str, number: int) -> Pull:
         self._call("pulls.get", repo, number)
@@ -302,7 +297,6 @@ class FakeGitHub:
             author,
             author == BOT,
             html_url=f"https://github.example/{repo}/pull/{number}",
-            created_at=self.now,
         )
         self.issues[(repo, number)] = FakeIssue(number, title, body, author, pull=pull)
         return pull

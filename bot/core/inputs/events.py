@@ -48,7 +48,6 @@ class ImagePushed(BaseEvent):
     tag: str
     digest: str | None = None
     source_repo: str | None = None
-    source_revision: str | None = None
 
     @property
     def image(self) -> str:
@@ -221,17 +220,6 @@ Event = Annotated[
     Field(discriminator="kind"),
 ]
 
-EVENT_TYPES: tuple[type[BaseEvent], ...] = (
-    ImagePushed,
-    TagCreated,
-    ReleasePublished,
-    PullClosed,
-    PullChanged,
-    CommentCreated,
-    ConfigPushed,
-    CheckActionRequested,
-    InstallationChanged,
-)
 
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 

@@ -7,27 +7,11 @@ name ambiguous, are percent-encoded so ``parse_branch`` returns exactly the orig
 
 from __future__ import annotations
 
-import re
 from urllib.parse import unquote
 
 PREFIX = "promotion"
 
 _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-# git check-ref-format: no ASCII control characters, space, ~ ^ : ? * [ \, no "..", no "@{",
-# not the single name "@", no component starting with "." or ending with ".lock",
-# no trailing "/" or ".", no empty components.
-_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
-
-
-def is_valid_ref_name(name: str) -> bool:
-    """True when ``name`` passes ``git check-ref-format --branch`` (as a branch under heads/)."""
-    if not name or name == "@" or _FORBIDDEN.search(name):
-        return False
-    if name.startswith(("/", "-")) or name.endswith(("/", ".")):
-        return False
-    return all(
-        part and not part.startswith(".") and not part.endswith(".lock") for part in name.split("/")
-    )
 
 
 def branch_name(app: str, environment: str, *, prefix: str = PREFIX) -> str:

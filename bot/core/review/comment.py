@@ -13,7 +13,8 @@ from typing import Any
 
 from bot.core.markup.markdown import BODY_LIMIT, Section, assemble, escape_md
 from bot.core.markup.metadata import Meta, embed
-from bot.core.review.drift import ABSENT, DriftWarning, ImageDelta, MeaningfulDiff, ValueDelta
+from bot.core.review.diff import ABSENT, ImageDelta, MeaningfulDiff, ValueDelta
+from bot.core.review.drift import DriftWarning
 
 _VALUE_LIMIT = 80
 

@@ -18,7 +18,8 @@ from bot.core.markup.metadata import Meta
 from bot.core.promotion.gates import GateResult, evaluate_gates
 from bot.core.promotion.model import Promotion, Snapshot
 from bot.core.review.comment import render_review_comment
-from bot.core.review.drift import MeaningfulDiff, drift_warnings, meaningful_diff
+from bot.core.review.diff import MeaningfulDiff, meaningful_diff
+from bot.core.review.drift import drift_warnings
 from bot.core.versions.selection import change_kind
 
 

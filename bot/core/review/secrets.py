@@ -62,11 +62,6 @@ class SecretFinding:
         return f"{self.file}:{self.line} {self.path or '(document)'} ({self.kind})"
 
 
-def scan_text(text: str, *, file: str) -> tuple[SecretFinding, ...]:
-    """Every secret-looking value in ``text``."""
-    return tuple(finding for finding, _ in _candidates(text, file))
-
-
 def scan_change(before: str | None, after: str, *, file: str) -> tuple[SecretFinding, ...]:
     """Secrets that ``after`` adds: new ones, and existing paths whose value changed."""
     old = {(f.path, f.kind, value) for f, value in _candidates(before or "", file)}

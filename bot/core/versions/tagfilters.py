@@ -119,12 +119,6 @@ def _group_index(name: str, names: Mapping[str, int]) -> int | None:
     return names.get(name)
 
 
-def exclude_tags(tags: Iterable[str], patterns: Sequence[str] = DEFAULT_EXCLUDE) -> list[str]:
-    """Tags that match none of ``patterns`` (Flux ``exclusionList``; default drops ``.sig``)."""
-    regexes = [compile_regex(p, "exclude") for p in patterns]
-    return [t for t in tags if not any(r.search(t) is not None for r in regexes)]
-
-
 def filter_tags(tags: Iterable[str], pattern: str, extract: str = "") -> dict[str, str]:
     """Flux ``filterTags``: the value to order (extracted or whole tag) -> the original tag.
 
