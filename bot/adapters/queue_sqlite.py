@@ -412,17 +412,6 @@ class SqliteJobQueue:
             oldest_ready_age=0.0 if oldest is None else now - oldest,
         )
 
-    async def dead_jobs(self) -> list[tuple[int, str, str]]:
-        """``(id, kind, last_error)`` of every dead-lettered job, for operators and tests."""
-        return await self._call(
-            lambda: [
-                (r[0], r[1], r[2])
-                for r in self._conn.execute(
-                    "SELECT id, kind, last_error FROM jobs WHERE state = 'dead' ORDER BY id"
-                )
-            ]
-        )
-
     async def prune(self, older_than: timedelta) -> int:
         """Delete finished jobs, their dedupe keys and deliveries older than ``older_than``.
 

@@ -80,13 +80,6 @@ class Worker:
         await self._run(job)
         return True
 
-    async def drain(self, limit: int = 10_000) -> int:
-        """Run jobs until none is runnable (or ``limit`` ran); the count that ran."""
-        ran = 0
-        while ran < limit and await self.run_once():
-            ran += 1
-        return ran
-
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until ``stop`` is set; an unexpected error in one pass never ends the loop."""
         await asyncio.gather(*(self._loop(stop) for _ in range(self.concurrency)))

@@ -18,7 +18,7 @@ from bot.adapters import spool
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.spool import segment_numbers
 from bot.services.ports import Delivery, NewJob, QueueStats
-from tests.adapters.support import FakeClock
+from tests.adapters.support import FakeClock, dead_jobs
 
 
 def job(payload: str = "{}", **keys: object) -> NewJob:
@@ -160,12 +160,14 @@ async def test_throttled_installation_waits_without_blocking_others(
     assert resumed == {"limited-1", "limited-2"}
 
 
-async def test_failed_job_is_dead_lettered_with_its_error(queue: SqliteJobQueue) -> None:
+async def test_failed_job_is_dead_lettered_with_its_error(
+    queue: SqliteJobQueue, db_path: Path
+) -> None:
     await queue.enqueue(job("bad"))
     leased = await queue.lease()
     assert leased is not None
     await queue.fail(leased, error="payload of the wrong shape: pull_request.number")
-    assert await queue.dead_jobs() == [
+    assert dead_jobs(db_path) == [
         (leased.id, "event", "payload of the wrong shape: pull_request.number")
     ]
     assert await queue.lease() is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,7 @@ from bot.adapters import metrics
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.worker import RetryPolicy, Worker, job_log_fields
 from bot.services.ports import Job, JobRejected, NewJob, RetryLater
-from tests.adapters.support import FakeClock
+from tests.adapters.support import FakeClock, dead_jobs, drain
 
 
 class Script:
@@ -44,7 +45,7 @@ def test_backoff_doubles_up_to_the_cap(attempt: int, jitter: float, seconds: flo
 async def test_success_completes(queue: SqliteJobQueue) -> None:
     await queue.enqueue(NewJob(kind="event", payload="ok"))
     handler = Script({})
-    assert await Worker(queue, handler).drain() == 1
+    assert await drain(Worker(queue, handler)) == 1
     assert (await queue.stats()).done == 1
 
 
@@ -54,33 +55,33 @@ async def test_error_retries_with_backoff_then_succeeds(
     await queue.enqueue(NewJob(kind="event", payload="flaky"))
     handler = Script({"flaky": [RuntimeError("boom")]})
     worker = Worker(queue, handler, policy=RetryPolicy(jitter=no_jitter))
-    assert await worker.drain() == 1
+    assert await drain(worker) == 1
     clock.advance(seconds=1.9)
-    assert await worker.drain() == 0
+    assert await drain(worker) == 0
     clock.advance(seconds=0.1)
-    assert await worker.drain() == 1
+    assert await drain(worker) == 1
     assert handler.ran == [("flaky", 1), ("flaky", 2)]
     assert (await queue.stats()).done == 1
 
 
 async def test_max_attempts_dead_letters_with_the_error(
-    queue: SqliteJobQueue, clock: FakeClock
+    queue: SqliteJobQueue, clock: FakeClock, db_path: Path
 ) -> None:
     await queue.enqueue(NewJob(kind="event", payload="broken"))
     handler = Script({"broken": [RuntimeError(f"boom {n}") for n in range(5)]})
     worker = Worker(queue, handler, policy=RetryPolicy(max_attempts=3, jitter=no_jitter))
     for _ in range(3):
-        await worker.drain()
+        await drain(worker)
         clock.advance(hours=1)
     assert len(handler.ran) == 3
-    assert [e for _, _, e in await queue.dead_jobs()] == ["RuntimeError: boom 2"]
+    assert [e for _, _, e in dead_jobs(db_path)] == ["RuntimeError: boom 2"]
 
 
-async def test_rejected_job_is_not_retried(queue: SqliteJobQueue) -> None:
+async def test_rejected_job_is_not_retried(queue: SqliteJobQueue, db_path: Path) -> None:
     await queue.enqueue(NewJob(kind="event", payload="bad"))
     handler = Script({"bad": [JobRejected("payload of the wrong shape: number")]})
-    await Worker(queue, handler).drain()
-    assert await queue.dead_jobs() == [(1, "event", "payload of the wrong shape: number")]
+    await drain(Worker(queue, handler))
+    assert dead_jobs(db_path) == [(1, "event", "payload of the wrong shape: number")]
 
 
 async def test_retry_later_holds_its_installation_but_not_others(
@@ -90,15 +91,15 @@ async def test_retry_later_holds_its_installation_but_not_others(
         await queue.enqueue(NewJob(kind="event", payload=payload, installation_id=installation))
     handler = Script({"a1": [RetryLater(timedelta(minutes=2), "secondary rate limit")]})
     worker = Worker(queue, handler)
-    await worker.drain()
+    await drain(worker)
     assert handler.ran == [("a1", 1), ("b1", 1)]
     clock.advance(minutes=2)
-    await worker.drain()
+    await drain(worker)
     assert handler.ran[2:] == [("a1", 2), ("a2", 1)]
     assert (await queue.stats()).done == 3
 
 
-async def test_crash_loop_is_dead_lettered(db_path, clock: FakeClock) -> None:
+async def test_crash_loop_is_dead_lettered(db_path: Path, clock: FakeClock) -> None:
     for _ in range(3):  # each process leases the job and dies
         q = SqliteJobQueue(db_path, clock=clock)
         if (await q.stats()).ready == 0 and (await q.stats()).leased == 0:
@@ -107,9 +108,9 @@ async def test_crash_loop_is_dead_lettered(db_path, clock: FakeClock) -> None:
         q.close()
     q = SqliteJobQueue(db_path, clock=clock)
     handler = Script({})
-    await Worker(q, handler, policy=RetryPolicy(max_attempts=3)).drain()
+    await drain(Worker(q, handler, policy=RetryPolicy(max_attempts=3)))
     assert handler.ran == []
-    assert [e for _, _, e in await q.dead_jobs()] == ["gave up after attempts=3"]
+    assert [e for _, _, e in dead_jobs(db_path)] == ["gave up after attempts=3"]
     q.close()
 
 
@@ -149,7 +150,7 @@ async def test_each_outcome_is_timed(
 ) -> None:
     await queue.enqueue(NewJob(kind="delivery", payload="x"))
     before = job_count("delivery", outcome)
-    await Worker(queue, Script({"x": [error] if error else []})).drain()
+    await drain(Worker(queue, Script({"x": [error] if error else []})))
     assert job_count("delivery", outcome) - before == 1
 
 
@@ -188,7 +189,7 @@ async def test_job_lines_carry_the_context(
         NewJob(kind="event", payload=payload, serial_key="acme/env", installation_id=4)
     )
     with caplog.at_level("INFO", logger="bot.worker"):
-        await Worker(queue, Script({})).drain()
+        await drain(Worker(queue, Script({})))
     [record] = caplog.records
     context = (record.job_id, record.delivery_id, record.installation_id, record.repo)  # type: ignore[attr-defined]
     assert context == (1, "d-9", 4, "acme/env")

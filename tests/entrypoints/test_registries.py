@@ -13,6 +13,7 @@ from bot.adapters.worker import Worker
 from bot.core.inputs.events import ImagePushed
 from bot.entrypoints.registries import normalise
 from bot.entrypoints.webhooks import sign
+from tests.adapters.support import drain
 from tests.entrypoints.conftest import REGISTRY_TOKENS, Recorder, deliveries
 
 HARBOR_DIGEST = "sha256:954b378c375d852eb3c63ab88978f640b4348b01c1b3456a024a81536dafbbf4"
@@ -127,7 +128,7 @@ async def test_each_kind_becomes_image_pushed(
     response = await deliver(client, kind, payload)
     assert response.status_code == 202, response.text
     assert response.json()["status"] == "queued"
-    await worker.drain()
+    await drain(worker)
     assert all(isinstance(e, ImagePushed) for e in recorder.events)
     got = [(e.registry, e.repository, e.tag, e.digest) for e in recorder.events]  # type: ignore[attr-defined]
     assert got == expected

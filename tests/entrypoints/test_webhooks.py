@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from bot.entrypoints.web import create_app
 from bot.entrypoints.webhooks import sign, signature_valid
 from bot.services.ports import NewJob
 from bot.settings import Settings
+from tests.adapters.support import dead_jobs, drain
 from tests.entrypoints.conftest import SECRET, Recorder, deliveries
 from tests.entrypoints.payloads import raw, tagged_ghcr_push
 
@@ -55,7 +57,7 @@ async def test_delivery_is_acknowledged_then_handled(
     assert response.status_code == 202
     assert response.json() == {"status": "queued", "delivery_id": "d-1"}
     assert recorder.events == []  # nothing runs in the request
-    assert await worker.drain() == 2  # the delivery, then its event
+    assert await drain(worker) == 2  # the delivery, then its event
     [event] = recorder.events
     assert isinstance(event, PullChanged) and (event.repo, event.number) == (
         "Codertocat/Hello-World",
@@ -71,7 +73,7 @@ async def test_redelivery_is_acknowledged_once(
     second = await post(client, body, **headers(body))
     assert (first.status_code, second.status_code) == (202, 200)
     assert second.json()["status"] == "duplicate"
-    await worker.drain()
+    await drain(worker)
     assert len(recorder.events) == 1
 
 
@@ -137,7 +139,7 @@ async def test_bad_requests_get_a_clear_answer_and_lose_nothing(
     # The server stays up and the next good delivery goes through.
     good = raw(OPENED)
     assert (await post(client, good, **headers(good, delivery="good"))).status_code == 202
-    await worker.drain()
+    await drain(worker)
     assert len(recorder.events) == 1
 
 
@@ -193,18 +195,18 @@ def _without_pull_user() -> bytes:
 )
 async def test_payload_of_the_wrong_shape_is_dead_lettered_and_others_go_on(
     client: httpx.AsyncClient,
-    queue: SqliteJobQueue,
     worker: Worker,
     recorder: Recorder,
+    tmp_path: Path,
     wrong: bytes,
     problem: str,
 ) -> None:
     assert (await post(client, wrong, **headers(wrong, delivery="wrong"))).status_code == 202
     good = raw(OPENED)
     assert (await post(client, good, **headers(good, delivery="good"))).status_code == 202
-    await worker.drain()
+    await drain(worker)
     assert len(recorder.events) == 1
-    [(_, kind, error)] = await queue.dead_jobs()
+    [(_, kind, error)] = dead_jobs(tmp_path / "queue.sqlite3")  # the queue fixture's file
     assert kind == "delivery"
     assert "payload of the wrong shape delivery_id=wrong event=pull_request" in error
     assert problem in error
@@ -217,7 +219,7 @@ async def test_burst_of_pushes_of_one_image_makes_one_job(
         body = json.dumps(tagged_ghcr_push(tag=f"1.0.{n}")).encode()
         response = await post(client, body, **headers(body, "registry_package", f"push-{n}"))
         assert response.status_code == 202
-    assert await worker.drain() == 11
+    assert await drain(worker) == 11
     [(event, context)] = recorder.calls
     assert isinstance(event, ImagePushed) and event.tag == "1.0.9"
     assert context.merged == 10
