@@ -1,13 +1,16 @@
-"""The SQLite side of the queue: its schema, the lease query, multi-row inserts, and the one
-thread every statement runs on (see docs/adr/0001-durable-sqlite-queue.md)."""
+"""The SQLite side of the queue: its schema, the lease query, multi-row inserts, and the
+database (one connection, one thread every statement runs on, write transactions; see
+docs/adr/0001-durable-sqlite-queue.md)."""
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from datetime import datetime
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -150,3 +153,57 @@ class DatabaseThread:
         """Run every pending call, then end the thread."""
         self.submit(_STOP).result()
         self._thread.join()
+
+
+class Database:
+    """The queue's SQLite file in WAL mode: one connection, used only on its own thread (so the
+    event loop never waits on disk), and the clock that stamps its rows."""
+
+    def __init__(self, path: str, clock: Callable[[], datetime]) -> None:
+        self.path = path
+        self._clock = clock
+        self.thread = DatabaseThread()
+        self.conn = self.run(self._connect)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        migrate(conn)
+        return conn
+
+    def now(self) -> float:
+        return self._clock().timestamp()
+
+    def run(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the database thread and wait for it (start-up and shutdown)."""
+        return self.thread.submit(fn).result()
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the database thread; the event loop goes on meanwhile."""
+        return await asyncio.wrap_future(self.thread.submit(lambda: fn(*args)))
+
+    def write(self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
+        """(The database thread.) Run ``fn`` in one write transaction, taken up front so two
+        processes never deadlock; ``durable`` makes this commit, and every one before it, wait
+        for the disk."""
+        if durable:
+            self.conn.execute("PRAGMA synchronous=FULL")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(self.conn)
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+        finally:
+            if durable:
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+        return result
+
+    def close(self) -> None:
+        """Close the file once every call submitted before has run, then end the thread."""
+        self.run(self.conn.close)
+        self.thread.shutdown()

@@ -324,8 +324,8 @@ async def test_deliveries_left_in_the_spool_by_a_crash_are_indexed_at_start(
     crashed = SqliteJobQueue(db_path, clock=clock)
     ids = [f"d-{n}" for n in range(30)]
     assert all(await asyncio.gather(*(crashed.accept_delivery(delivery(i), job(i)) for i in ids)))
-    crashed._spool.close()  # the process dies: acknowledged, spooled, never indexed
-    crashed._thread.shutdown()
+    crashed._deliveries.spool.close()  # the process dies: acknowledged, spooled, never indexed
+    crashed._db.thread.shutdown()
     again = SqliteJobQueue(db_path, clock=clock)
     assert await again.stats() == QueueStats(ready=30, deliveries=30)
     assert await again.get_delivery("d-7") == delivery("d-7")
@@ -373,9 +373,9 @@ async def test_prune_deletes_spool_segments_no_delivery_needs(
     clock.advance(days=30)
     second = SqliteJobQueue(db_path, clock=clock)  # writes its own, second segment
     await second.accept_delivery(replace(delivery("new"), received_at=clock()), None)
-    assert segment_numbers(second._spool.directory) == [1, 2]
+    assert segment_numbers(second._deliveries.spool.directory) == [1, 2]
     await second.prune(timedelta(days=14))
-    assert segment_numbers(second._spool.directory) == [2]
+    assert segment_numbers(second._deliveries.spool.directory) == [2]
     assert await second.get_delivery("old") is None
     assert (await second.get_delivery("new")) is not None
     second.close()
