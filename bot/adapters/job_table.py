@@ -86,12 +86,14 @@ class JobTable:
         self._lease = lease
 
     def reclaim(self) -> int:
-        """Free every lease: at start-up they belong to a process that is gone."""
+        """Free every lease: at start-up they belong to a process that is gone. A freed job
+        keeps when its lease ended (now, or when it expired) for its wait."""
         return self._db.write(
             lambda c: (
                 c.execute(
-                    "UPDATE jobs SET state = 'ready', leased_until = NULL, lease_token = NULL "
-                    "WHERE state = 'leased'"
+                    "UPDATE jobs SET state = 'ready', leased_until = min(leased_until, ?), "
+                    "lease_token = NULL WHERE state = 'leased'",
+                    (self._db.now(),),
                 ).rowcount
             )
         )
@@ -123,6 +125,7 @@ class JobTable:
             serial_key=row[5],
             installation_id=row[6],
             dedupe_key=row[7],
+            waited=row[8],
         )
 
     def complete(self, job: Job) -> None:

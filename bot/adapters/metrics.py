@@ -45,7 +45,7 @@ QUEUE_OLDEST_AGE = Gauge(
 )
 JOB_WAIT = Histogram(
     "promotion_bot_job_wait_seconds",
-    "Time a job waited in the queue before a worker leased it.",
+    "Time a job was ready to run (due, or its lease ended) before a worker leased it, by kind.",
     ["kind"],
     buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
     registry=REGISTRY,

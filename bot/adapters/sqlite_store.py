@@ -70,9 +70,12 @@ CREATE TABLE IF NOT EXISTS throttles (
 
 # A job may run when it is due, nobody holds a live lease on its serial key and its
 # installation is not throttled. An expired lease counts as released (the holder crashed).
-# Oldest first, so events of one repository run in the order they arrived.
+# Oldest first, so events of one repository run in the order they arrived. ``waited``: how long
+# the job has been ready, since it fell due or since its lease ended (expired, or reclaimed).
 LEASE_QUERY = """
-SELECT id, kind, payload, attempts, merged, serial_key, installation_id, dedupe_key FROM jobs j
+SELECT id, kind, payload, attempts, merged, serial_key, installation_id, dedupe_key,
+       :now - max(j.available_at, coalesce(j.leased_until, j.available_at)) AS waited
+FROM jobs j
 WHERE j.state IN ('ready', 'leased')
   AND (j.state = 'ready' OR j.leased_until <= :now)
   AND j.available_at <= :now

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bot.adapters.metrics import observe_job
+from bot.adapters.metrics import observe_job, observe_job_wait
 from bot.services.ports import Job, JobQueue, JobRejected, RetryLater
 
 log = logging.getLogger("bot.worker")
@@ -103,6 +103,7 @@ class Worker:
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 
     async def _run(self, job: Job) -> None:
+        observe_job_wait(job.kind, job.waited)
         context = job_log_fields(job)
         if job.attempt > self.policy.max_attempts:
             # Leased more often than allowed without finishing: the process died running it.

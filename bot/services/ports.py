@@ -58,7 +58,8 @@ class NewJob:
 
 @dataclass(frozen=True)
 class Job:
-    """A leased job. ``attempt`` counts this lease; ``merged`` counts the jobs coalesced in."""
+    """A leased job. ``attempt`` counts this lease; ``merged`` counts the jobs coalesced in;
+    ``waited`` is how long, in seconds, it was ready to run before this lease."""
 
     id: int
     kind: JobKind
@@ -69,6 +70,7 @@ class Job:
     serial_key: str | None = None
     installation_id: int | None = None
     dedupe_key: str | None = None
+    waited: float = 0.0
 
 
 @dataclass(frozen=True)

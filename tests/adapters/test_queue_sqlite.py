@@ -293,6 +293,33 @@ async def test_oldest_ready_age_counts_due_jobs_only(
     assert (await queue.stats()).oldest_ready_age == 60.0  # due for a minute now
 
 
+async def test_a_leased_job_says_how_long_it_was_ready(db_path: Path, clock: FakeClock) -> None:
+    queue = SqliteJobQueue(db_path, clock=clock)
+    await queue.enqueue(job("work"))
+    clock.advance(seconds=30)
+    leased = await queue.lease()
+    assert leased is not None and leased.waited == 30.0  # since it was enqueued
+    await queue.retry(leased, after=timedelta(seconds=10), error="later")
+    clock.advance(seconds=25)
+    leased = await queue.lease()
+    assert leased is not None and leased.waited == 15.0  # since its retry fell due
+    clock.advance(minutes=5, seconds=20)
+    leased = await queue.lease()
+    assert leased is not None and leased.waited == 20.0  # since its lease expired
+    queue.close()  # the process dies holding the lease, live for 5 more minutes
+    clock.advance(minutes=1)
+    queue = SqliteJobQueue(db_path, clock=clock)  # reclaims it
+    clock.advance(seconds=7)
+    leased = await queue.lease()
+    assert leased is not None and leased.waited == 7.0  # since it was reclaimed
+    queue.close()  # and again, but the next start is after the lease expired
+    clock.advance(minutes=9)
+    queue = SqliteJobQueue(db_path, clock=clock)
+    leased = await queue.lease()
+    assert leased is not None and leased.waited == 240.0  # since its lease expired
+    queue.close()
+
+
 async def test_a_redelivery_older_than_the_dedupe_window_is_dropped_when_indexed(
     db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -154,6 +154,32 @@ async def test_each_outcome_is_timed(
     assert job_count("delivery", outcome) - before == 1
 
 
+def delivery_waits() -> list[float]:
+    """The wait histogram of delivery jobs: count, sum, and the buckets up to 15 s and 60 s."""
+    name = "promotion_bot_job_wait_seconds"
+    samples = [
+        ("_count", {}),
+        ("_sum", {}),
+        ("_bucket", {"le": "15.0"}),
+        ("_bucket", {"le": "60.0"}),
+    ]
+    values = [
+        metrics.REGISTRY.get_sample_value(name + s, {"kind": "delivery", **le}) for s, le in samples
+    ]
+    return [0.0 if value is None else value for value in values]
+
+
+async def test_the_wait_of_a_leased_job_is_observed(
+    queue: SqliteJobQueue, clock: FakeClock
+) -> None:
+    await queue.enqueue(NewJob(kind="delivery", payload="x"))
+    clock.advance(seconds=42)
+    before = delivery_waits()
+    await drain(Worker(queue, Script({})))
+    added = [after - was for after, was in zip(delivery_waits(), before, strict=True)]
+    assert added == [1, pytest.approx(42), 0, 1]
+
+
 @pytest.mark.parametrize(
     ("job", "fields"),
     [
