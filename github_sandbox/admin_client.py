@@ -26,7 +26,14 @@ from pydantic import BaseModel
 
 from github_sandbox.admin_call import Call
 from github_sandbox.admin_call import as_json as _raw
-from github_sandbox.collab_admin import ActAs, add_team_member, create_team
+from github_sandbox.collab_admin import (
+    ActAs,
+    add_org_member,
+    add_team_member,
+    create_team,
+    grant_team_repo,
+    set_base_permission,
+)
 
 __all__ = [
     "ActAs",
@@ -39,6 +46,7 @@ __all__ = [
     "PushResult",
     "RefMove",
     "UserToken",
+    "add_org_member",
     "add_team_member",
     "advance_clock",
     "change_installation_repositories",
@@ -50,12 +58,14 @@ __all__ = [
     "deliveries",
     "flush_deliveries",
     "grant_role",
+    "grant_team_repo",
     "install_app",
     "installation_token",
     "publish_package",
     "push",
     "requests_log",
     "reset_requests",
+    "set_base_permission",
     "set_faults",
     "sink",
 ]

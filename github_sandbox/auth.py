@@ -17,10 +17,10 @@ import jwt
 from fastapi import Request
 
 from github_sandbox.errors import GitHubError, not_found
+from github_sandbox.grants import ROLES, effective_role
 from github_sandbox.state import Sandbox, sandbox_of
 from github_sandbox.store import Record, Store
 
-ROLES = ("read", "triage", "write", "maintain", "admin")
 LEVELS = ("none", "read", "write", "admin")
 # The longest JWT lifetime GitHub accepts (10 minutes), plus the drift githubkit builds in.
 _JWT_MAX_AHEAD_S = 600 + 60
@@ -148,11 +148,8 @@ def installation_repo_ids(store: Store, installation: Record) -> set[int]:
 
 
 def user_role(store: Store, repo: Record, login: str) -> str | None:
-    """The user's role on the repo: owners are admins, others need a granted role."""
-    if repo["owner"].lower() == login.lower():
-        return "admin"
-    role = store.find_one("role", key=login.lower(), repo_id=repo["id"])
-    return None if role is None else str(role["role"])
+    """The user's highest role on the repo from every source of grants (``grants``)."""
+    return effective_role(store, repo, login)
 
 
 def repo_access(

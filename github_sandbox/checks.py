@@ -42,7 +42,11 @@ def emit_check_run_event(
 
 
 def request_action(sandbox: Sandbox, repo: Record, run: Record, identifier: str, user: str) -> None:
-    """A person clicked the button ``identifier`` of ``run``."""
+    """A person clicked the button ``identifier`` of ``run``; GitHub shows the buttons only
+    "after the check run completes" (OpenAPI ``checks/create``, ``actions``)."""
+    if run["status"] != "completed":
+        message = f"check run is not completed, its buttons are not shown status={run['status']}"
+        raise GitHubError(422, message)
     if identifier not in {action["identifier"] for action in run["actions"]}:
         raise GitHubError(422, f"check run has no such action identifier={identifier}")
     extra = {"requested_action": {"identifier": identifier}}
@@ -56,9 +60,10 @@ class OutputIn(BaseModel):
 
 
 class ActionIn(BaseModel):
-    label: str
-    description: str
-    identifier: str
+    # Checked in ``validate_actions``, so that a missing one gets GitHub's message.
+    label: str | None = None
+    description: str | None = None
+    identifier: str | None = None
 
 
 class CheckRunIn(BaseModel):
@@ -83,12 +88,16 @@ def _app_access(request: Request, owner: str, repo: str) -> tuple[Sandbox, Recor
     return sandbox_of(request), record, principal.app_id, f"{app['slug']}[bot]"
 
 
-def _apply(sandbox: Sandbox, run: Record, body: CheckRunIn) -> Record:
+DOCS_CREATE = "https://docs.github.com/rest/checks/runs#create-a-check-run"
+DOCS_UPDATE = "https://docs.github.com/rest/checks/runs#update-a-check-run"
+
+
+def _apply(sandbox: Sandbox, run: Record, body: CheckRunIn, docs: str) -> Record:
     given = body.model_dump(exclude_unset=True)
     actions: list[dict[str, Any]] = given.get("actions", run.get("actions")) or []
-    validate_actions(actions)
+    validate_actions(actions, docs)
     output = given.get("output", run.get("output"))
-    validate_output(output)
+    validate_output(output, docs)
     status_in, conclusion_in = given.get("status"), given.get("conclusion")
     if status_in is None and conclusion_in is None:
         status_in, conclusion_in = run.get("status"), run.get("conclusion")
@@ -118,7 +127,7 @@ def create_check_run(request: Request, owner: str, repo: str, body: CheckRunIn) 
         raise GitHubError(422, f"No commit found for SHA: {body.head_sha}")
     base = {"app_id": app_id, "repo_id": record["id"], "head_sha": head_sha, "name": body.name,
             "details_url": None, "external_id": "", "started_at": sandbox.clock.iso()}  # fmt: skip
-    run = _apply(sandbox, base, body)
+    run = _apply(sandbox, base, body, DOCS_CREATE)
     check_suite(sandbox, record, app_id, head_sha)
     run = sandbox.store.insert("check_run", run, repo_id=record["id"], key=head_sha)
     emit_check_run_event(sandbox, record, run, "created", bot)
@@ -136,7 +145,7 @@ def update_check_run(
     if run["app_id"] != app_id:
         message = f"Invalid app_id `{app_id}` - check run can only be modified by its creator"
         raise GitHubError(403, message)
-    updated = sandbox.store.update("check_run", _apply(sandbox, run, body))
+    updated = sandbox.store.update("check_run", _apply(sandbox, run, body, DOCS_UPDATE))
     if updated["status"] == "completed" and run["status"] != "completed":
         emit_check_run_event(sandbox, record, updated, "completed", bot)
     return check_run_shape(sandbox, record, updated)

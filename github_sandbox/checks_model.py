@@ -32,28 +32,39 @@ def check_error(message: str, field: str) -> GitHubError:
     return GitHubError(422, "Validation Failed", errors=[error])
 
 
-def validate_actions(actions: list[dict[str, Any]]) -> None:
+def invalid_request(detail: str, docs: str) -> GitHubError:
+    """GitHub's answer when a check run body breaks its JSON schema: no ``errors``, the reason
+    in the message ("Invalid request.\n\nOnly 65535 characters are allowed; 95964 were
+    supplied.", as reported by API clients, e.g. reviewdog/action-actionlint#72)."""
+    return GitHubError(422, f"Invalid request.\n\n{detail}", documentation_url=docs)
+
+
+def validate_actions(actions: list[dict[str, Any]], docs: str) -> None:
+    """OpenAPI ``checks/create`` and ``checks/update``: ``maxItems: 3``; ``label`` <= 20,
+    ``description`` <= 40, ``identifier`` <= 20 characters, all three required."""
     if len(actions) > MAX_ACTIONS:
-        raise check_error(f"Only {MAX_ACTIONS} actions are allowed count={len(actions)}", "actions")
+        detail = f"No more than {MAX_ACTIONS} items are allowed; {len(actions)} were supplied."
+        raise invalid_request(detail, docs)
     for action in actions:
         for name, limit in ACTION_LIMITS.items():
             value = action.get(name)
-            if not isinstance(value, str) or not value:
-                raise check_error(f"action {name} is required", f"actions.{name}")
+            if not isinstance(value, str):
+                raise invalid_request(f'"{name}" wasn\'t supplied.', docs)
             if len(value) > limit:
-                message = f"action {name} is too long (maximum is {limit} characters)"
-                raise check_error(message, f"actions.{name}")
+                detail = f"Only {limit} characters are allowed; {len(value)} were supplied."
+                raise invalid_request(detail, docs)
 
 
-def validate_output(output: dict[str, Any] | None) -> None:
+def validate_output(output: dict[str, Any] | None, docs: str) -> None:
     if output is None:
         return
     if not output.get("title") or not output.get("summary"):
         raise check_error("output needs a title and a summary", "output")
     for name in ("summary", "text"):
-        if len(output.get(name) or "") > MAX_OUTPUT_TEXT:
-            message = f"output {name} is too long (maximum is {MAX_OUTPUT_TEXT} characters)"
-            raise check_error(message, f"output.{name}")
+        size = len(output.get(name) or "")
+        if size > MAX_OUTPUT_TEXT:
+            detail = f"Only {MAX_OUTPUT_TEXT} characters are allowed; {size} were supplied."
+            raise invalid_request(detail, docs)
 
 
 def resolve_status(status: str | None, conclusion: str | None) -> str:

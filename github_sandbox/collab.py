@@ -1,67 +1,41 @@
-"""Collaborator permission and team membership routes, and the team records behind them.
+"""Collaborator permission and team membership routes.
 
-Teams are ``team`` records (key ``org/slug``); members are ``team_member`` records (key
-``org/slug/login``, role ``member`` or ``maintainer``), created through the admin API.
+The records behind them (organisation members, teams, team members and team grants) live in
+``orgs``; the role arithmetic in ``grants``.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter, Request
 
-from github_sandbox.auth import ROLES, principal_of, repo_access, user_role
+from github_sandbox.auth import principal_of, repo_access, user_role
 from github_sandbox.collab_roles import LEGACY_PERMISSION
 from github_sandbox.entities import account
-from github_sandbox.errors import GitHubError, not_found, validation_failed
+from github_sandbox.errors import GitHubError, not_found
+from github_sandbox.grants import ROLES
 from github_sandbox.issues_model import person
-from github_sandbox.state import Sandbox, sandbox_of
-from github_sandbox.store import Record
+from github_sandbox.orgs import find_team, team_membership
+from github_sandbox.state import sandbox_of
 
 router = APIRouter()
-
-TEAM_ROLES = ("member", "maintainer")
-
-
-def create_team(sandbox: Sandbox, org: str, name: str) -> Record:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    key = f"{org}/{slug}".lower()
-    if sandbox.store.find_one("team", key=key) is not None:
-        raise validation_failed(f"team already exists org={org} slug={slug}", field="name")
-    owner = account(sandbox, org)
-    data = {"org": owner["login"], "slug": slug, "name": name}
-    return sandbox.store.insert("team", data, key=key)
-
-
-def find_team(sandbox: Sandbox, org: str, slug: str) -> Record:
-    team = sandbox.store.find_one("team", key=f"{org}/{slug}".lower())
-    if team is None:
-        raise not_found()
-    return team
-
-
-def add_member(sandbox: Sandbox, team: Record, login: str, role: str) -> Record:
-    if role not in TEAM_ROLES:
-        raise validation_failed(f"unknown team role role={role}", field="role")
-    user = account(sandbox, login)
-    key = f"{team['org']}/{team['slug']}/{login}".lower()
-    existing = sandbox.store.find_one("team_member", key=key)
-    if existing is not None:
-        return sandbox.store.update("team_member", {**existing, "role": role})
-    data = {"team_id": team["id"], "login": user["login"], "role": role}
-    return sandbox.store.insert("team_member", data, key=key)
 
 
 @router.get("/repos/{owner}/{repo}/collaborators/{username}/permission")
 def collaborator_permission(
     request: Request, owner: str, repo: str, username: str
 ) -> dict[str, Any]:
+    """OpenAPI ``repos/get-collaborator-permission-level``: the highest role "after considering
+    all sources of grants" (repo, teams, organization). Anyone may read a public repository, so
+    everyone holds at least ``read`` there; on a private one a person without a grant gets
+    ``none`` (a documented value of ``permission``); 404 is for unknown users and repositories."""
     record = repo_access(request, owner, repo, "metadata", "read")
     sandbox = sandbox_of(request)
     user = account(sandbox, username)
     role = user_role(sandbox.store, record, user["login"])
-    permission = LEGACY_PERMISSION.get(role or "", "none")
+    if role is None and not record["private"]:
+        role = "read"
     rank = ROLES.index(role) if role else -1
     granted = {level: rank >= ROLES.index(level) for level in ROLES}
     collaborator = {
@@ -75,19 +49,24 @@ def collaborator_permission(
         },
         "role_name": role or "none",
     }
+    permission = LEGACY_PERMISSION.get(role or "", "none")
     return {"permission": permission, "role_name": role or "none", "user": collaborator}
 
 
 @router.get("/orgs/{org}/teams/{team_slug}/memberships/{username}")
-def team_membership(request: Request, org: str, team_slug: str, username: str) -> dict[str, Any]:
+def get_team_membership(
+    request: Request, org: str, team_slug: str, username: str
+) -> dict[str, Any]:
+    """OpenAPI ``teams/get-membership-for-user-in-org``: ``state`` is ``active`` or ``pending``
+    (invited, not yet a member); 404 "if user has no team membership"."""
     sandbox = sandbox_of(request)
     _check_members_access(request, org)
     team = find_team(sandbox, org, team_slug)
-    member = sandbox.store.find_one("team_member", key=f"{org}/{team_slug}/{username}".lower())
+    member = team_membership(sandbox, team, username)
     if member is None:
         raise not_found()
     url = f"{sandbox.urls.api}/teams/{team['id']}/memberships/{member['login']}"
-    return {"url": url, "role": member["role"], "state": "active"}
+    return {"url": url, "role": member["role"], "state": member.get("state", "active")}
 
 
 def _check_members_access(request: Request, org: str) -> None:

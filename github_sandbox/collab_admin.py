@@ -3,7 +3,10 @@
 alice = ActAs("alice")
 pr = await admin.run(alice.open_pull("acme", "env", head="feature", base="main", title="x"))
 await admin.run(alice.merge("acme", "env", pr["number"], merge_method="squash"))
-await admin.run(create_team("acme", "Release Managers"))
+await admin.run(add_org_member("acme", "alice"))                   # a private member
+team = await admin.run(create_team("acme", "Release Managers"))
+await admin.run(grant_team_repo("acme", team["slug"], "acme", "env", "push"))
+await admin.run(add_team_member("acme", team["slug"], "bob", state="pending"))  # invited only
 """
 
 from __future__ import annotations
@@ -70,10 +73,37 @@ class ActAs:
         return Call("POST", path, _raw, {"user": self.user, "identifier": identifier})
 
 
+def set_base_permission(org: str, permission: str) -> Call[dict[str, Any]]:
+    """The role every member of ``org`` gets on its repositories: none, read, write or admin."""
+    body = {"default_repository_permission": permission}
+    return Call("PATCH", f"/_sandbox/orgs/{org}", _raw, body)
+
+
+def add_org_member(
+    org: str, login: str, *, role: str = "member", public: bool = False
+) -> Call[dict[str, Any]]:
+    """Make ``login`` a member of ``org`` (``role="admin"``: an owner); private unless
+    ``public``, which decides whether webhooks call them MEMBER."""
+    path = f"/_sandbox/orgs/{org}/members/{login}"
+    return Call("PUT", path, _raw, {"role": role, "public": public})
+
+
 def create_team(org: str, name: str) -> Call[dict[str, Any]]:
     return Call("POST", f"/_sandbox/orgs/{org}/teams", _raw, {"name": name})
 
 
-def add_team_member(org: str, slug: str, login: str, role: str = "member") -> Call[dict[str, Any]]:
+def add_team_member(
+    org: str, slug: str, login: str, role: str = "member", *, state: str = "active"
+) -> Call[dict[str, Any]]:
+    """Put ``login`` on a team: ``active`` (also an organisation member) or ``pending`` (an
+    invitation, which grants nothing)."""
     path = f"/_sandbox/orgs/{org}/teams/{slug}/memberships/{login}"
-    return Call("PUT", path, _raw, {"role": role})
+    return Call("PUT", path, _raw, {"role": role, "state": state})
+
+
+def grant_team_repo(
+    org: str, slug: str, owner: str, repo: str, permission: str = "pull"
+) -> Call[dict[str, Any]]:
+    """Give a team ``permission`` (pull, triage, push, maintain, admin) on ``owner/repo``."""
+    path = f"/_sandbox/orgs/{org}/teams/{slug}/repos/{owner}/{repo}"
+    return Call("PUT", path, _raw, {"permission": permission})

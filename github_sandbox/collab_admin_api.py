@@ -1,5 +1,5 @@
 """Admin acts under ``/_sandbox/``: a person opens a pull request, comments, merges, closes,
-approves, clicks a check run button; and teams for membership checks.
+approves, clicks a check run button. (Organisations and teams: ``orgs_admin_api``.)
 
 Acts are checked against the person's role on the repository, as the web UI would, so a reader
 cannot merge here either. Each one sends the webhooks the same act sends on GitHub.
@@ -15,8 +15,7 @@ from pydantic import BaseModel
 from github_sandbox.admin_guard import require_admin
 from github_sandbox.checks import request_action
 from github_sandbox.checks_model import find_check_run
-from github_sandbox.collab import add_member, create_team, find_team
-from github_sandbox.collab_roles import require_role
+from github_sandbox.collab_roles import member_sees_private, require_role
 from github_sandbox.entities import account
 from github_sandbox.errors import not_found
 from github_sandbox.issues_model import comment_shape, find_issue, issue_shape
@@ -57,7 +56,9 @@ def act_open_pull(request: Request, owner: str, name: str, body: PullAct) -> dic
     pull = open_pull(
         sandbox, repo, body.user, title=body.title, head=body.head, base=body.base, body=body.body
     )
-    return pull_shape(sandbox, repo, pull)
+    return pull_shape(
+        sandbox, repo, pull, sees_private=member_sees_private(sandbox, repo, body.user)
+    )
 
 
 class IssueAct(BaseModel):
@@ -70,7 +71,9 @@ class IssueAct(BaseModel):
 def act_open_issue(request: Request, owner: str, name: str, body: IssueAct) -> dict[str, Any]:
     sandbox, repo = _repo_as(request, owner, name, body.user, "read")
     issue = open_issue(sandbox, repo, body.user, title=body.title, body=body.body, labels=[])
-    return issue_shape(sandbox, repo, issue)
+    return issue_shape(
+        sandbox, repo, issue, sees_private=member_sees_private(sandbox, repo, body.user)
+    )
 
 
 class CommentAct(BaseModel):
@@ -84,7 +87,8 @@ def act_comment(
 ) -> dict[str, Any]:
     sandbox, repo = _repo_as(request, owner, name, body.user, "read")
     comment = add_comment(sandbox, repo, find_issue(sandbox, repo, number), body.user, body.body)
-    return comment_shape(sandbox, repo, comment)
+    sees = member_sees_private(sandbox, repo, body.user)
+    return comment_shape(sandbox, repo, comment, sees_private=sees)
 
 
 class StateAct(BaseModel):
@@ -100,7 +104,9 @@ def act_set_state(
     sandbox, repo = _repo_as(request, owner, name, body.user, "triage")
     issue = find_issue(sandbox, repo, number)
     issue = edit_issue(sandbox, repo, issue, actor=body.user, state=body.state)
-    return issue_shape(sandbox, repo, issue)
+    return issue_shape(
+        sandbox, repo, issue, sees_private=member_sees_private(sandbox, repo, body.user)
+    )
 
 
 class MergeAct(BaseModel):
@@ -145,26 +151,3 @@ def act_request_action(
     sandbox, repo = _repo_as(request, owner, name, body.user, "write")
     run = find_check_run(sandbox, repo, check_run_id)
     request_action(sandbox, repo, run, body.identifier, body.user)
-
-
-class TeamIn(BaseModel):
-    name: str
-
-
-@router.post("/orgs/{org}/teams", status_code=201)
-def admin_create_team(request: Request, org: str, body: TeamIn) -> dict[str, Any]:
-    team = create_team(sandbox_of(request), org, body.name)
-    return {"id": team["id"], "slug": team["slug"], "name": team["name"]}
-
-
-class MemberIn(BaseModel):
-    role: Literal["member", "maintainer"] = "member"
-
-
-@router.put("/orgs/{org}/teams/{slug}/memberships/{login}")
-def admin_add_member(
-    request: Request, org: str, slug: str, login: str, body: MemberIn
-) -> dict[str, Any]:
-    sandbox = sandbox_of(request)
-    member = add_member(sandbox, find_team(sandbox, org, slug), login, body.role)
-    return {"login": member["login"], "role": member["role"]}

@@ -3,14 +3,26 @@
 Routes first call ``repo_access`` (which judges installation tokens by their permissions and
 users by a minimum role); these helpers add GitHub's finer rules, such as "the author may edit
 their own issue, others need triage".
+
+``author_association`` follows GitHub's definitions (GraphQL ``CommentAuthorAssociation``, the
+values of OpenAPI ``author-association``): OWNER "is the owner of the repository", MEMBER "is a
+member of the organization that owns the repository", COLLABORATOR "has been invited to
+collaborate on the repository", CONTRIBUTOR "has previously committed to the repository", NONE
+"has no association". GitHub computes it for a reader: webhooks have none, and a reader who
+cannot see a private organisation membership is not told about it, so private members show as
+COLLABORATOR (a direct grant), CONTRIBUTOR or NONE in webhooks (widely reported, e.g.
+actions/github-script#643 and #365; ``notes/github-facts.md``). ``sees_private`` says whether the
+reader may see private memberships (``reader_sees_private``).
 """
 
 from __future__ import annotations
 
 from fastapi import Request
 
-from github_sandbox.auth import ROLES, principal_of, user_role
+from github_sandbox.auth import principal_of, user_role
 from github_sandbox.errors import GitHubError
+from github_sandbox.grants import ROLES, direct_role, org_membership, owning_org
+from github_sandbox.pushes import signature_for
 from github_sandbox.state import Sandbox, sandbox_of
 from github_sandbox.store import Record
 
@@ -57,8 +69,43 @@ def require_user_role(request: Request, repo: Record, needed: str) -> None:
         require_role(sandbox_of(request), repo, principal.login, needed)
 
 
-def author_association(sandbox: Sandbox, repo: Record, login: str) -> str:
+def author_association(
+    sandbox: Sandbox, repo: Record, login: str, *, sees_private: bool = False
+) -> str:
+    """How ``login`` is associated with ``repo``, as a reader who ``sees_private`` memberships
+    (or not: webhooks) is told; the first that holds of OWNER, MEMBER, COLLABORATOR,
+    CONTRIBUTOR (a commit on the default branch), NONE."""
+    store = sandbox.store
     if login.lower() == repo["owner"].lower():
         return "OWNER"
-    role = user_role(sandbox.store, repo, login)
-    return "NONE" if role is None else "COLLABORATOR"
+    org = owning_org(store, repo)
+    membership = None if org is None else org_membership(store, org["login"], login)
+    if membership is not None and (membership["public"] or sees_private):
+        return "MEMBER"
+    if direct_role(store, repo, login) is not None:
+        return "COLLABORATOR"
+    email = signature_for(sandbox, login).email
+    if sandbox.git(repo).has_author(f"refs/heads/{repo['default_branch']}", email):
+        return "CONTRIBUTOR"
+    return "NONE"
+
+
+def reader_sees_private(request: Request, repo: Record) -> bool:
+    """Whether the caller may see private memberships of the organisation owning ``repo``: its
+    members, and (an inference: they may list the organisation's members) installations on it
+    with ``members`` read."""
+    sandbox, principal = sandbox_of(request), principal_of(request)
+    if principal.kind == "user" and principal.login:
+        return member_sees_private(sandbox, repo, principal.login)
+    org = owning_org(sandbox.store, repo)
+    if principal.kind != "installation" or org is None:
+        return False
+    installation = sandbox.store.get("installation", principal.installation_id or 0)
+    on_org = installation is not None and installation["account"].lower() == org["login"].lower()
+    return on_org and principal.permissions.get("members") in ("read", "write")
+
+
+def member_sees_private(sandbox: Sandbox, repo: Record, login: str) -> bool:
+    """Whether person ``login`` sees private memberships of ``repo``'s organisation (members do)."""
+    org = owning_org(sandbox.store, repo)
+    return org is not None and org_membership(sandbox.store, org["login"], login) is not None

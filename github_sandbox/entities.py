@@ -12,8 +12,9 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from github_sandbox.auth import ROLES, public_permissions
+from github_sandbox.auth import public_permissions
 from github_sandbox.errors import GitHubError, validation_failed
+from github_sandbox.grants import ROLES
 from github_sandbox.state import Sandbox
 from github_sandbox.store import Record
 

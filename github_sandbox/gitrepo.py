@@ -128,6 +128,13 @@ class GitRepo:
             args.append(path)
         return parse_log(run_git(self.path, args).stdout)
 
+    def has_author(self, rev: str, email: str) -> bool:
+        """Whether a commit reachable from ``rev`` was authored with ``email``."""
+        pattern = f"--author=<{email}>"
+        args = ["log", "--max-count=1", "--format=%H", "--fixed-strings", pattern, rev, "--"]
+        done = run_git(self.path, args, check=False)
+        return done.returncode == 0 and bool(done.stdout.strip())
+
     def commit(self, sha: str) -> CommitInfo | None:
         if self.object_type(sha) != "commit":
             return None

@@ -10,7 +10,11 @@ from pydantic import BaseModel
 
 from github_sandbox.auth import actor_login, issues_access
 from github_sandbox.clock import epoch_of
-from github_sandbox.collab_roles import require_author_or_role, require_user_role
+from github_sandbox.collab_roles import (
+    reader_sees_private,
+    require_author_or_role,
+    require_user_role,
+)
 from github_sandbox.issues_model import (
     DEFAULT_LABEL_COLOR,
     create_label,
@@ -41,7 +45,7 @@ def create_issue(request: Request, owner: str, repo: str, body: IssueIn) -> dict
     issue = open_issue(
         sandbox, record, actor_login(request), title=body.title, body=body.body, labels=body.labels
     )
-    return issue_shape(sandbox, record, issue)
+    return issue_shape(sandbox, record, issue, sees_private=reader_sees_private(request, record))
 
 
 def _matches(
@@ -75,7 +79,8 @@ def list_issues(
         for issue in sandbox.store.find("issue", repo_id=record["id"])
         if _matches(issue, state, wanted, creator, since)
     ]
-    shaped = [issue_shape(sandbox, record, issue) for issue in found]
+    sees = reader_sees_private(request, record)
+    shaped = [issue_shape(sandbox, record, issue, sees_private=sees) for issue in found]
     key = {"created": "created_at", "updated": "updated_at", "comments": "comments"}[sort]
     shaped.sort(key=lambda i: (i[key], i["number"]), reverse=direction == "desc")
     return paginated(request, shaped, lambda i: i)
@@ -84,7 +89,8 @@ def list_issues(
 @router.get("/issues/{issue_number}")
 def get_issue(request: Request, owner: str, repo: str, issue_number: int) -> dict[str, Any]:
     sandbox, record = issues_access(request, owner, repo, "read")
-    return issue_shape(sandbox, record, find_issue(sandbox, record, issue_number))
+    issue = find_issue(sandbox, record, issue_number)
+    return issue_shape(sandbox, record, issue, sees_private=reader_sees_private(request, record))
 
 
 class IssuePatch(BaseModel):
@@ -117,7 +123,7 @@ def update_issue(
         state=body.state,
         state_reason=body.state_reason,
     )
-    return issue_shape(sandbox, record, issue)
+    return issue_shape(sandbox, record, issue, sees_private=reader_sees_private(request, record))
 
 
 # -- labels ----------------------------------------------------------------------------------

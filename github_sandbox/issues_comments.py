@@ -10,16 +10,23 @@ from pydantic import BaseModel
 
 from github_sandbox.auth import actor_login, issues_access
 from github_sandbox.clock import epoch_of
-from github_sandbox.collab_roles import require_author_or_role
+from github_sandbox.collab_roles import reader_sees_private, require_author_or_role
 from github_sandbox.issues_model import comment_shape, find_comment, find_issue, reaction_shape
 from github_sandbox.issues_ops import add_comment, add_reaction, delete_comment, edit_comment
 from github_sandbox.pagination import paginated
+from github_sandbox.state import sandbox_of
+from github_sandbox.store import Record
 
 router = APIRouter(prefix="/repos/{owner}/{repo}/issues")
 
 
 class CommentIn(BaseModel):
     body: str
+
+
+def _shaped(request: Request, repo: Record, comment: Record) -> dict[str, Any]:
+    sees = reader_sees_private(request, repo)
+    return comment_shape(sandbox_of(request), repo, comment, sees_private=sees)
 
 
 @router.post("/{issue_number}/comments", status_code=201)
@@ -29,7 +36,7 @@ def create_comment(
     sandbox, record = issues_access(request, owner, repo, "write")
     issue = find_issue(sandbox, record, issue_number)
     comment = add_comment(sandbox, record, issue, actor_login(request), body.body)
-    return comment_shape(sandbox, record, comment)
+    return _shaped(request, record, comment)
 
 
 @router.get("/{issue_number}/comments")
@@ -43,13 +50,16 @@ def list_comments(
         for c in sandbox.store.find("comment", key=str(issue_number), repo_id=record["id"])
         if since is None or epoch_of(c["updated_at"]) >= epoch_of(since)
     ]
-    return paginated(request, comments, lambda c: comment_shape(sandbox, record, c))
+    sees = reader_sees_private(request, record)
+    return paginated(
+        request, comments, lambda c: comment_shape(sandbox, record, c, sees_private=sees)
+    )
 
 
 @router.get("/comments/{comment_id}")
 def get_comment(request: Request, owner: str, repo: str, comment_id: int) -> dict[str, Any]:
     sandbox, record = issues_access(request, owner, repo, "read")
-    return comment_shape(sandbox, record, find_comment(sandbox, record, comment_id))
+    return _shaped(request, record, find_comment(sandbox, record, comment_id))
 
 
 @router.patch("/comments/{comment_id}")
@@ -60,7 +70,7 @@ def update_comment(
     comment = find_comment(sandbox, record, comment_id)
     require_author_or_role(request, record, comment["user"], "write")
     edited = edit_comment(sandbox, record, comment, actor_login(request), body.body)
-    return comment_shape(sandbox, record, edited)
+    return _shaped(request, record, edited)
 
 
 @router.delete("/comments/{comment_id}", status_code=204)

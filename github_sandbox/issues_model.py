@@ -12,7 +12,7 @@ from typing import Any
 from github_sandbox.collab_roles import author_association
 from github_sandbox.errors import GitHubError, not_found
 from github_sandbox.payloads import account_record
-from github_sandbox.shapes import node_id, user_shape
+from github_sandbox.shapes import app_shape, node_id, user_shape
 from github_sandbox.shapes_git import repo_api, repo_html
 from github_sandbox.state import Sandbox
 from github_sandbox.store import Record
@@ -58,6 +58,7 @@ def new_issue(
         "title": title,
         "body": body,
         "user": account_record(sandbox, author)["login"],
+        "app_id": app_of_actor(sandbox, author),
         "state": "open",
         "state_reason": None,
         "labels": [label["name"] for label in ensure_labels(sandbox, repo, labels)],
@@ -90,8 +91,11 @@ def comment_count(sandbox: Sandbox, repo: Record, number: int) -> int:
     return len(sandbox.store.find("comment", key=str(number), repo_id=repo["id"]))
 
 
-def issue_shape(sandbox: Sandbox, repo: Record, issue: Record) -> dict[str, Any]:
-    """``issue`` (REST) which also satisfies the webhook ``issue`` object."""
+def issue_shape(
+    sandbox: Sandbox, repo: Record, issue: Record, *, sees_private: bool = False
+) -> dict[str, Any]:
+    """``issue`` (REST) which also satisfies the webhook ``issue`` object; ``sees_private``: the
+    reader may see private organisation memberships (``collab_roles.author_association``)."""
     api, html = repo_api(sandbox, repo), repo_html(sandbox, repo)
     number = issue["number"]
     url = f"{api}/issues/{number}"
@@ -123,8 +127,10 @@ def issue_shape(sandbox: Sandbox, repo: Record, issue: Record) -> dict[str, Any]
         "created_at": issue["created_at"],
         "updated_at": issue["updated_at"],
         "closed_by": person(sandbox, closed_by) if closed_by else None,
-        "author_association": author_association(sandbox, repo, issue["user"]),
-        "performed_via_github_app": None,
+        "author_association": author_association(
+            sandbox, repo, issue["user"], sees_private=sees_private
+        ),
+        "performed_via_github_app": app_performing(sandbox, issue),
         "timeline_url": f"{url}/timeline",
         "reactions": reactions_summary(url, []),
     }
@@ -142,6 +148,24 @@ def issue_shape(sandbox: Sandbox, repo: Record, issue: Record) -> dict[str, Any]
 
 def person(sandbox: Sandbox, login: str) -> dict[str, Any]:
     return user_shape(sandbox.urls.api, account_record(sandbox, login))
+
+
+def app_of_actor(sandbox: Sandbox, login: str) -> int | None:
+    """The id of the app whose bot user ``login`` is (``<slug>[bot]``): the app an installation
+    token acts for; None for people."""
+    if not login.endswith("[bot]"):
+        return None
+    app = sandbox.store.find_one("app", key=login.removesuffix("[bot]").lower())
+    return None if app is None else int(app["id"])
+
+
+def app_performing(sandbox: Sandbox, record: Record) -> dict[str, Any] | None:
+    """``performed_via_github_app``: the app (``integration``) that made an issue or comment
+    through an installation token; null for people's own."""
+    app = sandbox.store.get("app", record.get("app_id") or 0)
+    if app is None:
+        return None
+    return app_shape(sandbox.urls.api, app, account_record(sandbox, app["owner"]))
 
 
 # -- labels ----------------------------------------------------------------------------------
@@ -199,7 +223,9 @@ def find_comment(sandbox: Sandbox, repo: Record, comment_id: int) -> Record:
     return comment
 
 
-def comment_shape(sandbox: Sandbox, repo: Record, comment: Record) -> dict[str, Any]:
+def comment_shape(
+    sandbox: Sandbox, repo: Record, comment: Record, *, sees_private: bool = False
+) -> dict[str, Any]:
     """``issue-comment`` (REST) which also satisfies the webhook ``comment`` object."""
     api, html = repo_api(sandbox, repo), repo_html(sandbox, repo)
     url = f"{api}/issues/comments/{comment['id']}"
@@ -216,8 +242,10 @@ def comment_shape(sandbox: Sandbox, repo: Record, comment: Record) -> dict[str, 
         "created_at": comment["created_at"],
         "updated_at": comment["updated_at"],
         "issue_url": f"{api}/issues/{number}",
-        "author_association": author_association(sandbox, repo, comment["user"]),
-        "performed_via_github_app": None,
+        "author_association": author_association(
+            sandbox, repo, comment["user"], sees_private=sees_private
+        ),
+        "performed_via_github_app": app_performing(sandbox, comment),
         "reactions": reactions_summary(url, reactions),
     }
 

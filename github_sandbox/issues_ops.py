@@ -10,6 +10,7 @@ from github_sandbox.errors import GitHubError, not_found
 from github_sandbox.issues_events import changes_of, emit_comment_event, emit_issue_event
 from github_sandbox.issues_model import (
     REACTIONS,
+    app_of_actor,
     check_body,
     ensure_labels,
     find_issue,
@@ -117,6 +118,7 @@ def add_comment(sandbox: Sandbox, repo: Record, issue: Record, actor: str, body:
         "is_pull": issue["is_pull"],
         "body": body,
         "user": actor,
+        "app_id": app_of_actor(sandbox, actor),
         "created_at": now,
         "updated_at": now,
     }

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from github_sandbox.auth import actor_login, repo_access
-from github_sandbox.collab_roles import require_author_or_role
+from github_sandbox.collab_roles import reader_sees_private, require_author_or_role
 from github_sandbox.issues_model import comment_count, find_issue
 from github_sandbox.pagination import paginated
 from github_sandbox.pulls_git import pull_commits, pull_files
@@ -53,7 +53,7 @@ def create_pull(request: Request, owner: str, repo: str, body: PullIn) -> dict[s
         body=body.body,
         draft=body.draft,
     )
-    return pull_shape(sandbox, record, pull)
+    return pull_shape(sandbox, record, pull, sees_private=reader_sees_private(request, record))
 
 
 def _ordered(
@@ -90,14 +90,16 @@ def list_pulls(
         and (head is None or p["head"] == branch_name(record, head))
         and (base is None or p["base"] == base)
     ]
-    shaped = [pull_shape(sandbox, record, p, full=False) for p in pulls]
+    sees = reader_sees_private(request, record)
+    shaped = [pull_shape(sandbox, record, p, full=False, sees_private=sees) for p in pulls]
     return paginated(request, _ordered(sandbox, record, shaped, sort, direction), lambda p: p)
 
 
 @router.get("/{pull_number}")
 def get_pull(request: Request, owner: str, repo: str, pull_number: int) -> dict[str, Any]:
     sandbox, record = _read(request, owner, repo)
-    return pull_shape(sandbox, record, find_pull(sandbox, record, pull_number))
+    pull = find_pull(sandbox, record, pull_number)
+    return pull_shape(sandbox, record, pull, sees_private=reader_sees_private(request, record))
 
 
 class PullPatch(BaseModel):
@@ -127,7 +129,7 @@ def update_pull(
         base=body.base,
         state=body.state,
     )
-    return pull_shape(sandbox, record, pull)
+    return pull_shape(sandbox, record, pull, sees_private=reader_sees_private(request, record))
 
 
 @router.get("/{pull_number}/files")

@@ -41,11 +41,13 @@ def base_sha_of(sandbox: Sandbox, repo: Record, pull: Record) -> str:
 
 
 def pull_shape(
-    sandbox: Sandbox, repo: Record, pull: Record, *, full: bool = True
+    sandbox: Sandbox, repo: Record, pull: Record, *, full: bool = True, sees_private: bool = False
 ) -> dict[str, Any]:
-    """``pull-request`` when ``full`` (single reads and webhooks), else ``pull-request-simple``."""
+    """``pull-request`` when ``full`` (single reads and webhooks), else ``pull-request-simple``;
+    ``sees_private`` as in ``issue_shape``."""
     issue = find_issue(sandbox, repo, pull["number"])
-    shaped = {**_simple(sandbox, repo, pull, issue), **_issue_part(sandbox, repo, issue)}
+    issue_part = _issue_part(sandbox, repo, issue, sees_private)
+    shaped = {**_simple(sandbox, repo, pull, issue), **issue_part}
     return {**shaped, **_full_part(sandbox, repo, pull, issue)} if full else shaped
 
 
@@ -90,8 +92,10 @@ def _simple(sandbox: Sandbox, repo: Record, pull: Record, issue: Record) -> dict
     }
 
 
-def _issue_part(sandbox: Sandbox, repo: Record, issue: Record) -> dict[str, Any]:
-    shaped = issue_shape(sandbox, repo, issue)
+def _issue_part(
+    sandbox: Sandbox, repo: Record, issue: Record, sees_private: bool
+) -> dict[str, Any]:
+    shaped = issue_shape(sandbox, repo, issue, sees_private=sees_private)
     keys = (
         "state", "locked", "title", "user", "body", "labels", "milestone", "active_lock_reason",
         "created_at", "updated_at", "closed_at", "assignee", "assignees", "author_association",

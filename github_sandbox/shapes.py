@@ -19,6 +19,8 @@ def user_shape(api: str, account: Record) -> dict[str, Any]:
     """``simple-user``; ``account`` is an ``account`` record (User, Organization or Bot)."""
     login = account["login"]
     url = f"{api}/users/{login}"
+    # An app's bot user links to the app's page, as on GitHub (``/apps/<slug>``).
+    html_url = f"{api}/apps/{login.removesuffix('[bot]')}" if account["type"] == "Bot" else None
     return {
         "login": login,
         "id": account["id"],
@@ -26,7 +28,7 @@ def user_shape(api: str, account: Record) -> dict[str, Any]:
         "avatar_url": f"{api}/avatars/{login}",
         "gravatar_id": "",
         "url": url,
-        "html_url": f"{api}/{login}",
+        "html_url": html_url or f"{api}/{login}",
         "followers_url": f"{url}/followers",
         "following_url": f"{url}/following{{/other_user}}",
         "gists_url": f"{url}/gists{{/gist_id}}",

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
 from github_sandbox import admin_client as calls
-from github_sandbox.admin_client import ActAs
+from github_sandbox.admin_client import ActAs, AdminError
 from tests.sandbox.conftest import OWNER, REPO, World
 from tests.sandbox.test_pulls import Client, checked_github, hooks_of, open_feature
 
@@ -71,29 +72,118 @@ async def test_list_for_ref_filters(gh: Client) -> None:
     assert await names(status="queued") == [("lint", None)]
 
 
+LIMITS = [
+    ({"actions": [PROMOTE] * 4}, "No more than 3 items are allowed; 4 were supplied."),
+    (
+        {"actions": [{**PROMOTE, "label": "x" * 21}]},
+        "Only 20 characters are allowed; 21 were supplied.",
+    ),
+    (
+        {"actions": [{**PROMOTE, "description": "x" * 41}]},
+        "Only 40 characters are allowed; 41 were supplied.",
+    ),
+    (
+        {"actions": [{**PROMOTE, "identifier": "x" * 21}]},
+        "Only 20 characters are allowed; 21 were supplied.",
+    ),
+    ({"actions": [{"label": "Go", "description": "go"}]}, '"identifier" wasn\'t supplied.'),
+    (
+        {"output": {"title": "t", "summary": "x" * 65536}},
+        "Only 65535 characters are allowed; 65536 were supplied.",
+    ),
+]
+
+
+async def send(gh: GitHub[Any], method: str, path: str, body: dict[str, Any]) -> httpx.Response:
+    """A raw request (githubkit refuses some of these bodies before sending them)."""
+    try:
+        return (await gh.arequest(method, path, json=body)).raw_response
+    except RequestFailed as failed:
+        return failed.response.raw_response
+
+
+@pytest.mark.parametrize(("fields", "message"), LIMITS)
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+async def test_action_and_output_limits(
+    world: World, fields: dict[str, Any], message: str, method: str
+) -> None:
+    """OpenAPI ``checks/create`` and ``checks/update``: ``actions`` ``maxItems: 3``, ``label``
+    and ``identifier`` ``maxLength: 20``, ``description`` 40 (all required), output text 65535.
+    GitHub answers a body outside its schema with 422 and the reason in the message, with no
+    ``errors`` ("Invalid request.\n\nOnly 65535 characters are allowed; 95964 were supplied.",
+    reported by reviewdog/action-actionlint#72; "No more than 50 items are allowed; 53 were
+    supplied.", AdWerx/pronto-ruby#49). GitHub documents no 422 for these operations, so this
+    client skips the OpenAPI check."""
+    async with world.installation_github() as gh:
+        path = f"/repos/{OWNER}/{REPO}/check-runs"
+        base = {"name": "gate", "head_sha": await head_of(gh)}
+        if method == "PATCH":
+            created = await gh.rest.checks.async_create(OWNER, REPO, **base)
+            path, base = f"{path}/{created.parsed_data.id}", {}
+        answered = await send(gh, method, path, {**base, **fields})
+    anchor = "create-a-check-run" if method == "POST" else "update-a-check-run"
+    assert answered.status_code == 422
+    assert answered.json() == {
+        "message": f"Invalid request.\n\n{message}",
+        "documentation_url": f"https://docs.github.com/rest/checks/runs#{anchor}",
+        "status": "422",
+    }
+
+
 @pytest.mark.parametrize(
     ("fields", "status"),
     [
-        ({"actions": [PROMOTE] * 4}, 422),
-        ({"actions": [{**PROMOTE, "label": "x" * 21}]}, 422),
-        ({"actions": [{**PROMOTE, "description": "x" * 41}]}, 422),
-        ({"actions": [{**PROMOTE, "identifier": "x" * 21}]}, 422),
         ({"status": "completed"}, 422),
         ({"head_sha": "0" * 40}, 422),
         ({"actions": [PROMOTE] * 3, "status": "queued"}, 201),
+        ({"actions": [{"label": "x" * 20, "description": "y" * 40, "identifier": "z" * 20}]}, 201),
     ],
 )
 async def test_limits(world: World, fields: dict[str, Any], status: int) -> None:
-    # GitHub documents no 422 for this operation, so this client skips the OpenAPI check; and
-    # a raw request, since githubkit refuses some of these bodies before sending them.
     async with world.installation_github() as gh:
         body = {"name": "gate", "head_sha": await head_of(gh), **fields}
-        path = f"/repos/{OWNER}/{REPO}/check-runs"
-        try:
-            answered = (await gh.arequest("POST", path, json=body)).status_code
-        except RequestFailed as failed:
-            answered = failed.response.status_code
-    assert answered == status
+        answered = await send(gh, "POST", f"/repos/{OWNER}/{REPO}/check-runs", body)
+    assert answered.status_code == status
+
+
+async def test_buttons_as_people(gh: Client, world: World) -> None:
+    """A click sends ``check_run`` ``requested_action`` with ``requested_action.identifier`` and
+    the person as ``sender`` (docs: "Using the REST API to interact with checks", OpenAPI webhook
+    ``check-run-requested-action``). Buttons show after the run completes (OpenAPI
+    ``checks/create``, ``actions``) and to people with write access, a team's grant included."""
+    sha = await head_of(gh)
+    run = (
+        await gh.rest.checks.async_create(
+            OWNER,
+            REPO,
+            name="gate",
+            head_sha=sha,
+            status="in_progress",
+            actions=[
+                {"label": "Promote", "description": "Promote to prod", "identifier": "promote"}
+            ],
+        )
+    ).parsed_data
+    for login in ("reader", "deployer"):
+        await world.admin.run(calls.create_user(login))
+    await world.admin.run(calls.grant_role(OWNER, REPO, "reader", "read"))
+    await world.admin.run(calls.create_team(OWNER, "Deployers"))
+    await world.admin.run(calls.grant_team_repo(OWNER, "deployers", OWNER, REPO, "push"))
+    await world.admin.run(calls.add_team_member(OWNER, "deployers", "deployer"))
+    with pytest.raises(AdminError, match="status=422"):  # not completed: no buttons yet
+        await world.admin.run(ActAs("deployer").click(OWNER, REPO, run.id, "promote"))
+    await gh.rest.checks.async_update(OWNER, REPO, run.id, conclusion="action_required")
+    with pytest.raises(AdminError, match="status=403"):
+        await world.admin.run(ActAs("reader").click(OWNER, REPO, run.id, "promote"))
+    with pytest.raises(AdminError, match="status=422"):
+        await world.admin.run(ActAs("deployer").click(OWNER, REPO, run.id, "rollback"))
+    await world.admin.run(ActAs("deployer").click(OWNER, REPO, run.id, "promote"))
+    hooks = await hooks_of(world, "check_run")
+    assert [h["action"] for h in hooks] == ["created", "completed", "requested_action"]
+    clicked = hooks[-1]
+    assert clicked["requested_action"] == {"identifier": "promote"}
+    assert (clicked["sender"]["login"], clicked["sender"]["type"]) == ("deployer", "User")
+    assert clicked["check_run"]["id"] == run.id
 
 
 async def test_only_apps_create_check_runs(world: World) -> None:

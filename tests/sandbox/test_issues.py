@@ -4,10 +4,13 @@ are issues too (one number sequence, ``pull_request`` set in lists and comment e
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
+from github_sandbox import admin_client as calls
 from tests.sandbox.conftest import OWNER, REPO, World
 from tests.sandbox.test_pulls import Client, checked_github, hooks_of, open_feature, parsed_list
 
@@ -136,3 +139,38 @@ async def test_body_too_long(gh: Client, where: str) -> None:
     assert "Body is too long (maximum is 65536 characters)" in failed.value.response.text
     fits = await gh.rest.issues.async_create_comment(OWNER, REPO, issue.number, body="y" * 65536)
     assert fits.status_code == 201
+
+
+async def test_reaction_statuses(world: World) -> None:
+    """OpenAPI ``reactions/create-for-issue-comment``: "A response with an HTTP ``200`` status
+    means that you already added the reaction type to this issue comment"; 201 "Reaction
+    created"; 422 for a content outside ``+1 -1 laugh confused heart hooray rocket eyes``."""
+    async with checked_github(world) as gh:
+        issue = (await gh.rest.issues.async_create(OWNER, REPO, title="t")).parsed_data
+        made = await gh.rest.issues.async_create_comment(OWNER, REPO, issue.number, body="x")
+    path = f"/repos/{OWNER}/{REPO}/issues/comments/{made.parsed_data.id}/reactions"
+    dev = await world.admin.run(calls.create_user("dev"))
+    statuses = []
+    cases: list[tuple[GitHub[Any], str]] = [
+        (world.installation_github(), "eyes"),
+        (world.installation_github(), "eyes"),
+        (world.installation_github(), "rocket"),
+        (world.token_github(dev.token), "eyes"),
+        (world.token_github(dev.token), "confused"),
+        (world.token_github(dev.token), "+1"),
+        (world.token_github(dev.token), "+1"),
+        (world.token_github(dev.token), "thumbsup"),
+    ]
+    for client, content in cases:
+        async with client as gh:
+            try:
+                statuses.append(
+                    (await gh.arequest("POST", path, json={"content": content})).status_code
+                )
+            except RequestFailed as failed:
+                statuses.append(failed.response.status_code)
+    assert statuses == [201, 200, 201, 201, 201, 201, 200, 422]
+    async with checked_github(world) as gh:
+        got = (await gh.rest.issues.async_get_comment(OWNER, REPO, made.parsed_data.id)).parsed_data
+    counts = got.model_dump(by_alias=True)["reactions"]
+    assert (counts["total_count"], counts["eyes"], counts["+1"]) == (5, 2, 1)

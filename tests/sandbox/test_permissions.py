@@ -94,10 +94,12 @@ async def test_role_matrix(world: World, role: str | None, act: Act, status: int
         ("write", "write"),
         ("triage", "read"),
         ("read", "read"),
-        (None, "none"),
+        (None, "read"),
     ],
 )
 async def test_collaborator_permission(world: World, role: str | None, permission: str) -> None:
+    """A direct grant on the (public) world repo; without one, everyone reads a public repo.
+    Grants through teams and the organisation: ``test_grants.py``."""
     await world.admin.run(calls.create_user("dev"))
     if role:
         await world.admin.run(calls.grant_role(OWNER, REPO, "dev", role))
@@ -105,7 +107,7 @@ async def test_collaborator_permission(world: World, role: str | None, permissio
         found = await gh.rest.repos.async_get_collaborator_permission_level(OWNER, REPO, "dev")
     assert (found.parsed_data.permission, found.parsed_data.role_name) == (
         permission,
-        role or "none",
+        role or "read",
     )
 
 
