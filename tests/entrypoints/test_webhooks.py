@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.worker import Worker
-from bot.core.inputs.events import EVENT_TYPES, ImagePushed, PullChanged
+from bot.core.inputs.events import ImagePushed, PullChanged
 from bot.entrypoints.routing import JobProcessor, Router
 from bot.entrypoints.web import create_app
 from bot.entrypoints.webhooks import sign, signature_valid
@@ -23,6 +23,7 @@ from bot.settings import Settings
 from tests.adapters.support import dead_jobs, drain
 from tests.entrypoints.conftest import SECRET, Recorder, deliveries
 from tests.entrypoints.payloads import raw, tagged_ghcr_push
+from tests.event_types import event_types
 
 OPENED = "api.github.com/pull_request/opened.payload.json"
 
@@ -234,7 +235,7 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
 async def test_served_app_runs_the_worker_in_its_lifespan(
     settings: Settings, queue: SqliteJobQueue, recorder: Recorder
 ) -> None:
-    router = Router(dict.fromkeys(EVENT_TYPES, recorder))
+    router = Router(dict.fromkeys(event_types(), recorder))
     worker = Worker(queue, JobProcessor(queue, router), poll_interval=0.01)
     app = create_app(settings, queue, worker)
     body = raw(OPENED)
