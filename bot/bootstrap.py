@@ -35,6 +35,8 @@ from bot.adapters.redelivery import SWEEP_INTERVAL, sweeper_from_settings
 from bot.adapters.worker import RetryPolicy, Worker
 from bot.core.inputs.events import (
     BaseEvent,
+    CheckActionRequested,
+    CommentCreated,
     ConfigPushed,
     ImagePushed,
     InstallationChanged,
@@ -45,7 +47,7 @@ from bot.core.inputs.events import (
 )
 from bot.entrypoints.routing import EventContext, Handler, JobProcessor, Router
 from bot.entrypoints.web import create_app
-from bot.services import bump, config_watch, promote, reconcile, review
+from bot.services import bump, commands, config_watch, promote, reconcile, review
 from bot.services.github_ports import PortsFactory
 from bot.services.ports import Clock
 from bot.services.proposals import Outcome
@@ -120,6 +122,8 @@ class Services:
             PullChanged: self.route(review.handle_pull_changed),
             ConfigPushed: self.route(config_watch.handle_config_pushed),
             InstallationChanged: self.route(config_watch.handle_installation_changed),
+            CommentCreated: self.route(commands.handle_comment_created),
+            CheckActionRequested: self.route(commands.handle_check_action),
         }
 
     async def reconcile(self, installation_id: int) -> list[Outcome]:

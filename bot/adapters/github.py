@@ -31,6 +31,7 @@ from bot.adapters.github_client import (
 )
 from bot.adapters.github_git import GitHubGit, GitHubInstallation
 from bot.adapters.github_issues import GitHubChecks, GitHubComments, GitHubIssues
+from bot.adapters.github_people import GitHubPeople
 from bot.adapters.github_pulls import GitHubPullRequests
 from bot.adapters.github_sources import GitHubSources
 from bot.services.github_ports import GitHubError, GitHubPorts, Tree
@@ -154,6 +155,7 @@ class GitHubGateway:
             issues=GitHubIssues(session),
             checks=GitHubChecks(session),
             sources=GitHubSources(session),
+            people=GitHubPeople(session),
             web_url=self.web_url,
             bot_login=self.identity.known,
         )

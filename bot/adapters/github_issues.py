@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.adapters.github_client import Session
-from bot.services.github_ports import CheckRunSpec, Comment, Issue
+from bot.services.github_ports import CheckRunSpec, Comment, Issue, Reaction
 
 
 class GitHubComments:
@@ -42,6 +42,22 @@ class GitHubComments:
             json={"body": body},
         )
 
+    async def react(self, repo: str, comment_id: int, content: Reaction) -> None:
+        await self.rest.call(
+            "POST",
+            f"/repos/{repo}/issues/comments/{comment_id}/reactions",
+            what=f"reacting {content} repo={repo} comment={comment_id}",
+            json={"content": content},
+        )
+
+    async def bot_reactions(self, repo: str, comment_id: int) -> frozenset[Reaction]:
+        items = await self.rest.pages(
+            f"/repos/{repo}/issues/comments/{comment_id}/reactions",
+            what=f"listing reactions repo={repo} comment={comment_id}",
+        )
+        bot = await self.session.identity.login()
+        return frozenset(i["content"] for i in items if _login(i) == bot)
+
 
 class GitHubIssues:
     """``Issues`` the bot opens about a repository (an invalid configuration)."""
@@ -50,12 +66,13 @@ class GitHubIssues:
         self.session = session
         self.rest = session.rest
 
-    async def list_open_by_bot(self, repo: str) -> tuple[Issue, ...]:
+    async def list_open_by_bot(self, repo: str, *, label: str = "") -> tuple[Issue, ...]:
         bot = await self.session.identity.login()
+        params = {"state": "open", "creator": bot} | ({"labels": label} if label else {})
         items = await self.rest.pages(
             f"/repos/{repo}/issues",
-            what=f"listing the bot's open issues repo={repo}",
-            params={"state": "open", "creator": bot},
+            what=f"listing the bot's open issues repo={repo} label={label}",
+            params=params,
         )
         return tuple(
             Issue(i["number"], i["title"], i.get("body") or "", _login(i) == bot)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from bot.adapters.github_client import Session
 from bot.adapters.metrics import record_pr
@@ -70,6 +71,14 @@ class GitHubPullRequests:
             f"/repos/{repo}/issues/{number}/labels",
             what=f"adding labels repo={repo} number={number} labels={','.join(labels)}",
             json={"labels": list(labels)},
+        )
+
+    async def remove_label(self, repo: str, number: int, label: str) -> None:
+        await self.rest.call(
+            "DELETE",
+            f"/repos/{repo}/issues/{number}/labels/{quote(label, safe='')}",
+            what=f"removing label repo={repo} number={number} label={label}",
+            accept=(404,),
         )
 
     async def merge(

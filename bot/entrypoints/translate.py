@@ -201,16 +201,19 @@ def _pull_request(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
 
 
 def _issue_comment(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
-    if r.text("action") != "created" or r.get("issue.pull_request", dict, required=False) is None:
+    if r.text("action") != "created":
         return ()
     event = CommentCreated(
         repo=r.text("repository.full_name"),
         issue_number=r.number("issue.number"),
-        is_pull=True,
+        is_pull=r.get("issue.pull_request", dict, required=False) is not None,
         author=r.text("comment.user.login"),
         body=r.optional_text("comment.body"),
         comment_id=r.number("comment.id"),
         author_association=r.optional_text("comment.author_association"),
+        # An App's comments (this bot's included) are written by its "NAME[bot]" Bot account.
+        author_is_bot=r.optional_text("comment.user.type") == "Bot",
+        url=r.optional_text("comment.html_url"),
         **r.common(delivery_id),
     )
     return (event,)
@@ -219,12 +222,15 @@ def _issue_comment(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
 def _check_run(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
     if r.text("action") != "requested_action":
         return ()
+    pulls = r.get("check_run.pull_requests", list, required=False) or []
+    number = pulls[0].get("number") if pulls and isinstance(pulls[0], Mapping) else None
     event = CheckActionRequested(
         repo=r.text("repository.full_name"),
         check_run_id=r.number("check_run.id"),
         identifier=r.text("requested_action.identifier"),
         head_sha=r.text("check_run.head_sha"),
         requester=r.optional_text("sender.login"),
+        pull_number=number if isinstance(number, int) else None,
         **r.common(delivery_id),
     )
     return (event,)

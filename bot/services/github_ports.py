@@ -141,6 +141,9 @@ class Issue:
     by_bot: bool
 
 
+Reaction = Literal["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
+
+
 @dataclass(frozen=True)
 class CheckAction:
     """A button on a completed check run (label <= 20, description <= 40, identifier <= 20)."""
@@ -253,6 +256,10 @@ class PullRequests(Protocol):
     async def add_labels(self, repo: str, number: int, labels: Sequence[str]) -> None:
         """Add labels, keeping the others: one call, ``POST issues/{number}/labels``."""
 
+    async def remove_label(self, repo: str, number: int, label: str) -> None:
+        """Remove one label, keeping the others: one call, ``DELETE issues/{number}/labels/
+        {label}`` (a label that is not there is no error)."""
+
     async def merge(
         self, repo: str, number: int, *, head_sha: str, method: MergeMethod = "squash"
     ) -> bool:
@@ -274,13 +281,37 @@ class Comments(Protocol):
     async def edit(self, repo: str, comment_id: int, body: str) -> None:
         """Replace a comment's body: one call, ``PATCH issues/comments/{comment_id}``."""
 
+    async def react(self, repo: str, comment_id: int, content: Reaction) -> None:
+        """React to a comment: one call, ``POST issues/comments/{comment_id}/reactions`` (GitHub
+        answers 200 instead of 201 when the same reaction is there already)."""
+
+    async def bot_reactions(self, repo: str, comment_id: int) -> frozenset[Reaction]:
+        """The reactions the bot's own account left on a comment: ``GET issues/comments/
+        {comment_id}/reactions?per_page=100``, one call per 100."""
+
+
+class People(Protocol):
+    """What GitHub says about a person's access, read fresh for every command."""
+
+    async def role(self, repo: str, login: str) -> tuple[str, str]:
+        """``(role_name, permission)`` of ``login`` on ``repo``: one call, ``GET collaborators/
+        {login}/permission``. ``role_name`` includes team, organisation and enterprise grants;
+        someone GitHub does not know there has ``("none", "none")``."""
+
+    async def team_member(self, org: str, team: str, login: str) -> bool:
+        """Whether ``login`` is an active member of ``org/team``: one call, ``GET orgs/{org}/
+        teams/{team}/memberships/{login}``. ``pending`` (invited, not accepted) is not a member;
+        a 404 (no such team or membership, or a team the App cannot see) is not either."""
+
 
 class Issues(Protocol):
     """Issues the bot opens (an invalid configuration)."""
 
-    async def list_open_by_bot(self, repo: str) -> tuple[Issue, ...]:
-        """Open issues (not PRs) created by the App's account: ``GET issues?state=open&creator=
-        BOT_LOGIN&per_page=100``, one call per 100; pull requests in the answer are dropped."""
+    async def list_open_by_bot(self, repo: str, *, label: str = "") -> tuple[Issue, ...]:
+        """Open issues (not PRs) created by the App's account, only those with ``label`` when
+        given: ``GET issues?state=open&creator=BOT_LOGIN&labels=LABEL&per_page=100``, one call
+        per 100; pull requests in the answer are dropped. The HTTP cache makes it conditional:
+        an unchanged answer is a 304, which costs no rate limit."""
 
     async def open(self, repo: str, *, title: str, body: str, labels: Sequence[str]) -> int:
         """Open an issue, return its number: one call, ``POST issues``."""
@@ -330,6 +361,7 @@ class GitHubPorts:
     issues: Issues
     checks: Checks
     sources: Sources
+    people: People
     web_url: str = "https://github.com"
     bot_login: str = ""
 

@@ -16,6 +16,7 @@ from typing import Literal
 from bot.core.promotion.branches import branch_name
 from bot.core.promotion.candidates import pull_history
 from bot.core.promotion.envfiles import EnvState
+from bot.core.promotion.holds import holding
 from bot.core.promotion.planner import (
     Candidate,
     NeedState,
@@ -50,16 +51,23 @@ class _Read:
     state: EnvState
 
 
-async def propose(
+@dataclass(frozen=True)
+class Choice:
+    """Where a version goes next, with that environment's files as read to decide."""
+
+    target: Target
+    read: _Read
+
+
+async def choose(
     ws: Workspace,
     loaded: LoadedConfig,
     app: str,
     candidate: Candidate,
     *,
     reached: frozenset[str] = frozenset(),
-    requested: bool = False,
-) -> Outcome:
-    """Find the environment ``candidate`` goes to next and open or update its PR."""
+) -> Choice | Skip:
+    """The environment ``candidate`` goes to next, reading environments only as asked."""
     reads: dict[str, _Read] = {}
     while True:
         states: Mapping[str, EnvState] = {name: read.state for name, read in reads.items()}
@@ -69,21 +77,36 @@ async def propose(
         where, tree, state = await ws.env_state(loaded, app, decision.environment)
         reads[decision.environment] = _Read(where, tree, state)
     if isinstance(decision, Skip):
-        return _skipped(decision, candidate)
-    return await _propose_to(
-        ws, loaded, decision, candidate, reads[decision.environment], requested=requested
+        return decision
+    return Choice(decision, reads[decision.environment])
+
+
+async def propose(
+    ws: Workspace,
+    loaded: LoadedConfig,
+    app: str,
+    candidate: Candidate,
+    *,
+    reached: frozenset[str] = frozenset(),
+) -> Outcome:
+    """Find the environment ``candidate`` goes to next and open or update its PR."""
+    return await propose_choice(
+        ws, loaded, await choose(ws, loaded, app, candidate, reached=reached), candidate
     )
 
 
-async def _propose_to(
-    ws: Workspace,
-    loaded: LoadedConfig,
-    target: Target,
-    candidate: Candidate,
-    read: _Read,
-    *,
-    requested: bool,
+async def propose_choice(
+    ws: Workspace, loaded: LoadedConfig, choice: Choice | Skip, candidate: Candidate
 ) -> Outcome:
+    """Open or update the PR ``choice`` targets, unless a hold stops it (a rollback places
+    its own hold, so only a rollback goes through one)."""
+    if isinstance(choice, Skip):
+        return _skipped(choice, candidate)
+    target = choice.target
+    hold = holding(await ws.holds(loaded), target.app, target.environment)
+    if hold is not None and not candidate.rollback:
+        return _skipped(Skip(target.app, target.environment, hold.summary()), candidate)
+    read = choice.read
     if read.tree is None:
         return _skipped(
             Skip(target.app, target.environment, "its branch does not exist"), candidate
@@ -93,13 +116,7 @@ async def _propose_to(
     exists = branch in await ws.heads(repo)
     history = await _history(ws, repo, branch, target) if exists else PullHistory()
     plan = plan_promotion(
-        loaded.config,
-        target,
-        candidate,
-        read.state,
-        history,
-        web_url=ws.gh.web_url,
-        requested=requested,
+        loaded.config, target, candidate, read.state, history, web_url=ws.gh.web_url
     )
     if isinstance(plan, Skip):
         return _skipped(plan, candidate)

@@ -14,6 +14,7 @@ import logging
 from datetime import datetime
 
 from bot.core.config import Environment
+from bot.core.inputs.actions import ACTIONS
 from bot.core.inputs.events import PullChanged
 from bot.core.markup.metadata import Meta, extract
 from bot.core.promotion.branches import branch_name
@@ -24,9 +25,10 @@ from bot.core.promotion.envfiles import (
     running_tags,
     snapshot_of,
 )
-from bot.core.promotion.gates import render_gate_check
+from bot.core.promotion.gates import GateResult, render_gate_check
+from bot.core.promotion.holds import HELD_LABEL, hold_check, holding
 from bot.core.review.pull import EnvReview, promotion_gates, review_comment, upstream_of
-from bot.services.github_ports import CheckRunSpec, Pull, Tree
+from bot.services.github_ports import CheckAction, CheckRunSpec, Pull, Tree
 from bot.services.workspace import LoadedConfig, Location, Workspace, pull_record
 
 log = logging.getLogger("bot.services")
@@ -41,16 +43,26 @@ async def handle_pull_changed(event: PullChanged, ws: Workspace) -> None:
     """Review, gate, label and maybe merge a PR into an environment branch."""
     if event.action not in REVIEWED_ACTIONS:
         return
-    targets = await _environments_at(ws, event.repo, event.base_ref)
+    await review_pull(ws, event.repo, event.number, base_ref=event.base_ref)
+
+
+async def review_pull(ws: Workspace, repo: str, number: int, *, base_ref: str = "") -> bool:
+    """Review and gate PR ``number`` as its last change would; ``False`` when it is not an
+    open PR into an environment (``/drift`` and holds call this too)."""
+    pull = None
+    if not base_ref:
+        pull = await ws.gh.pulls.get(repo, number)
+        base_ref = pull.base_ref
+    targets = await _environments_at(ws, repo, base_ref)
     if not targets:
-        return
-    pull = await ws.gh.pulls.get(event.repo, event.number)
+        return False
+    pull = pull or await ws.gh.pulls.get(repo, number)
     if pull.state != "open":
-        return
+        return False
     meta = _promotion_meta(pull)
-    changed = tuple(f.path for f in await ws.gh.pulls.files(event.repo, pull.number))
-    base = await ws.tree_of(event.repo, pull.base_ref)
-    head = await ws.gh.git.tree(event.repo, pull.head_sha)
+    changed = tuple(f.path for f in await ws.gh.pulls.files(repo, pull.number))
+    base = await ws.tree_of(repo, pull.base_ref)
+    head = await ws.gh.git.tree(repo, pull.head_sha)
     for loaded, env, where in targets:
         mine = meta if meta is not None and meta.environment == env.name else None
         if mine is not None and mine.app not in loaded.config.apps:
@@ -70,6 +82,7 @@ async def handle_pull_changed(event: PullChanged, ws: Workspace) -> None:
         )
         if mine is not None:
             await _gate(ws, (loaded, env, where), pull, mine, since=since)
+    return True
 
 
 async def _environments_at(ws: Workspace, repo: str, branch: str) -> list[Target]:
@@ -202,13 +215,36 @@ async def _gate(
 ) -> None:
     loaded, _, where = target
     config = loaded.config
-    missing = [label for label in config.labels if label not in pull.labels]
+    hold = holding(await ws.holds(loaded), meta.app, meta.environment)
+    labels = [*config.labels, *([HELD_LABEL] if hold else [])]
+    missing = [label for label in labels if label not in pull.labels]
     if missing:
         await ws.gh.pulls.add_labels(where.repo, pull.number, missing)
-    result = promotion_gates(config, meta, upstream_since=since, now=ws.clock())
+    if hold is None and HELD_LABEL in pull.labels:
+        await ws.gh.pulls.remove_label(where.repo, pull.number, HELD_LABEL)
+    gates = promotion_gates(config, meta, upstream_since=since, now=ws.clock())
+    checks = (*gates.checks, hold_check(hold, meta.environment))
+    result = GateResult(all(c.passed for c in checks), checks)
     conclusion, title, summary = render_gate_check(result)
-    run = CheckRunSpec(CHECK_NAME, pull.head_sha, "completed", title, summary, conclusion)
+    run = CheckRunSpec(
+        CHECK_NAME,
+        pull.head_sha,
+        "completed",
+        title,
+        summary,
+        conclusion,
+        actions=buttons(held=hold is not None),
+    )
     await ws.gh.checks.create(where.repo, run)
     if result.passed and config.policy_for(meta.app, meta.environment).automerge:
         merged = await ws.gh.pulls.merge(where.repo, pull.number, head_sha=pull.head_sha)
         log.info("automerge repo=%s number=%d merged=%s", where.repo, pull.number, merged)
+
+
+def buttons(*, held: bool) -> tuple[CheckAction, ...]:
+    """The check run's buttons (GitHub shows three at most): lift or place the lane's hold,
+    roll back, recheck drift."""
+    wanted = ("unhold" if held else "hold", "rollback", "drift")
+    return tuple(
+        CheckAction(a.label, a.description, a.identifier) for a in ACTIONS if a.identifier in wanted
+    )

@@ -23,6 +23,7 @@ from bot.core.config import (
 from bot.core.markup.metadata import extract
 from bot.core.promotion.candidates import PullRecord
 from bot.core.promotion.envfiles import EnvState, environment_files
+from bot.core.promotion.holds import HOLD_LABEL, Hold, hold_of
 from bot.services.github_ports import GitHubPorts, NotFound, Pull, Repository, Tree
 from bot.services.ports import Clock
 
@@ -79,6 +80,7 @@ class Workspace:
     installation_id: int | None = None
     _heads: dict[str, Mapping[str, str]] = field(default_factory=dict)
     _repos: dict[str, Repository] | None = None
+    _holds: dict[str, tuple[Hold, ...]] = field(default_factory=dict)
 
     async def repositories(self) -> dict[str, Repository]:
         if self._repos is None:
@@ -109,6 +111,20 @@ class Workspace:
         shas = [tree.blobs[path] for path in paths]
         blobs = await self.gh.git.read_blobs(repo, shas)
         return {path: blobs[tree.blobs[path]] for path in paths if tree.blobs[path] in blobs}
+
+    async def holds(self, loaded: LoadedConfig) -> tuple[Hold, ...]:
+        """The holds in force for ``loaded``'s config: the bot's open hold issues in the config's
+        repository (one call per job; see ``bot.core.promotion.holds``)."""
+        repo = loaded.repo.full_name
+        if repo not in self._holds:
+            issues = await self.gh.issues.list_open_by_bot(repo, label=HOLD_LABEL)
+            found = (hold_of(i.body, i.number) for i in issues if i.by_bot)
+            self._holds[repo] = tuple(h for h in found if h is not None)
+        return self._holds[repo]
+
+    def forget_holds(self, loaded: LoadedConfig) -> None:
+        """A hold was placed or lifted: read them again next time."""
+        self._holds.pop(loaded.repo.full_name, None)
 
     async def configs_of_installation(self) -> list[LoadedConfig]:
         """Every valid config the installation's repositories hold (invalid ones are logged)."""

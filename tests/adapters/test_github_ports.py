@@ -75,6 +75,11 @@ async def api_calls(world: World) -> list[tuple[str, str, int]]:
     return [(r["method"], r["route"], r["status"]) for r in log]
 
 
+async def billed_calls(world: World) -> list[tuple[str, str, int]]:
+    """``api_calls`` less the 304s of conditional requests, which cost no rate limit."""
+    return [call for call in await api_calls(world) if call[2] != 304]
+
+
 def grant(installation_id: int, repo: str) -> calls.Call[Any]:
     """Add ``repo`` to the installation's selected repositories."""
     path = f"/_sandbox/installations/{installation_id}/repositories"

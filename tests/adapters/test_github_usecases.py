@@ -18,7 +18,7 @@ from bot.services.bump import handle_image_pushed
 from bot.services.reconcile import run_reconcile
 from bot.services.workspace import ConfigCache, Workspace
 from github_sandbox import admin_client as calls
-from tests.adapters.test_github_ports import api_calls, grant, reset
+from tests.adapters.test_github_ports import api_calls, billed_calls, grant, reset
 from tests.sandbox.conftest import OWNER, World
 from tests.services.conftest import CONFIG_FILE, DIRECTORY_CONFIG, values
 
@@ -62,7 +62,7 @@ async def test_opening_costs_at_most_7_and_updating_at_most_6(
     await reset(world)
     updated = await handle_image_pushed(pushed("1.3.1"), workspace(gateway, world, warm))
     assert [(o.environment, o.action) for o in updated] == [("dev", "updated")]
-    spent = await api_calls(world)
+    spent = await billed_calls(world)
     assert len(spent) <= 6, spent
 
 

@@ -54,8 +54,11 @@ REAL_PAYLOADS: list[tuple[str, type | None, dict[str, Any]]] = [
         InstallationChanged,
         {"action": "created", "account": "Codertocat"},
     ),
-    ("api.github.com/issue_comment/created.with-installation.payload.json", None, {}),
-    ("extra/issue_comment/created.slash-command.create-issue-branch.json", None, {}),
+    (
+        "api.github.com/issue_comment/created.with-installation.payload.json",
+        CommentCreated,
+        {"is_pull": False, "author": "Codertocat", "author_is_bot": False},
+    ),
     (
         "extra/issue_comment/created.on-pull-request.atlantis.json",
         CommentCreated,
@@ -276,6 +279,12 @@ def test_config_push_fields() -> None:
             "issue_comment",
             {"action": "created", "issue": {"pull_request": {}, "number": True}},
             "missing field repository.full_name",
+        ),
+        # Probot's trimmed fixture: a comment with no author cannot be a command.
+        (
+            "issue_comment",
+            load("extra/issue_comment/created.slash-command.create-issue-branch.json"),
+            "missing field comment.user.login",
         ),
     ],
 )

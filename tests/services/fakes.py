@@ -24,6 +24,7 @@ from bot.services.github_ports import (
     NotFound,
     Pull,
     PullFile,
+    Reaction,
     Repository,
     Tree,
 )
@@ -64,6 +65,11 @@ class FakeGitHub:
         self.issues: dict[tuple[str, int], FakeIssue] = {}
         self.comments: dict[int, tuple[str, int, Comment]] = {}
         self.checks: list[tuple[str, CheckRunSpec]] = []
+        # The last answer of each issue listing: what the HTTP cache's ETag stands for.
+        self.last_listed: dict[tuple[str, str], tuple[Issue, ...]] = {}
+        self.reactions: dict[int, set[Reaction]] = {}  # the bot's reactions by comment id
+        self.roles: dict[tuple[str, str], str] = {}  # (repo, login) -> role_name
+        self.teams: dict[str, set[str]] = {}  # "org/team" -> active members
         self.tags: dict[str, tuple[str, ...]] = {}
         self.packages: dict[str, tuple[str, ...]] = {}
         self.calls: list[tuple[object, ...]] = []
@@ -82,6 +88,7 @@ class FakeGitHub:
             FakeIssues(self),
             self,
             self,
+            FakePeople(self),
             web_url="https://github.example",
             bot_login=BOT,
         )
@@ -230,6 +237,11 @@ class FakeGitHub:
         issue = self.issues[(repo, number)]
         issue.labels += [label for label in labels if label not in issue.labels]
 
+    async def remove_label(self, repo: str, number: int, label: str) -> None:
+        self._call("pulls.remove_label", repo, number, label)
+        issue = self.issues[(repo, number)]
+        issue.labels = [name for name in issue.labels if name != label]
+
     async def merge(
         self, repo: str, number: int, *, head_sha: str, method: MergeMethod = "squash"
     ) -> bool:
@@ -341,18 +353,50 @@ class FakeComments:
         r, n, _ = self.gh.comments[comment_id]
         self.gh.comments[comment_id] = (r, n, Comment(comment_id, body, by_bot=True))
 
+    async def react(self, repo: str, comment_id: int, content: Reaction) -> None:
+        self.gh._call("comments.react", repo, comment_id, content)
+        self.gh.reactions.setdefault(comment_id, set()).add(content)
+
+    async def bot_reactions(self, repo: str, comment_id: int) -> frozenset[Reaction]:
+        self.gh._call("comments.bot_reactions", repo, comment_id)
+        return frozenset(self.gh.reactions.get(comment_id, set()))
+
+
+class FakePeople:
+    """Roles by (repo, login) and active team members by "org/team"; unknown people: none."""
+
+    def __init__(self, gh: FakeGitHub) -> None:
+        self.gh = gh
+
+    async def role(self, repo: str, login: str) -> tuple[str, str]:
+        self.gh._call("people.role", repo, login)
+        role = self.gh.roles.get((repo, login), "none")
+        return role, {"maintain": "write", "triage": "read"}.get(role, role)
+
+    async def team_member(self, org: str, team: str, login: str) -> bool:
+        self.gh._call("people.team_member", f"{org}/{team}", login)
+        return login in self.gh.teams.get(f"{org}/{team}", set())
+
 
 class FakeIssues:
     def __init__(self, gh: FakeGitHub) -> None:
         self.gh = gh
 
-    async def list_open_by_bot(self, repo: str) -> tuple[Issue, ...]:
-        self.gh._call("issues.list_open_by_bot", repo)
-        return tuple(
+    async def list_open_by_bot(self, repo: str, *, label: str = "") -> tuple[Issue, ...]:
+        found = tuple(
             Issue(i.number, i.title, i.body, by_bot=True)
             for (r, _), i in sorted(self.gh.issues.items())
-            if r == repo and i.pull is None and i.state == "open" and i.author == BOT
+            if r == repo
+            and i.pull is None
+            and i.state == "open"
+            and i.author == BOT
+            and (not label or label in i.labels)
         )
+        # An answer equal to the last one is a 304 through the HTTP cache: no rate limit.
+        cached = self.gh.last_listed.get((repo, label)) == found
+        self.gh.last_listed[(repo, label)] = found
+        self.gh._call("issues.list_open_by_bot", repo, cached=cached)
+        return found
 
     async def open(self, repo: str, *, title: str, body: str, labels: Sequence[str]) -> int:
         self.gh._call("issues.open", repo)

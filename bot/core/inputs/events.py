@@ -151,6 +151,8 @@ class CommentCreated(BaseEvent):
     body: str
     comment_id: int
     author_association: str = ""
+    author_is_bot: bool = False  # a Bot account, or made through an App (this one included)
+    url: str = ""  # the comment's web address, for replies and the audit trail
 
     @property
     def dedupe_key(self) -> str:
@@ -191,6 +193,7 @@ class CheckActionRequested(BaseEvent):
     identifier: str
     head_sha: str
     requester: str = ""
+    pull_number: int | None = None  # the PR the check run is on (GitHub lists at most one here)
 
     @property
     def serial_key(self) -> str:

@@ -14,7 +14,9 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
-Kind = Literal["promotion-pr", "review-comment", "drift-report", "config-error", "gate-check"]
+Kind = Literal[
+    "promotion-pr", "review-comment", "drift-report", "config-error", "gate-check", "hold"
+]
 
 MARKER = "promotion-bot:v1"
 # The JSON inside one marker is capped at 8,000 characters in _PATTERN: the bot writes a few
@@ -29,7 +31,9 @@ _PATTERN = re.compile(r"<!-- promotion-bot:v1 (\{.{0,8000}?\}) -->", re.DOTALL)
 
 @dataclass(frozen=True)
 class Meta:
-    """What a PR or comment is about; ``version``/``digest`` are the target, ``from_`` the start."""
+    """What a PR, comment or issue is about; ``version``/``digest`` are the target, ``from_`` the
+    start. ``by``, ``at`` and ``url`` say who asked for it, when (ISO 8601) and where (a comment's
+    link); ``reason`` is theirs; ``rollback`` marks a PR that goes back to an earlier version."""
 
     kind: Kind
     app: str = ""
@@ -40,15 +44,20 @@ class Meta:
     superseded: tuple[str, ...] = ()
     policy: str = ""
     declined: tuple[str, ...] = ()
+    by: str = ""
+    at: str = ""
+    url: str = ""
+    reason: str = ""
+    rollback: bool = False
 
 
-_STRING_FIELDS = ("app", "environment", "version", "digest", "policy")
+_STRING_FIELDS = ("app", "environment", "version", "digest", "policy", "by", "at", "url", "reason")
 _LIST_FIELDS = ("superseded", "declined")
 
 
 def embed(meta: Meta) -> str:
     """The marker line for ``meta``; safe to append to any Markdown body."""
-    data: dict[str, Any] = {k: v for k, v in asdict(meta).items() if v not in ("", ())}
+    data: dict[str, Any] = {k: v for k, v in asdict(meta).items() if v not in ("", (), False)}
     data["kind"] = meta.kind
     if "from_" in data:
         data["from"] = data.pop("from_")
@@ -88,7 +97,10 @@ def _decode(text: str) -> Meta | None:
         if not _is_string_list(items):
             return None
         values[name] = tuple(items)
-    return Meta(**values)
+    rollback = data.get("rollback", False)
+    if not isinstance(rollback, bool):
+        return None
+    return Meta(**values, rollback=rollback)
 
 
 def _is_string_list(items: object) -> bool:

@@ -16,7 +16,7 @@ from bot.core.markup.markdown import clean_text, escape_md
 
 Conclusion = Literal["success", "failure", "action_required"]
 # Checks that clear with time or a person's say-so; failing only these asks for action.
-_WAITING = frozenset({"soak", "freeze"})
+_WAITING = frozenset({"soak", "freeze", "hold"})
 
 
 @dataclass(frozen=True)

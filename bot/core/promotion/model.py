@@ -20,6 +20,15 @@ _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
+class Request:
+    """A person's command behind a promotion: who, when (ISO 8601) and where (a web link)."""
+
+    by: str
+    at: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class Promotion:
     """One image moving from one tag to another in one app's environment."""
 
@@ -35,6 +44,8 @@ class Promotion:
     reason: str = ""
     source_repo: str | None = None  # "owner/name" of the app's source repository
     superseded: tuple[str, ...] = ()  # versions this PR replaces that were never merged
+    request: Request | None = None  # set when a command asked for it
+    rollback: bool = False  # back to an earlier version, asked for by /rollback
 
 
 @dataclass(frozen=True)

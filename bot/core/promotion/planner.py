@@ -26,7 +26,7 @@ from bot.core.files.yamledit import Change, set_image
 from bot.core.files.yamlnodes import YamlEditError
 from bot.core.promotion.branches import branch_name
 from bot.core.promotion.envfiles import EnvState, running_tags
-from bot.core.promotion.model import Promotion
+from bot.core.promotion.model import Promotion, Request
 from bot.core.promotion.render import (
     render_commit_message,
     render_promotion_body,
@@ -43,6 +43,8 @@ class Candidate:
     digest: str | None = None
     environment: str | None = None
     source: str = ""  # what offered it, for reasons: "image push", "git tag v1.2.3", ...
+    request: Request | None = None  # a person's command asked for it: lifts ``auto: false``
+    rollback: bool = False  # back to an earlier version: the policy's order does not apply
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,8 @@ def _allowed(
     having: set[str],
 ) -> Target | Skip:
     policy = config.policy_for(app.name, environment)
+    if candidate.rollback:
+        return Target(app.name, environment, current, f"rollback to {candidate.tag} requested")
     upstream = policy.after
     if candidate.environment is None and upstream is not None and upstream not in having:
         reason = f"{candidate.tag} has not reached {upstream} yet, which comes before {environment}"
@@ -191,7 +195,8 @@ def plan_promotion(
     (a ``/promote`` command), which lifts ``auto: false``."""
     app, env = target.app, target.environment
     policy = config.policy_for(app, env)
-    skip = _skip_reason(policy, candidate.tag, env, history, requested=requested)
+    requested = requested or candidate.request is not None
+    skip = _skip_reason(policy, candidate, env, history, requested=requested)
     if skip:
         return Skip(app, env, skip)
     image = config.apps[app].image
@@ -214,11 +219,16 @@ def plan_promotion(
 
 
 def _skip_reason(
-    policy: Policy, tag: str, env: str, history: PullHistory, *, requested: bool
+    policy: Policy, candidate: Candidate, env: str, history: PullHistory, *, requested: bool
 ) -> str | None:
     open_pull = history.open
+    tag = candidate.tag
     if not policy.auto and not requested:
         return f"policy {policy_name(policy)} for {env} opens PRs on a /promote command only"
+    if candidate.rollback:  # a rollback replaces whatever the lane's PR proposes
+        if open_pull is not None and open_pull.version == tag:
+            return f"{tag} is already proposed for {env} in #{open_pull.number}"
+        return None
     if tag in history.declined:
         return f"{tag} was declined for {env}; waiting for a newer version"
     if open_pull is not None and open_pull.version == tag:
@@ -271,6 +281,8 @@ def _plan(
         reason=target.reason,
         source_repo=spec.source,
         superseded=superseded,
+        request=candidate.request,
+        rollback=candidate.rollback,
     )
     promotions = [promotion]
     return PromotionPlan(

@@ -26,7 +26,13 @@ _ARROW = "→"
 
 
 def render_promotion_title(p: Promotion) -> str:
-    """``Promote user-service 1.4.0 to staging`` (plain text: titles are not Markdown)."""
+    """``Promote user-service 1.4.0 to staging`` (plain text: titles are not Markdown); a rollback
+    says ``Roll back user-service in staging to 1.3.0``."""
+    if p.rollback:
+        return (
+            f"Roll back {clean_text(p.app)} in {clean_text(p.environment)} "
+            f"to {clean_text(p.to_tag)}"
+        )
     return f"Promote {clean_text(p.app)} {clean_text(p.to_tag)} to {clean_text(p.environment)}"
 
 
@@ -68,6 +74,10 @@ def promotion_meta(promotions: Sequence[Promotion], *, declined: Sequence[str] =
         superseded=first.superseded,
         policy=first.policy_name,
         declined=tuple(declined),
+        by=first.request.by if first.request else "",
+        at=first.request.at if first.request else "",
+        url=first.request.url if first.request else "",
+        rollback=first.rollback,
     )
 
 
@@ -88,6 +98,7 @@ def render_promotion_body(
     _first(promotions)
     sections = [
         Section(_summary(promotions), _P_SUMMARY),
+        Section(_requested(promotions), _P_SUMMARY),
         Section(_table(promotions), _P_TABLE),
         Section(_why(promotions), _P_WHY),
         Section(_links(promotions, web_url, tag_prefix), _P_LINKS),
@@ -127,6 +138,8 @@ def _summary(promotions: Sequence[Promotion]) -> str:
     if len(promotions) == 1:
         p = promotions[0]
         head = f"Promote **{escape_md(p.app)}** to **{escape_md(p.environment)}**"
+        if p.rollback:
+            head = f"Roll back **{escape_md(p.app)}** in **{escape_md(p.environment)}**"
         if p.from_tag is None:
             return f"{head}: {escape_md(p.image)} **{escape_md(p.to_tag)}** (new here)."
         move = f"{escape_md(p.from_tag)} {_ARROW} **{escape_md(p.to_tag)}**"
@@ -160,6 +173,19 @@ def _version(tag: str | None, digest: str | None) -> str:
     if digest:
         return f"{escape_md(tag)} ({escape_md(digest[:19])}…)"
     return escape_md(tag)
+
+
+def _requested(promotions: Sequence[Promotion]) -> str:
+    """Who asked for this PR, where and when: the audit trail of a command."""
+    first = _first(promotions)
+    request = first.request
+    if request is None:
+        return ""
+    what = "Rollback" if first.rollback else "Promotion"
+    link = quote(request.url, safe=":/#?=&%")
+    where = f" in [this comment]({link})" if request.url.startswith(("https://", "http://")) else ""
+    when = f" at {escape_md(request.at)}" if request.at else ""
+    return f"{what} requested by {escape_md('@' + request.by)}{where}{when}."
 
 
 def _why(promotions: Sequence[Promotion]) -> str:
