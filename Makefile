@@ -13,6 +13,7 @@ lint:
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	.venv/bin/lint-imports
+	.venv/bin/vulture
 	.venv/bin/hadolint Dockerfile
 
 bench:

@@ -192,9 +192,8 @@ def _pull_request(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
         **r.common(delivery_id),
     }
     if action == "closed":
-        merge_sha = r.get("pull_request.merge_commit_sha", str, required=False)
         merged = r.flag("pull_request.merged")
-        return (PullClosed(merged=merged, merge_commit_sha=merge_sha, **fields),)
+        return (PullClosed(merged=merged, **fields),)
     head_sha = r.text("pull_request.head.sha")
     author = r.optional_text("pull_request.user.login")
     return (PullChanged(action=action, head_sha=head_sha, author=author, **fields),)
@@ -210,7 +209,6 @@ def _issue_comment(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
         author=r.text("comment.user.login"),
         body=r.optional_text("comment.body"),
         comment_id=r.number("comment.id"),
-        author_association=r.optional_text("comment.author_association"),
         # An App's comments (this bot's included) are written by its "NAME[bot]" Bot account.
         author_is_bot=r.optional_text("comment.user.type") == "Bot",
         url=r.optional_text("comment.html_url"),
@@ -226,7 +224,6 @@ def _check_run(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
     number = pulls[0].get("number") if pulls and isinstance(pulls[0], Mapping) else None
     event = CheckActionRequested(
         repo=r.text("repository.full_name"),
-        check_run_id=r.number("check_run.id"),
         identifier=r.text("requested_action.identifier"),
         head_sha=r.text("check_run.head_sha"),
         requester=r.optional_text("sender.login"),

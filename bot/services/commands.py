@@ -23,6 +23,7 @@ from bot.core.inputs.commands import (
     Promote,
     Reply,
     Rollback,
+    Unhold,
     parse_comment,
 )
 from bot.core.inputs.events import CheckActionRequested, CommentCreated
@@ -132,10 +133,10 @@ async def _run(
         await _allow(ws, loaded, asked, "rollback", rolled)
         return await rollbacks.roll_back(ws, loaded, rolled, command.version, _request(ws, asked))
     if isinstance(command, Hold):
-        scope = _scope(loaded, command.app, command.environment, lane, "hold")
+        scope = _scope(loaded, command, lane, "hold")
         await _allow(ws, loaded, asked, "hold", scope)
         return await holds.place(ws, loaded, scope, _request(ws, asked), command.reason or "")
-    scope = _scope(loaded, command.app, command.environment, lane, "unhold")
+    scope = _scope(loaded, command, lane, "unhold")
     await _allow(ws, loaded, asked, "unhold", scope)
     return await holds.lift(ws, loaded, scope, asked.login)
 
@@ -242,17 +243,14 @@ def _lane(
 
 
 def _scope(
-    loaded: LoadedConfig,
-    app: str | None,
-    env: str | None,
-    lane: tuple[str, str] | None,
-    word: str,
+    loaded: LoadedConfig, command: Hold | Unhold, lane: tuple[str, str] | None, word: str
 ) -> tuple[str | None, str]:
     """``(app, env)`` of a hold: a lane, or ``(None, env)`` for a whole environment."""
-    if env is not None and app is None:
+    env = command.environment
+    if command.whole_environment and env is not None:
         if env not in {e.name for e in loaded.config.environments}:
             raise Refused(f"no environment named {env} here")
         return None, env
-    if app is None and lane is None:
+    if command.app is None and lane is None:
         raise Refused(f"on a promotion PR, /{word}; elsewhere /{word} APP in ENV or in ENV")
-    return _lane(loaded, app, env, lane, word)
+    return _lane(loaded, command.app, env, lane, word)

@@ -40,7 +40,7 @@ SAMPLES: list[BaseEvent] = [
         repo="acme/env", issue_number=4, is_pull=True, author="ann", body="/promote", comment_id=9
     ),
     ConfigPushed(repo="acme/env", ref="refs/heads/main", after="def"),
-    CheckActionRequested(repo="acme/env", check_run_id=5, identifier="promote", head_sha="abc"),
+    CheckActionRequested(repo="acme/env", identifier="promote", head_sha="abc"),
     InstallationChanged(action="created", account="acme", repositories_added=("acme/env",)),
 ]
 

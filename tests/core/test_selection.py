@@ -375,3 +375,16 @@ def test_pick_only_goes_down_when_current_is_outside_the_policy(
         assert set(pick.candidates) <= set(tags)
         if not is_newer(policy, pick.tag, current):
             assert pick.reason.endswith("so any allowed tag may replace it"), pick.reason
+
+
+@pytest.mark.parametrize(
+    ("constraint", "tag", "reason"),
+    [
+        (">=1.0 <2.0", "2.0.0", '"2.0.0" is greater than or equal to "2.0"'),
+        (">=1.0 <2.0", "v0.9.0", '"0.9.0" is less than "1.0"'),
+        ("~1.4", "1.5.0", '"1.5.0" does not have same major and minor version as "1.4"'),
+    ],
+)
+def test_a_refused_single_tag_names_the_rule(constraint: str, tag: str, reason: str) -> None:
+    pick = pick_tag(TagPolicy(constraint=constraint), [tag])
+    assert pick.tag is None and pick.reason.endswith(": " + reason)

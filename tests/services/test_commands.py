@@ -62,7 +62,7 @@ async def comment(
         body=body,
         comment_id=comment_id,
         url=f"https://github.example/{ENV_REPO}/issues/{number}#issuecomment-{comment_id}",
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
     await handle_comment_created(event, workspace(gh))
     return comment_id
@@ -216,7 +216,6 @@ async def test_a_button_does_what_the_comment_does_as_the_clicker(world: FakeGit
         event = CheckActionRequested(
             installation_id=1,
             repo=ENV_REPO,
-            check_run_id=1,
             identifier="hold",
             head_sha="x",
             requester=clicker,

@@ -12,11 +12,6 @@ from dataclasses import dataclass
 
 from bot.core.inputs.commands import Command, Drift, Hold, Promote, Rollback, Unhold
 
-# GitHub's limits for a check run action.
-MAX_IDENTIFIER_CHARS = 20
-MAX_LABEL_CHARS = 20
-MAX_DESCRIPTION_CHARS = 40
-
 
 @dataclass(frozen=True)
 class Action:
@@ -34,11 +29,6 @@ ACTIONS: tuple[Action, ...] = (
     Action("drift", "Check drift", "Recompute the drift review comment", Drift()),
 )
 _BY_IDENTIFIER = {action.identifier: action for action in ACTIONS}
-
-
-def action_named(identifier: str) -> Action | None:
-    """The button with this identifier, or None for one we never offered."""
-    return _BY_IDENTIFIER.get(identifier)
 
 
 def command_of_action(identifier: str) -> Command | None:

@@ -111,7 +111,6 @@ class PullClosed(BaseEvent):
     head_ref: str
     base_ref: str
     body: str = ""
-    merge_commit_sha: str | None = None
 
     @property
     def serial_key(self) -> str:
@@ -150,7 +149,6 @@ class CommentCreated(BaseEvent):
     author: str
     body: str
     comment_id: int
-    author_association: str = ""
     author_is_bot: bool = False  # a Bot account, or made through an App (this one included)
     url: str = ""  # the comment's web address, for replies and the audit trail
 
@@ -189,7 +187,6 @@ class CheckActionRequested(BaseEvent):
 
     kind: Literal["check_action_requested"] = "check_action_requested"
     repo: str
-    check_run_id: int
     identifier: str
     head_sha: str
     requester: str = ""

@@ -229,11 +229,6 @@ class Constraint:
             found.extend(failures)
         return found
 
-    def explain(self, version: Version | str, *, include_prerelease: bool = False) -> str | None:
-        """The first reason ``version`` fails, or None when it satisfies the constraint."""
-        found = self.reasons(version, include_prerelease=include_prerelease)
-        return found[0] if found else None
-
 
 def _as_version(version: Version | str) -> Version:
     return version if isinstance(version, Version) else parse_version(version, loose=True)

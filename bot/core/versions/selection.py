@@ -94,7 +94,8 @@ def _choose(
     pool = [r for r in rated if r.rating.allowed and r.rating.variant == variant]
     noun = plan.noun(variant)
     if not pool:
-        return Pick(None, f"no {noun(1)} among {_count(total, 'tag')} given")
+        why = _refused_by_constraint(plan, rated)
+        return Pick(None, f"no {noun(1)} among {_count(total, 'tag')} given{why}")
     anchored = cur is not None and cur.admits_current
     note, scope = _notes(plan, cur, current, anchored), ""
     if anchored and cur is not None:
@@ -106,6 +107,18 @@ def _choose(
     best = pool[0]
     reason = f"{best.tag} is the {plan.superlative} of {len(pool)} {noun(len(pool))}{scope}{note}"
     return Pick(best.tag, reason, tuple(r.tag for r in pool), best.digest)
+
+
+def _refused_by_constraint(plan: Plan, rated: list[_Rated]) -> str:
+    """For a single tag the constraint refused, which of its rules did, in Masterminds' words
+    (``"2.0.0" is greater than or equal to 2``): what a person asking for it needs to read."""
+    if plan.constraint is None or len(rated) != 1 or rated[0].rating.allowed:
+        return ""
+    try:
+        reasons = plan.constraint.reasons(rated[0].tag.removeprefix("v"))
+    except VersionError:
+        return ""
+    return f": {reasons[0]}" if reasons else ""
 
 
 def _notes(plan: Plan, cur: Rating | None, current: str | None, anchored: bool) -> str:
