@@ -14,10 +14,11 @@ APP = "api"
 ENVIRONMENTS = ("dev", "staging", "prod")
 RUNNING = "1.3.0"  # what every environment runs before the story starts
 
-# People in the story: a developer and the SRE who owns prod; both may merge.
+# People in the story: a developer and the SRE who owns prod (both may merge), and a reader.
 DEVELOPER = "alice"
 SRE = "bob"
-PEOPLE = {DEVELOPER: "Alice Developer", SRE: "Bob Reliability"}
+READER = "carol"
+PEOPLE = {DEVELOPER: "Alice Developer", SRE: "Bob Reliability", READER: "Carol Reader"}
 
 _REPLICAS = {"dev": 1, "staging": 2, "prod": 3}
 _LOG_LEVEL = {"dev": "debug", "staging": "info", "prod": "warn"}
@@ -54,11 +55,8 @@ env:
 _PROD_POLICY = """\
 policies:
   prod-gated:
-    description: The bot opens the PR; it must spend a day in staging, and a person merges it.
-    level: minor            # no major upgrade reaches prod on its own
-    auto: true
-    automerge: false
-    soak: 24h
+    use: prod-safe          # minor and patch only, a day in staging, the PR opens on /promote
+    description: An approver asks for the PR with /promote; a person merges it.
     approvers: ["@acme/sre", bob]
     freeze:
       - from: 2026-12-23T18:00:00+01:00

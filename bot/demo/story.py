@@ -42,6 +42,7 @@ def _seed(scene: Scene) -> None:
     for repo in (c.APP_REPO, c.ENV_REPO, c.BRANCH_REPO):
         stack.admin.run(calls.grant_role(c.ORG, repo, c.DEVELOPER, "write"))
         stack.admin.run(calls.grant_role(c.ORG, repo, c.SRE, "maintain"))
+        stack.admin.run(calls.grant_role(c.ORG, repo, c.READER, "read"))
     stack.install(c.ORG)
 
 
@@ -146,6 +147,38 @@ def _prod_waits(scene: Scene) -> Verdict:
     return Verdict(True, f"#{pull['number']} check {CHECK_NAME}: {title}", opened.links)
 
 
+def _prod_waits_for_a_command(scene: Scene) -> Verdict:
+    """prod-safe opens no PR by itself: with every webhook handled, there is none for prod."""
+    scene.running.settle()
+    pull = _promotion_pull(scene, ENV_REPO, "prod")
+    if pull is not None:
+        return Verdict(False, f"#{pull['number']} opened for prod without a /promote")
+    return Verdict(True, "no prod PR: prod-safe opens it on a /promote command only")
+
+
+def _comment(user: str, body: str) -> Callable[[Scene], None]:
+    """``user`` comments ``body`` on the (merged) staging PR, where the team talks."""
+
+    def act(scene: Scene) -> None:
+        number = scene.pulls["staging"]
+        scene.running.admin.run(calls.ActAs(user).comment(c.ORG, c.ENV_REPO, number, body))
+
+    return act
+
+
+def _refused(scene: Scene) -> Verdict:
+    number = scene.pulls["staging"]
+    link = (f"{scene.running.url}/{ENV_REPO}/pull/{number}",)
+    bot = f"{scene.running.app.slug}[bot]"
+    for comment in scene.view.comments(ENV_REPO, number):
+        body = str(comment["body"])
+        if comment["user"]["login"] == bot and "needs write access" in body:
+            if _promotion_pull(scene, ENV_REPO, "prod") is not None:
+                return Verdict(False, "refused, yet a prod PR is open", link)
+            return Verdict(True, f"#{number} reply: {body.replace('&#8203;', '')}", link)
+    return Verdict(False, f"no refusal by {bot} on #{number}", link)
+
+
 def _updated_in_place(scene: Scene) -> Verdict:
     """The branch layout's dev PR (never merged) now proposes the newer tag; the directory
     layout, whose dev PR was merged, gets a new one."""
@@ -221,8 +254,18 @@ STEPS: tuple[Step, ...] = (
         _promotion_opened(ENV_REPO, "staging", FIRST, "envs/staging/values.yaml", "staging"),
     ),
     Step(
-        f"{c.SRE} merges the staging PR: the prod PR waits on its gates",
+        f"{c.SRE} merges the staging PR: prod (prod-safe) waits for a /promote",
         _merge("staging", c.SRE),
+        _prod_waits_for_a_command,
+    ),
+    Step(
+        f"{c.READER}, a reader, comments /promote api to prod: refused, nothing changes",
+        _comment(c.READER, "/promote api to prod"),
+        _refused,
+    ),
+    Step(
+        f"{c.SRE}, a prod approver, comments /promote api to prod: the PR waits on its gates",
+        _comment(c.SRE, "/promote api to prod"),
         _prod_waits,
     ),
     Step(f"CI pushes {NEWER}: the open PR is updated in place", _publish(NEWER), _updated_in_place),
