@@ -159,7 +159,11 @@ async def _promote(
             raise Refused(f"name a version or an environment: /promote {app} VERSION to ENV")
         version = await _upstream_version(ws, loaded, app, env)
     candidate = Candidate(
-        version, environment=env, source=f"/promote by @{asked.login}", request=_request(ws, asked)
+        version,
+        environment=env,
+        source=f"/promote by @{asked.login}",
+        request=_request(ws, asked),
+        named=command.version is not None,
     )
     choice = await choose(ws, loaded, app, candidate)
     if isinstance(choice, Skip):

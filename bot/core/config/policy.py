@@ -95,6 +95,11 @@ class Policy(TagPolicy):
         description="Users and `org/team` slugs allowed to `/promote` into the environment; "
         "empty: anyone with write access.",
     )
+    override: bool = Field(
+        default=False,
+        description="A `/promote` that names a version may go outside the constraint, level "
+        "and filters (a downgrade too); the PR says it was an override.",
+    )
 
     @field_validator("constraint")
     @classmethod

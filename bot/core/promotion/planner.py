@@ -44,6 +44,7 @@ class Candidate:
     environment: str | None = None
     source: str = ""  # what offered it, for reasons: "image push", "git tag v1.2.3", ...
     request: Request | None = None  # a person's command asked for it: lifts ``auto: false``
+    named: bool = False  # the person named this version (``override`` policies take it as is)
     rollback: bool = False  # back to an earlier version: the policy's order does not apply
 
 
@@ -167,6 +168,9 @@ def _allowed(
     policy = config.policy_for(app.name, environment)
     if candidate.rollback:
         return Target(app.name, environment, current, f"rollback to {candidate.tag} requested")
+    if candidate.request is not None and candidate.named and policy.override:
+        reason = f"policy {policy_name(policy)} allows an override; @{candidate.request.by} asked"
+        return Target(app.name, environment, current, reason)
     upstream = policy.after
     if candidate.environment is None and upstream is not None and upstream not in having:
         reason = f"{candidate.tag} has not reached {upstream} yet, which comes before {environment}"
@@ -225,7 +229,8 @@ def _skip_reason(
     tag = candidate.tag
     if not policy.auto and not requested:
         return f"policy {policy_name(policy)} for {env} opens PRs on a /promote command only"
-    if candidate.rollback:  # a rollback replaces whatever the lane's PR proposes
+    overridden = candidate.named and candidate.request is not None and policy.override
+    if candidate.rollback or overridden:  # replaces whatever the lane's PR proposes
         if open_pull is not None and open_pull.version == tag:
             return f"{tag} is already proposed for {env} in #{open_pull.number}"
         return None
