@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.adapters.github_client import Session
-from bot.services.github_ports import CheckRunSpec, Comment, Issue, Reaction
+from bot.services.conversation_ports import CheckRunSpec, Comment, Issue, Reaction
 
 
 class GitHubComments:

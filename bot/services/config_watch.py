@@ -13,7 +13,7 @@ from bot.core.config import DEFAULT_FILE, ConfigError
 from bot.core.config.issue import CONFIG_ISSUE_TITLE, render_config_issue
 from bot.core.inputs.events import ConfigPushed, InstallationChanged
 from bot.core.markup.metadata import extract
-from bot.services.github_ports import Issue
+from bot.services.conversation_ports import Issue
 from bot.services.workspace import Workspace
 
 log = logging.getLogger("bot.services")

@@ -28,7 +28,8 @@ from bot.core.promotion.envfiles import (
 from bot.core.promotion.gates import GateResult, render_gate_check
 from bot.core.promotion.holds import HELD_LABEL, hold_check, holding
 from bot.core.review.pull import EnvReview, promotion_gates, review_comment, upstream_of
-from bot.services.github_ports import CheckAction, CheckRunSpec, Pull, Tree
+from bot.services.conversation_ports import CheckAction, CheckRunSpec
+from bot.services.github_ports import Pull, Tree
 from bot.services.workspace import LoadedConfig, Location, Workspace, pull_record
 
 log = logging.getLogger("bot.services")

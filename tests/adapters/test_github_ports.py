@@ -16,14 +16,8 @@ import pytest
 
 from bot.adapters import metrics
 from bot.adapters.github import GitHubGateway
-from bot.services.github_ports import (
-    CheckAction,
-    CheckRunSpec,
-    CommitSpec,
-    GitHubPorts,
-    NotFound,
-    Repository,
-)
+from bot.services.conversation_ports import CheckAction, CheckRunSpec
+from bot.services.github_ports import CommitSpec, GitHubPorts, NotFound, Repository
 from bot.services.ports import JobRejected
 from github_sandbox import admin_client as calls
 from github_sandbox.admin_client import AsyncAdminClient

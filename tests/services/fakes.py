@@ -13,18 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from bot.services.conversation_ports import CheckRunSpec, Comment, Issue, Reaction
 from bot.services.github_ports import (
-    CheckRunSpec,
-    Comment,
     CommitSpec,
     GitHubError,
     GitHubPorts,
-    Issue,
     MergeMethod,
     NotFound,
     Pull,
     PullFile,
-    Reaction,
     Repository,
     Tree,
 )
