@@ -131,7 +131,8 @@ def test_wheel_in_a_fresh_venv_serves_from_environment_only(tmp_path: Path) -> N
         [
             str(python),
             "-c",
-            "import bot, bot.adapters.catalog as c; print(bot.__file__, c.policies_dir())",
+            "import bot, bot.adapters.catalog as c, bot.entrypoints.setup as s; "
+            "print(bot.__file__, c.policies_dir(), s.find_manifest())",
         ],
         cwd=workdir,
         text=True,

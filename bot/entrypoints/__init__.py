@@ -1,1 +1,2 @@
-"""Inbound: the web app, webhook intake, the scheduler."""
+"""Inbound: the web app, webhook intake (GitHub and other registries), translation of payloads
+into core events, the routing table's job processor, and the first-run setup pages."""

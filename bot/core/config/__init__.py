@@ -1,8 +1,9 @@
 """The promotion configuration (``.github/promotion.yml``): one import for its public names.
 
-The pieces live in small modules: ``configpolicy`` (Policy), ``configmodel`` (environments, apps,
-the whole file), ``configcheck`` (cross references, effective policies), ``configload`` (YAML to
-a checked config with located errors), ``windows`` (freeze windows), ``durations``.
+The pieces live in small modules: ``policy`` (Policy), ``model`` (environments, apps, the whole
+file), ``check`` (cross references, effective policies), ``load`` (YAML to a checked config with
+located errors), ``fields`` (which fields a place accepts), ``windows`` (freeze windows),
+``durations``, and ``issue`` (the issue the bot keeps open while the config is invalid).
 """
 
 from __future__ import annotations
