@@ -29,6 +29,7 @@ from bot.core.inputs.commands import (
 from bot.core.inputs.events import CheckActionRequested, CommentCreated
 from bot.core.markup.markdown import escape_md
 from bot.core.promotion.access import Access, approvers_of, refusal, teams_to_ask
+from bot.core.promotion.branches import parse_branch
 from bot.core.promotion.envfiles import running_tags
 from bot.core.promotion.model import Request
 from bot.core.promotion.planner import Candidate, Skip
@@ -80,13 +81,30 @@ async def handle_comment_created(event: CommentCreated, ws: Workspace) -> None:
 async def handle_check_action(event: CheckActionRequested, ws: Workspace) -> None:
     """A button on the promotion-policy check run: the bare command on its PR, as the clicker."""
     command = command_of_action(event.identifier)
-    if command is None or event.pull_number is None or not event.requester:
+    if command is None or not event.requester:
         return
     loaded = await config_at(ws, event.repo)
     if loaded is None:
         return
-    asked = Asked(event.repo, event.pull_number, True, event.requester)
+    number = event.pull_number or await _promotion_pull_at(ws, event.repo, event.head_sha)
+    if number is None:
+        log.info("button of no promotion pr repo=%s sha=%s", event.repo, event.head_sha)
+        return
+    asked = Asked(event.repo, number, True, event.requester)
     await carry_out(ws, loaded, command, asked)
+
+
+async def _promotion_pull_at(ws: Workspace, repo: str, sha: str) -> int | None:
+    """The promotion PR whose head is ``sha``. A check run's event lists only open PRs, so a
+    button on a merged PR's check (``rollback`` after the merge) names none; its promotion
+    branch still points at ``sha`` until the lane's next version (the bot deletes no branch)."""
+    for branch, head in (await ws.heads(repo)).items():
+        if head != sha or parse_branch(branch) is None:
+            continue
+        for pull in await ws.gh.pulls.history(repo, branch):
+            if pull.head_sha == sha:
+                return pull.number
+    return None
 
 
 async def config_at(ws: Workspace, repo: str) -> LoadedConfig | None:

@@ -226,6 +226,23 @@ async def test_a_button_does_what_the_comment_does_as_the_clicker(world: FakeGit
     assert "mallory's click" in replies(world)[1]
 
 
+async def test_a_button_on_a_merged_prs_check_finds_its_pr(world: FakeGitHub):
+    # A check run's event lists open PRs only: after the merge it names none.
+    await comment(world, "/promote to staging")
+    [(number, _)] = promotion_prs(world).values()
+    head_sha = world.close(ENV_REPO, number, merged=True).head_sha
+    event = CheckActionRequested(
+        installation_id=1,
+        repo=ENV_REPO,
+        identifier="rollback",
+        head_sha=head_sha,
+        requester="alice",
+    )
+    await handle_check_action(event, workspace(world))
+    assert promotion_prs(world)["staging"][1] == "1.2.0"
+    assert replies(world)[-1].startswith("alice's click: Opened #")
+
+
 async def test_help_says_who_may(world: FakeGitHub):
     await comment(world, "/help", author="mallory")
     [reply] = replies(world)
