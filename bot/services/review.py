@@ -216,7 +216,9 @@ async def _gate(
 ) -> None:
     loaded, _, where = target
     config = loaded.config
-    hold = holding(await ws.holds(loaded), meta.app, meta.environment)
+    # A rollback holds its own lane so the bad version is not proposed again; the hold is not
+    # there to stop the rollback itself.
+    hold = None if meta.rollback else holding(await ws.holds(loaded), meta.app, meta.environment)
     labels = [*config.labels, *([HELD_LABEL] if hold else [])]
     missing = [label for label in labels if label not in pull.labels]
     if missing:

@@ -294,11 +294,6 @@ def test_rollback_opens_a_pr_back_and_holds_the_lane(stack: Stack, rolled_back: 
     assert world.pull(back["number"])["head"]["sha"] == back["head"]["sha"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug outside the command modules: services/review.py _gate applies the lane's hold "
-    "and core/review/pull.py promotion_gates the upstream gate to the rollback PR itself",
-)
 def test_a_rollback_pr_is_not_stopped_by_its_own_hold(rolled_back: RolledBack) -> None:
     world, back = rolled_back.world, rolled_back.back
     assert "promotion-held" not in world.labels(back["number"])

@@ -8,6 +8,7 @@ import pytest
 from bot.core.inputs.events import ImagePushed
 from bot.core.promotion.holds import HELD_LABEL, HOLD_LABEL
 from bot.services.bump import handle_image_pushed
+from bot.services.review import review_pull
 from tests.services.conftest import ENV_REPO, workspace
 from tests.services.fakes import FakeGitHub
 from tests.services.test_commands import CONFIG, comment, promotion_prs, replies
@@ -63,3 +64,15 @@ async def test_pushes_skip_a_held_environment(world: FakeGitHub):
     push = ImagePushed(installation_id=1, registry="ghcr.io", repository="acme/api", tag="1.3.5")
     [outcome] = await handle_image_pushed(push, workspace(world))
     assert outcome.action == "skipped" and "every app in dev is held by @alice" in outcome.reason
+
+
+async def test_a_rollback_pr_is_gated_by_freeze_only(world: FakeGitHub):
+    await comment(world, "/rollback api to 1.1.0 in staging")
+    [(number, _)] = promotion_prs(world).values()
+    pull = world.pulls_of(ENV_REPO)[0]
+    await review_pull(workspace(world), ENV_REPO, number, base_ref=pull.base_ref)
+    _, run = world.checks[-1]
+    assert run.conclusion == "success" and "**freeze**" in run.summary
+    assert "**upstream**" not in run.summary and "**soak**" not in run.summary
+    assert "❌" not in run.summary
+    assert HELD_LABEL not in world.issues[(ENV_REPO, number)].labels

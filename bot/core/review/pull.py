@@ -15,7 +15,7 @@ from bot.core.config.model import PromotionConfig
 from bot.core.config.windows import active_window
 from bot.core.files.images import ImageRefError, same_repository
 from bot.core.markup.metadata import Meta
-from bot.core.promotion.gates import GateResult, evaluate_gates
+from bot.core.promotion.gates import GateResult, evaluate_gates, freeze_check
 from bot.core.promotion.model import Promotion, Snapshot
 from bot.core.review.comment import render_review_comment
 from bot.core.review.diff import MeaningfulDiff, meaningful_diff
@@ -121,7 +121,9 @@ def promotion_gates(
     config: PromotionConfig, meta: Meta, *, upstream_since: datetime | None, now: datetime
 ) -> GateResult:
     """The gates on a promotion PR; ``upstream_since`` is when its version reached the upstream
-    environment (``None``: it has not)."""
+    environment (``None``: it has not). A rollback goes back to a version the environment ran
+    before, so only the freeze gate applies to it: the upstream and soak gates are about new
+    versions."""
     policy = config.policy_for(meta.app, meta.environment)
     names = [env.name for env in config.environments_of(meta.app)]
     index = names.index(meta.environment)
@@ -129,6 +131,9 @@ def promotion_gates(
     upstream = policy.after or previous
     window = active_window(policy.freeze, now)
     freeze = None if window is None else (window.reason or "a freeze window is active")
+    if meta.rollback:
+        check = freeze_check(meta.environment, freeze)
+        return GateResult(check.passed, (check,))
     return evaluate_gates(
         environment=meta.environment,
         previous_environment=previous,
