@@ -17,7 +17,7 @@ def values(org: str, tag: str) -> str:
     )
 
 
-def directory_config(org: str, staging: str = "auto") -> str:
+def directory_config(org: str, staging: str = "auto", prod: str = "manual") -> str:
     return f"""\
 version: 1
 environments:
@@ -29,7 +29,7 @@ environments:
     policy: {staging}
   - name: prod
     path: envs/prod
-    policy: manual
+    policy: {prod}
 apps:
   api:
     image: ghcr.io/{org}/api

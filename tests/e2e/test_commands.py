@@ -23,7 +23,7 @@ from bot.demo.harness import Stack
 from bot.demo.runners import BotProcess
 from github_sandbox import admin_client as calls
 from tests.e2e.harness import Org, organisation
-from tests.e2e.scenes import APP_REPO, CONFIG_FILE, values
+from tests.e2e.scenes import APP_REPO, CONFIG_FILE, directory_config, values
 from tests.e2e.test_promotion import promotion_pulls, publish, pull_for
 
 BOT = "promotion-bot[bot]"
@@ -31,24 +31,7 @@ TEAM = "release-managers"
 
 
 def config(org: str) -> str:
-    return f"""\
-version: 1
-environments:
-  - name: dev
-    path: envs/dev
-    policy: auto
-  - name: staging
-    path: envs/staging
-    policy: auto
-  - name: prod
-    path: envs/prod
-    policy: {{use: prod-safe, approvers: ["@{org}/{TEAM}"]}}
-apps:
-  api:
-    image: ghcr.io/{org}/api
-    source: {org}/api
-    files: ["values.yaml"]
-"""
+    return directory_config(org, prod=f'{{use: prod-safe, approvers: ["@{org}/{TEAM}"]}}')
 
 
 @dataclass

@@ -11,25 +11,13 @@ from bot.core.markup.metadata import extract
 from bot.core.promotion.holds import HELD_LABEL, HOLD_LABEL
 from bot.services.bump import handle_image_pushed
 from bot.services.commands import handle_check_action, handle_comment_created
-from tests.services.conftest import ENV_REPO, directory_repo, workspace
+from tests.services.conftest import DIRECTORY_CONFIG, ENV_REPO, directory_repo, workspace
 from tests.services.fakes import BOT, FakeGitHub
 
-CONFIG = """\
-version: 1
-environments:
-  - name: dev
-    path: envs/dev
-  - name: staging
-    path: envs/staging
-  - name: prod
-    path: envs/prod
-    policy: {use: prod-safe, approvers: ["@acme/release-managers", "@carol"]}
-apps:
-  api:
-    image: ghcr.io/acme/api
-    source: acme/api
-    files: ["values.yaml"]
-"""
+CONFIG = DIRECTORY_CONFIG.replace(
+    "{use: prod-safe, auto: true}",
+    '{use: prod-safe, approvers: ["@acme/release-managers", "@carol"]}',
+)
 _IDS = itertools.count(1000)
 
 
