@@ -23,7 +23,13 @@ from github_sandbox.issues_model import (
     issue_shape,
     label_shape,
 )
-from github_sandbox.issues_ops import add_labels, edit_issue, open_issue, remove_label
+from github_sandbox.issues_ops import (
+    add_labels,
+    edit_issue,
+    open_issue,
+    remove_label,
+    set_labels,
+)
 from github_sandbox.pagination import paginated
 from github_sandbox.state import Sandbox
 from github_sandbox.store import Record
@@ -111,8 +117,9 @@ def update_issue(
     require_author_or_role(request, record, issue["user"], needed)
     actor = actor_login(request)
     if body.labels is not None:
+        # GitHub replaces the whole set ([] clears it) [OA issues/update].
         require_user_role(request, record, "triage")
-        issue = add_labels(sandbox, record, issue, actor, body.labels)
+        issue = set_labels(sandbox, record, issue, actor, body.labels)
     issue = edit_issue(
         sandbox,
         record,
@@ -173,6 +180,18 @@ def post_issue_labels(
     require_user_role(request, record, "triage")
     issue = find_issue(sandbox, record, issue_number)
     issue = add_labels(sandbox, record, issue, actor_login(request), body.labels)
+    return _labels_json(sandbox, record, issue)
+
+
+@router.put("/issues/{issue_number}/labels")
+def put_issue_labels(
+    request: Request, owner: str, repo: str, issue_number: int, body: LabelsIn
+) -> list[dict[str, Any]]:
+    """Replace the labels [OA issues/set-labels]; ``POST`` adds [OA issues/add-labels]."""
+    sandbox, record = issues_access(request, owner, repo, "write")
+    require_user_role(request, record, "triage")
+    issue = find_issue(sandbox, record, issue_number)
+    issue = set_labels(sandbox, record, issue, actor_login(request), body.labels)
     return _labels_json(sandbox, record, issue)
 
 

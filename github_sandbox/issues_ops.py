@@ -98,6 +98,18 @@ def add_labels(
     return labelled
 
 
+def set_labels(
+    sandbox: Sandbox, repo: Record, issue: Record, actor: str, names: list[str]
+) -> Record:
+    """Replace the issue's labels with ``names`` (``[]`` clears them), as ``PATCH issues/{n}``
+    with ``labels`` and ``PUT issues/{n}/labels`` do: ``unlabeled`` for each one dropped,
+    ``labeled`` for each one new."""
+    wanted = {name.lower() for name in names}
+    for name in [n for n in issue["labels"] if n.lower() not in wanted]:
+        issue = remove_label(sandbox, repo, issue, actor, name)
+    return add_labels(sandbox, repo, issue, actor, names)
+
+
 def remove_label(sandbox: Sandbox, repo: Record, issue: Record, actor: str, name: str) -> Record:
     kept = [n for n in issue["labels"] if n.lower() != name.lower()]
     if len(kept) == len(issue["labels"]):

@@ -1,5 +1,6 @@
 """Pull requests: found by ``head=OWNER:BRANCH``, opened with ``POST pulls``, updated in place
-through ``PATCH issues/{n}`` (title, body and labels in one call), merged only at a known head."""
+through ``PATCH issues/{n}`` (title and body: ``labels`` there would replace the set), labels
+only added or removed one by one, merged only at a known head."""
 
 from __future__ import annotations
 
@@ -54,14 +55,12 @@ class GitHubPullRequests:
         record_pr("opened")
         return await self._pull(response.json())
 
-    async def update(
-        self, repo: str, number: int, *, title: str, body: str, labels: Sequence[str]
-    ) -> None:
+    async def update(self, repo: str, number: int, *, title: str, body: str) -> None:
         await self.rest.call(
             "PATCH",
             f"/repos/{repo}/issues/{number}",
             what=f"updating pull request repo={repo} number={number}",
-            json={"title": title, "body": body, "labels": list(labels)},
+            json={"title": title, "body": body},
         )
         record_pr("updated")
 

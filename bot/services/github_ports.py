@@ -14,18 +14,21 @@ single-image promotion PR costs at most 7 REST calls and updating one in place a
  3    ``GET git/blobs/{sha}`` per file (cached by sha)       tree and blob: cached (same base)
  4-6  ``POST git/trees``, ``POST git/commits``,               same, ``PATCH git/refs`` (force)
       ``POST git/refs``
- 7    ``POST pulls``                                         ``PATCH issues/{n}`` (title, body,
-                                                             labels in one call)
+ 7    ``POST pulls``                                         ``PATCH issues/{n}`` (title and
+                                                             body only)
 ====  =====================================================  ==================================
 
 When the branch is left over from an earlier, closed PR (the bot never deletes its branches:
 closed PRs are its record of declined versions and of when a version arrived), opening costs
 one more call: the ``pulls?head=`` lookup that shows no PR is open.
 
-Labels: ``POST pulls`` cannot set them and a separate ``POST issues/{n}/labels`` would be an 8th
-call, so the open path leaves them off; the review pass that runs on the ``pull_request.opened``
-webhook (its own job, its own budget) adds the configured labels, and every in-place update
-sets them again through ``PATCH issues/{n}``.
+Labels: the bot only ever adds them (``POST issues/{n}/labels``) and removes its own
+``promotion-held``, never replaces the set: ``labels`` on ``PATCH issues/{n}`` (or ``PUT
+issues/{n}/labels``) replaces every label, so a ``do-not-merge`` a person added would vanish at
+the next update. ``POST pulls`` cannot set them and a separate call would be an 8th, so neither
+the open nor the update path touches labels; the review pass that runs on the
+``pull_request.opened`` and ``synchronize`` webhooks (its own job, its own budget) adds the
+configured labels the PR lacks.
 
 The review of a promotion PR reads ``pulls?head=`` of the upstream environment's promotion
 branch to learn when the version arrived there (the merged PR's ``merged_at``); only when no
@@ -205,11 +208,9 @@ class PullRequests(Protocol):
         """Open a PR from ``head`` (a branch of ``repo``) into ``base``: one call, ``POST
         pulls``. Labels are not set here (see the module docstring)."""
 
-    async def update(
-        self, repo: str, number: int, *, title: str, body: str, labels: Sequence[str]
-    ) -> None:
-        """Replace the PR's title, body and labels: one call, ``PATCH issues/{number}`` (a PR is
-        an issue, and this endpoint takes all three at once)."""
+    async def update(self, repo: str, number: int, *, title: str, body: str) -> None:
+        """Replace the PR's title and body: one call, ``PATCH issues/{number}`` without
+        ``labels`` (which would replace the whole label set: see the module docstring)."""
 
     async def add_labels(self, repo: str, number: int, labels: Sequence[str]) -> None:
         """Add labels, keeping the others: one call, ``POST issues/{number}/labels``."""

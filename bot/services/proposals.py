@@ -144,9 +144,8 @@ async def _apply(
     await ws.gh.git.commit_files(repo, spec)
     ws.forget_heads(repo)
     if plan.action == "update" and plan.pull_number is not None:
-        await ws.gh.pulls.update(
-            repo, plan.pull_number, title=plan.title, body=plan.body, labels=plan.labels
-        )
+        # Title and body only: the labels are the people's too (the review pass adds ours).
+        await ws.gh.pulls.update(repo, plan.pull_number, title=plan.title, body=plan.body)
         number, action = plan.pull_number, "updated"
     else:
         pull = await ws.gh.pulls.open(

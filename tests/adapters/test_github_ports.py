@@ -252,10 +252,10 @@ async def test_pull_requests_open_find_update_and_merge(ports: GitHubPorts) -> N
         head,
         "main",
     )
-    await ports.pulls.update(ENV, opened.number, title="T2", body="B2", labels=["promotion"])
+    await ports.pulls.update(ENV, opened.number, title="T2", body="B2")
     await ports.pulls.add_labels(ENV, opened.number, ["env:dev"])
     got = await ports.pulls.get(ENV, opened.number)
-    assert (got.title, got.body, set(got.labels)) == ("T2", "B2", {"promotion", "env:dev"})
+    assert (got.title, got.body, set(got.labels)) == ("T2", "B2", {"env:dev"})
     assert [p.number for p in await ports.pulls.history(ENV, BRANCH)] == [opened.number]
     assert [(f.path, f.status) for f in await ports.pulls.files(ENV, opened.number)] == [
         (VALUES, "modified")

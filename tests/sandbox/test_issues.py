@@ -174,3 +174,37 @@ async def test_reaction_statuses(world: World) -> None:
         got = (await gh.rest.issues.async_get_comment(OWNER, REPO, made.parsed_data.id)).parsed_data
     counts = got.model_dump(by_alias=True)["reactions"]
     assert (counts["total_count"], counts["eyes"], counts["+1"]) == (5, 2, 1)
+
+
+async def test_patch_and_put_replace_labels_post_adds(gh: Client, world: World) -> None:
+    """GitHub's label semantics: ``PATCH issues/{n}`` with ``labels`` replaces the set and
+    ``[]`` clears it [OA issues/update: "Pass one or more labels to _replace_ the set of labels
+    on this issue"]; ``PUT issues/{n}/labels`` replaces [OA issues/set-labels]; ``POST`` adds
+    [OA issues/add-labels]."""
+
+    async def names() -> list[str]:
+        listed = await gh.rest.issues.async_list_labels_on_issue(OWNER, REPO, number)
+        return sorted(label.name for label in parsed_list(listed))
+
+    number = await open_feature(gh, world)
+    await gh.rest.issues.async_add_labels(OWNER, REPO, number, labels=["promotion"])
+    await gh.rest.issues.async_add_labels(OWNER, REPO, number, labels=["do-not-merge"])
+    assert await names() == ["do-not-merge", "promotion"]
+    await gh.rest.issues.async_update(OWNER, REPO, number, title="t", labels=["promotion"])
+    assert await names() == ["promotion"]
+    await gh.rest.issues.async_update(OWNER, REPO, number, labels=[])
+    assert await names() == []
+    await gh.rest.issues.async_set_labels(OWNER, REPO, number, labels=["a", "b"])
+    await gh.rest.issues.async_set_labels(OWNER, REPO, number, labels=["b", "c"])
+    assert await names() == ["b", "c"]
+    await gh.rest.issues.async_add_labels(OWNER, REPO, number, labels=["b", "d"])
+    assert await names() == ["b", "c", "d"]
+    await gh.rest.issues.async_update(OWNER, REPO, number, title="no labels field")
+    assert await names() == ["b", "c", "d"]
+    hooks = [h for h in await hooks_of(world, "pull_request") if "label" in h]
+    assert [(h["action"], h["label"]["name"]) for h in hooks][-4:] == [
+        ("labeled", "b"),
+        ("unlabeled", "a"),
+        ("labeled", "c"),
+        ("labeled", "d"),
+    ]

@@ -222,12 +222,10 @@ class FakeGitHub:
             raise GitHubError(f"a pull request already exists repo={repo} head={head}")
         return self._new_pull(repo, head=head, base=base, title=title, body=body, author=BOT)
 
-    async def update(
-        self, repo: str, number: int, *, title: str, body: str, labels: Sequence[str]
-    ) -> None:
+    async def update(self, repo: str, number: int, *, title: str, body: str) -> None:
         self._call("pulls.update", repo, number)
         issue = self.issues[(repo, number)]
-        issue.title, issue.body, issue.labels = title, body, list(labels)
+        issue.title, issue.body = title, body
 
     async def add_labels(self, repo: str, number: int, labels: Sequence[str]) -> None:
         self._call("pulls.add_labels", repo, number, tuple(labels))

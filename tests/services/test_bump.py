@@ -58,6 +58,8 @@ async def test_newer_push_updates_the_same_pr_within_six_calls(gh: FakeGitHub) -
     directory_repo(gh)
     cache = await warm(gh)
     await handle_image_pushed(pushed("1.3.0"), workspace(gh, cache))
+    # The review pass labelled it, then a person asked to wait.
+    gh.issues[(ENV_REPO, 1)].labels = ["promotion", "do-not-merge"]
     gh.rest, gh.calls = 0, []
     outcomes = await handle_image_pushed(pushed("1.3.1"), workspace(gh, cache))
     assert [(o.environment, o.action, o.number) for o in outcomes] == [("dev", "updated", 1)]
@@ -65,7 +67,9 @@ async def test_newer_push_updates_the_same_pr_within_six_calls(gh: FakeGitHub) -
     issue = gh.issues[(ENV_REPO, 1)]
     meta = extract(issue.body)
     assert meta is not None and (meta.version, meta.superseded) == ("1.3.1", ("1.3.0",))
-    assert "1.3.0" in issue.body and issue.labels == ["promotion"]
+    # The update sends title and body only: the person's label stays (PATCH issues/{n} with
+    # ``labels`` would replace the whole set on GitHub).
+    assert "1.3.0" in issue.body and issue.labels == ["promotion", "do-not-merge"]
     assert gh.files_at(ENV_REPO, "promotion/api/dev")["envs/dev/values.yaml"] == values("1.3.1")
     assert gh.rest <= 6, gh.calls
 
