@@ -128,6 +128,22 @@ class JobTable:
             waited=row[8],
         )
 
+    def extend_lease(self, job: Job) -> bool:
+        """Move ``leased_until`` a full lease from now while ``job`` still holds its lease (its
+        token is the job's: a lease handed out again has a new one); ``False`` otherwise."""
+        now = self._db.now()
+        return bool(
+            self._db.write(
+                lambda c: (
+                    c.execute(
+                        "UPDATE jobs SET leased_until = ? WHERE id = ? AND state = 'leased' "
+                        "AND lease_token = ?",
+                        (now + self._lease.total_seconds(), job.id, job.lease_token),
+                    ).rowcount
+                )
+            )
+        )
+
     def complete(self, job: Job) -> None:
         self._finish(job, "state = 'done', last_error = NULL")
 

@@ -52,6 +52,7 @@ class SqliteJobQueue:
         reclaim_leases: bool = True,
         dedupe_window: int = DEDUPE_WINDOW,
     ) -> None:
+        self.lease_term = lease
         self._db = Database(str(path), clock)
         self._jobs = JobTable(self._db, lease=lease)
         if reclaim_leases:
@@ -85,6 +86,9 @@ class SqliteJobQueue:
 
     async def lease(self) -> Job | None:
         return await self._read(self._jobs.lease)
+
+    async def extend_lease(self, job: Job) -> bool:
+        return await self._db.call(self._jobs.extend_lease, job)
 
     async def complete(self, job: Job) -> None:
         await self._db.call(self._jobs.complete, job)

@@ -1,10 +1,13 @@
 """The job runner: lease a job, run it, then complete, retry or dead-letter it.
 
 A job is completed only after its handler returns, so a crash at any point leaves it leased and
-the queue hands it out again (at least once). The handler signals what went wrong by the
-exception it raises: ``RetryLater`` waits as told (and holds back its installation),
-``JobRejected`` dead-letters at once, anything else retries with exponential backoff and jitter
-until ``max_attempts``.
+the queue hands it out again (at least once). While the handler runs, a heartbeat renews the
+lease every ``heartbeat`` seconds (a third of the queue's lease), so a slow job is never handed
+out a second time; if the lease was lost anyway (the event loop stalled past it and the job went
+to another worker), the handler is cancelled and the job left to its new holder: two runs never
+overlap. The handler signals what went wrong by the exception it raises: ``RetryLater`` waits as
+told (and holds back its installation), ``JobRejected`` dead-letters at once, anything else
+retries with exponential backoff and jitter until ``max_attempts``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from bot.adapters.metrics import observe_job, observe_job_wait
 from bot.services.ports import Job, JobQueue, JobRejected, RetryLater
 
 log = logging.getLogger("bot.worker")
+
+# A running job's lease is renewed this often: three renewals per term.
+RENEWALS_PER_LEASE = 3
 
 JobHandler = Callable[[Job], Awaitable[None]]
 
@@ -53,6 +59,7 @@ class Worker:
         policy: RetryPolicy | None = None,
         poll_interval: float = 0.1,
         max_deferral: float = 1.0,
+        heartbeat: float | None = None,
     ) -> None:
         self.queue = queue
         self.handle = handle
@@ -60,6 +67,7 @@ class Worker:
         self.policy = policy or RetryPolicy()
         self.poll_interval = poll_interval
         self.max_deferral = max_deferral
+        self.heartbeat = heartbeat or queue.lease_term.total_seconds() / RENEWALS_PER_LEASE
         self._busy: Callable[[], bool] = lambda: False
         self._wake = asyncio.Event()
 
@@ -116,9 +124,12 @@ class Worker:
         observe_job(job.kind, outcome, time.monotonic() - started)
 
     async def _handle(self, job: Job, context: Mapping[str, object]) -> str:
-        """Run the handler and settle the job; the outcome: done, wait, retry or dead."""
+        """Run the handler and settle the job; the outcome: done, wait, retry, dead or lost."""
         try:
-            await self.handle(job)
+            await self._run_leased(job, context)
+        except LeaseLost as lost:
+            log.error("abandoned job kind=%s: %s", job.kind, lost, extra=context)
+            return "lost"
         except RetryLater as signal:
             await self.queue.retry(
                 job, after=signal.after, error=str(signal), throttle_installation=True
@@ -134,6 +145,32 @@ class Worker:
         await self.queue.complete(job)
         log.info("completed job kind=%s attempt=%d", job.kind, job.attempt, extra=context)
         return "done"
+
+    async def _run_leased(self, job: Job, context: Mapping[str, object]) -> None:
+        """The handler, while a heartbeat renews the job's lease; ``LeaseLost`` (the handler
+        cancelled) when a renewal finds the lease gone."""
+        work = asyncio.ensure_future(self.handle(job))
+        try:
+            while not work.done():
+                await asyncio.wait({work}, timeout=self.heartbeat)
+                if not work.done() and not await self._renew(job, context):
+                    work.cancel()
+                    await asyncio.gather(work, return_exceptions=True)
+                    raise LeaseLost(f"lease lost job_id={job.id} attempt={job.attempt}")
+            await work
+        finally:
+            if not work.done():  # the worker itself was cancelled (shutdown)
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
+
+    async def _renew(self, job: Job, context: Mapping[str, object]) -> bool:
+        """Extend the lease; a failure to reach the queue keeps the job running (settling it
+        is fenced by its lease token anyway)."""
+        try:
+            return await self.queue.extend_lease(job)
+        except Exception:
+            log.exception("renewing the lease of job_id=%d failed", job.id, extra=context)
+            return True
 
     async def _retry_or_fail(self, job: Job, err: Exception, context: Mapping[str, object]) -> str:
         error = f"{type(err).__name__}: {err}"
@@ -151,6 +188,10 @@ class Worker:
             extra=context,
         )
         return "retry"
+
+
+class LeaseLost(Exception):
+    """The job's lease ran out and it was handed out again: its new holder runs it."""
 
 
 def job_log_fields(job: Job) -> dict[str, object]:

@@ -87,8 +87,11 @@ class JobQueue(Protocol):
     """A durable at-least-once job queue with a delivery log.
 
     A leased job is invisible to other consumers until its lease expires or it is completed,
-    retried or failed; a job is done only after ``complete``.
+    retried or failed; a job is done only after ``complete``. ``lease_term`` is how long a
+    lease lasts unless renewed (``extend_lease``).
     """
+
+    lease_term: timedelta
 
     async def accept_delivery(self, delivery: Delivery, job: NewJob | None) -> bool:
         """Store a delivery (and its job) atomically; ``False`` when its id was seen before."""
@@ -103,6 +106,10 @@ class JobQueue(Protocol):
     async def lease(self) -> Job | None:
         """The next runnable job, or ``None``: jobs of a leased serial key or of a throttled
         installation wait."""
+
+    async def extend_lease(self, job: Job) -> bool:
+        """Renew the job's lease for another full term (the worker's heartbeat while it runs);
+        ``False`` when the lease was lost (expired and handed out again, or settled)."""
 
     async def complete(self, job: Job) -> None:
         """Mark the job done; a job whose lease was lost is left to its new holder."""

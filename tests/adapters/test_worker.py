@@ -220,3 +220,65 @@ async def test_job_lines_carry_the_context(
     context = (record.job_id, record.delivery_id, record.installation_id, record.repo)  # type: ignore[attr-defined]
     assert context == (1, "d-9", 4, "acme/env")
     assert record.event == "image_pushed"  # type: ignore[attr-defined]
+
+
+class Slow:
+    """A handler that takes ``seconds`` and counts how many of its runs overlap."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.running = 0
+        self.most = 0
+        self.runs = 0
+
+    async def __call__(self, job: Job) -> None:
+        self.runs += 1
+        self.running += 1
+        self.most = max(self.most, self.running)
+        try:
+            await asyncio.sleep(self.seconds)
+        finally:
+            self.running -= 1
+
+
+async def test_a_job_outliving_its_lease_is_not_leased_twice(db_path: Path) -> None:
+    queue = SqliteJobQueue(db_path, lease=timedelta(seconds=0.3))  # the real clock
+    try:
+        await queue.enqueue(NewJob(kind="event", payload="slow"))
+        handler = Slow(seconds=1.2)  # four lease terms
+        worker = Worker(queue, handler, concurrency=3, poll_interval=0.02)
+        stop = asyncio.Event()
+        loops = asyncio.create_task(worker.run(stop))
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+            if (await queue.stats()).done:
+                break
+        stop.set()
+        await loops
+        assert (handler.runs, handler.most) == (1, 1)
+        assert (await queue.stats()).done == 1
+    finally:
+        queue.close()
+
+
+async def test_a_lost_lease_cancels_the_handler_and_settles_nothing(
+    queue: SqliteJobQueue, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    await queue.enqueue(NewJob(kind="event", payload="stalled"))
+    cancelled = asyncio.Event()
+
+    async def stalled(job: Job) -> None:
+        clock.advance(minutes=6)  # the event loop stood still past the 5-minute lease
+        assert await queue.lease() is not None  # and another worker took the job
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    worker = Worker(queue, stalled, heartbeat=0.01)
+    with caplog.at_level("ERROR", logger="bot.worker"):
+        assert await drain(worker, limit=1) == 1
+    assert cancelled.is_set()
+    assert (await queue.stats()).leased == 1  # still the new holder's
+    assert "lease lost" in caplog.text
