@@ -4,9 +4,11 @@ running bot.
 ``build_router(ports_for, clock, installations)`` gives the worker its ``Router``: every event
 type the intake produces is routed to its use case, each run with a fresh ``Workspace`` over the
 event's installation's ports; an event that names no installation (a push to a registry outside
-GitHub) runs once per installation of the App. The config cache (parsed configs by blob sha)
-lives as long as the ``Services`` object, i.e. the process. Handlers never sleep: a rate limit
-surfaces as ``RetryLater`` from the adapter and the worker reschedules the job.
+GitHub) runs once per installation of the App, listed fresh for each such event. A failure that
+no retry can mend dead-letters the job at once with its reason (``JobRejected``): the event's
+installation is no longer the App's, or GitHub answered 404. The config cache (parsed configs
+by blob sha) lives as long as the ``Services`` object, i.e. the process. Handlers never sleep:
+a rate limit surfaces as ``RetryLater`` from the adapter and the worker reschedules the job.
 
 ``run_bot(settings, ...)`` is the whole process, used by ``promotion-bot serve``, the demo and
 the end-to-end tests: queue, GitHub gateway, router, worker, reconcile scheduler, redelivery
@@ -48,10 +50,10 @@ from bot.core.inputs.events import (
 from bot.entrypoints.routing import EventContext, Handler, JobProcessor, Router
 from bot.entrypoints.web import create_app
 from bot.services import bump, commands, config_watch, promote, reconcile, review
-from bot.services.github_ports import PortsFactory
-from bot.services.ports import Clock
+from bot.services.github_ports import NotFound, PortsFactory
+from bot.services.ports import Clock, JobRejected, RetryLater
 from bot.services.proposals import Outcome
-from bot.services.scheduler import CachedInstallations, InstallationIds, ReconcileScheduler
+from bot.services.scheduler import FreshInstallations, InstallationIds, ReconcileScheduler
 from bot.services.workspace import ConfigCache, Workspace
 from bot.settings import Settings
 
@@ -83,12 +85,37 @@ class Services:
 
     def route(self, use_case: UseCase[E]) -> Handler:
         async def handler(event: E, context: EventContext) -> None:
-            if event.installation_id is None and self.installations is not None:
-                await self._fan_out(use_case, event, self.installations)
-            else:
-                await use_case(event, self.workspace(event.installation_id))
+            try:
+                if event.installation_id is None and self.installations is not None:
+                    await self._fan_out(use_case, event, self.installations)
+                else:
+                    await use_case(event, self.workspace(event.installation_id))
+            except (RetryLater, JobRejected):
+                raise
+            except Exception as err:
+                await self._reject_if_permanent(event, err)
+                raise
 
         return handler
+
+    async def _reject_if_permanent(self, event: BaseEvent, err: Exception) -> None:
+        """Raise ``JobRejected`` when retrying ``event`` cannot help: its installation is not
+        among the App's (asked fresh: uninstalled, or never installed), or GitHub answered 404
+        (a configured repository, branch or file the installation cannot reach)."""
+        name = type(event).__name__
+        installation_id = event.installation_id
+        if installation_id is not None and self.installations is not None:
+            try:
+                known = installation_id in await self.installations()
+            except Exception:
+                known = True  # cannot tell now: the retry will ask again
+            if not known:
+                raise JobRejected(
+                    f"event={name} names installation_id={installation_id}, which is not an "
+                    f"installation of this app (uninstalled?): {err}"
+                ) from err
+        if isinstance(err, NotFound):
+            raise JobRejected(f"event={name} cannot succeed, GitHub answered 404: {err}") from err
 
     async def _fan_out(
         self, use_case: UseCase[E], event: E, installations: InstallationIds
@@ -161,14 +188,14 @@ async def run_bot(
     try:
         await prune(queue)
         async with GitHubGateway.from_settings(settings) as gateway:
-            installations = CachedInstallations(gateway.installation_ids)
+            installations = FreshInstallations(gateway.installation_ids)
             router, services = build_router(gateway.ports_for, utc_now, installations)
             policy = retry or RetryPolicy(max_attempts=settings.max_attempts)
             processor = JobProcessor(queue, router)
             worker = Worker(queue, processor, concurrency=settings.workers, policy=policy)
             scheduler = ReconcileScheduler(
                 services.reconcile,
-                installations.refresh,
+                installations,
                 queue,
                 interval=settings.reconcile_interval,
                 record_stats=set_queue_stats,

@@ -23,8 +23,6 @@ InstallationIds = Callable[[], Awaitable[tuple[int, ...]]]
 Reconcile = Callable[[int], Awaitable[object]]
 Monotonic = Callable[[], float]
 
-# The App's installations change rarely; asking GitHub once a minute at most is plenty.
-INSTALLATIONS_TTL_S = 60.0
 # How often the queue's depth is reported when no reconcile pass is due.
 STATS_INTERVAL_S = 15.0
 
@@ -36,33 +34,29 @@ class QueueStatsSource(Protocol):
         """Counts by state."""
 
 
-class CachedInstallations:
-    """The App's installation ids from ``fetch``, asked for at most once per ``ttl`` seconds."""
+class FreshInstallations:
+    """The App's installation ids from ``fetch``, never older than the question: every answer
+    comes from a read that started after the call, so an installation made a moment ago is
+    seen at once, by every replica, without waiting for its ``installation`` event. Callers
+    that ask while a read is in flight wait for it, then share the next read."""
 
-    def __init__(
-        self,
-        fetch: InstallationIds,
-        *,
-        ttl: float = INSTALLATIONS_TTL_S,
-        clock: Monotonic = time.monotonic,
-    ) -> None:
+    def __init__(self, fetch: InstallationIds) -> None:
         self.fetch = fetch
-        self.ttl = ttl
-        self.clock = clock
-        self._ids: tuple[int, ...] | None = None
-        self._expires = 0.0
+        self._lock = asyncio.Lock()
+        self._started = 0  # reads started so far
+        self._ids: tuple[int, ...] = ()
+        self._read = 0  # the number of the read ``_ids`` came from (0: none yet)
 
     async def __call__(self) -> tuple[int, ...]:
-        if self._ids is None or self.clock() >= self._expires:
-            return await self.refresh()
-        return self._ids
-
-    async def refresh(self) -> tuple[int, ...]:
-        """Ask now (the scheduler does, once a pass: a new installation is reconciled at once)
-        and keep the answer for the next ``ttl`` seconds."""
-        self._ids = await self.fetch()
-        self._expires = self.clock() + self.ttl
-        return self._ids
+        asked = self._started
+        async with self._lock:
+            if self._read > asked:  # a read that started after the call has finished
+                return self._ids
+            self._started += 1
+            number = self._started
+            self._ids = await self.fetch()
+            self._read = number
+            return self._ids
 
 
 class ReconcileScheduler:

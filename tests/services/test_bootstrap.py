@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,8 +13,9 @@ from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.bootstrap import build_router, prune_every
 from bot.core.inputs.events import ImagePushed
 from bot.entrypoints.routing import EventContext
-from bot.services.github_ports import GitHubPorts
-from bot.services.ports import Delivery
+from bot.services.github_ports import GitHubError, GitHubPorts, NotFound
+from bot.services.ports import Delivery, JobRejected
+from bot.services.scheduler import FreshInstallations
 from tests.adapters.support import FakeClock
 from tests.services.conftest import ENV_REPO, directory_repo
 from tests.services.fakes import FakeGitHub
@@ -54,6 +56,66 @@ async def test_an_event_without_installation_runs_for_every_installation(gh: Fak
         await router.dispatch(pushed, EventContext(job_id=1, attempt=1, merged=1))
     assert asked == [1, 2, 3]  # the failing one stopped no other
     assert len(gh.pulls_of(ENV_REPO)) == 1  # 3 sees the PR 1 opened: proposed once
+
+
+async def test_a_push_right_after_an_installation_reaches_it(gh: FakeGitHub) -> None:
+    """A registry push names no installation: it runs for the installations as they are now,
+    including one made a moment ago (its ``installation`` event may not even be handled yet)."""
+    directory_repo(gh)
+    installed = [1]
+    asked: list[int | None] = []
+
+    def ports_for(installation_id: int | None) -> GitHubPorts:
+        asked.append(installation_id)
+        return gh.ports()
+
+    async def fetch() -> tuple[int, ...]:
+        return tuple(installed)
+
+    router, _ = build_router(ports_for, lambda: gh.now, FreshInstallations(fetch))
+    context = EventContext(job_id=1, attempt=1, merged=1)
+    await router.dispatch(ImagePushed(registry="ghcr.io", repository="acme/x", tag="1"), context)
+    installed.append(2)  # the app is installed on another account
+    await router.dispatch(ImagePushed(registry="ghcr.io", repository="acme/x", tag="2"), context)
+    assert asked == [1, 1, 2]
+
+
+def failing_ports(error: Exception) -> Callable[[int | None], GitHubPorts]:
+    def ports_for(installation_id: int | None) -> GitHubPorts:
+        raise error
+
+    return ports_for
+
+
+async def installed_one_and_two() -> tuple[int, ...]:
+    return (1, 2)
+
+
+PUSH = ImagePushed(installation_id=9, registry="ghcr.io", repository="acme/api", tag="1.3.0")
+
+
+@pytest.mark.parametrize(
+    ("installation_id", "error", "rejected"),
+    [
+        (9, GitHubError("creating a token failed: status=404"), "installation_id=9, which is not"),
+        (1, NotFound("reading branch heads repo=acme/gone failed: status=404"), "answered 404"),
+        (1, GitHubError("status=502"), None),  # GitHub may answer next time: retried
+        (1, RuntimeError("boom"), None),
+    ],
+)
+async def test_an_error_no_retry_can_mend_rejects_the_job_at_once(
+    gh: FakeGitHub, installation_id: int, error: Exception, rejected: str | None
+) -> None:
+    router, _ = build_router(failing_ports(error), lambda: gh.now, installed_one_and_two)
+    event = PUSH.model_copy(update={"installation_id": installation_id})
+    context = EventContext(job_id=1, attempt=1, merged=1)
+    if rejected is None:
+        with pytest.raises(type(error)):
+            await router.dispatch(event, context)
+        return
+    with pytest.raises(JobRejected, match=rejected) as caught:
+        await router.dispatch(event, context)
+    assert caught.value.__cause__ is error
 
 
 async def test_a_long_running_bot_prunes_old_work_while_it_runs(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot.services.ports import QueueStats, RetryLater
-from bot.services.scheduler import CachedInstallations, ReconcileScheduler
+from bot.services.scheduler import FreshInstallations, ReconcileScheduler
 
 
 class Clock:
@@ -122,14 +122,40 @@ async def test_run_reconciles_at_start_reports_the_queue_and_stops() -> None:
     assert len(reported) > 1 and reported[0] == QueueStats(ready=2, leased=1)
 
 
-async def test_installations_are_cached_for_their_ttl() -> None:
-    clock = Clock()
+async def test_installations_are_read_after_each_question() -> None:
     fetch = Installations((1,), (1, 2), (1, 2, 3))
-    cached = CachedInstallations(fetch, ttl=60, clock=clock)
-    assert await cached() == (1,)
-    clock.now = 59.0
-    assert await cached() == (1,)
-    clock.now = 60.0
-    assert await cached() == (1, 2)
-    assert await cached.refresh() == (1, 2, 3)
-    assert await cached() == (1, 2, 3) and fetch.asked == 3
+    fresh = FreshInstallations(fetch)
+    assert await fresh() == (1,)
+    assert await fresh() == (1, 2)  # installed a moment ago: seen at once, no cache to wait out
+    assert fetch.asked == 2
+
+
+async def test_questions_asked_during_a_read_share_the_next_one() -> None:
+    release = asyncio.Event()
+    answers = [(1,), (1, 2)]
+    asked = 0
+
+    async def fetch() -> tuple[int, ...]:
+        nonlocal asked
+        asked += 1
+        await release.wait()
+        return answers.pop(0)
+
+    fresh = FreshInstallations(fetch)
+    first = asyncio.create_task(fresh())
+    await asyncio.sleep(0)  # the first read is in flight
+    later = [asyncio.create_task(fresh()) for _ in range(5)]
+    await asyncio.sleep(0)
+    release.set()
+    assert await first == (1,)
+    assert await asyncio.gather(*later) == [(1, 2)] * 5  # not the read that started before them
+    assert asked == 2
+
+
+async def test_a_failed_read_is_not_shared_with_a_stale_answer() -> None:
+    fetch = Installations((1,), RuntimeError("github is down"), (1, 2))
+    fresh = FreshInstallations(fetch)
+    assert await fresh() == (1,)
+    with pytest.raises(RuntimeError):
+        await fresh()
+    assert await fresh() == (1, 2)
