@@ -11,7 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from bot.adapters.github_client import PER_PAGE, Session
-from bot.services.github_ports import CommitSpec, GitHubError, NotFound, Repository, Tree
+from bot.services.github_ports import (
+    REGULAR,
+    SYMLINK,
+    CommitSpec,
+    GitHubError,
+    NotFound,
+    Repository,
+    Tree,
+)
 
 log = logging.getLogger("bot.github")
 
@@ -73,21 +81,23 @@ class GitHubGit:
         )
         if data.get("truncated"):
             log.info("tree truncated, listing subtrees repo=%s commit=%s", repo, commit_sha)
-            blobs = await self._walk(repo, data["sha"], "")
+            entries = await self._walk(repo, data["sha"], "")
         else:
-            blobs = _blobs(data["tree"], "")
-        tree = Tree(commit_sha, data["sha"], blobs)
+            entries = _blob_entries(data["tree"], "")
+        blobs = {path: sha for path, (sha, _) in entries.items()}
+        modes = {path: mode for path, (_, mode) in entries.items() if mode != REGULAR}
+        tree = Tree(commit_sha, data["sha"], blobs, modes)
         self.session.trees.put(commit_sha, tree)
         return tree
 
-    async def _walk(self, repo: str, tree_sha: str, prefix: str) -> dict[str, str]:
+    async def _walk(self, repo: str, tree_sha: str, prefix: str) -> dict[str, tuple[str, str]]:
         what = f"reading subtree repo={repo} tree={tree_sha}"
         data = await self.rest.json(f"/repos/{repo}/git/trees/{tree_sha}", what=what)
-        blobs = _blobs(data["tree"], prefix)
+        entries = _blob_entries(data["tree"], prefix)
         for entry in data["tree"]:
             if entry["type"] == "tree":
-                blobs |= await self._walk(repo, entry["sha"], f"{prefix}{entry['path']}/")
-        return blobs
+                entries |= await self._walk(repo, entry["sha"], f"{prefix}{entry['path']}/")
+        return entries
 
     async def read_blobs(self, repo: str, shas: Sequence[str]) -> Mapping[str, str]:
         texts: dict[str, str] = {}
@@ -125,8 +135,14 @@ class GitHubGit:
 
     async def commit_files(self, repo: str, spec: CommitSpec) -> str:
         context = f"repo={repo} branch={spec.branch}"
+        links = sorted(path for path in spec.files if spec.base.mode(path) == SYMLINK)
+        if links:
+            raise GitHubError(
+                f"writing tree {context} refused: never writes through a symbolic link "
+                f"paths={','.join(links)}"
+            )
         entries = [
-            {"path": path, "mode": "100644", "type": "blob", "content": text}
+            {"path": path, "mode": spec.base.mode(path), "type": "blob", "content": text}
             for path, text in sorted(spec.files.items())
         ]
         tree = await self.rest.call(
@@ -183,5 +199,10 @@ class GitHubGit:
         raise GitHubError(f"{what} failed: status=422 after attempts={REF_ATTEMPTS}")
 
 
-def _blobs(entries: Sequence[Any], prefix: str) -> dict[str, str]:
-    return {f"{prefix}{e['path']}": e["sha"] for e in entries if e["type"] == "blob"}
+def _blob_entries(entries: Sequence[Any], prefix: str) -> dict[str, tuple[str, str]]:
+    """Path -> (blob sha, mode) of the blobs among ``entries`` (files, executables, links)."""
+    return {
+        f"{prefix}{e['path']}": (e["sha"], str(e.get("mode", REGULAR)))
+        for e in entries
+        if e["type"] == "blob"
+    }

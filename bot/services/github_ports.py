@@ -79,20 +79,32 @@ class Repository:
     archived: bool = False
 
 
+REGULAR = "100644"
+SYMLINK = "120000"
+
+
 @dataclass(frozen=True)
 class Tree:
     """The files of one commit: ``blobs`` maps every file path (``/``-separated, relative to the
-    repository root, blobs only: no trees, no submodules) to its blob sha."""
+    repository root, blobs only: no trees, no submodules) to its blob sha; ``modes`` holds the
+    git mode of each blob that is not a regular ``100644`` file (``100755`` executable,
+    ``120000`` symbolic link, whose blob is the link's target), as ``git/trees`` lists them."""
 
     commit_sha: str
     tree_sha: str
     blobs: Mapping[str, str] = field(default_factory=dict)
+    modes: Mapping[str, str] = field(default_factory=dict)
+
+    def mode(self, path: str) -> str:
+        """The git mode of the file at ``path`` (``100644`` unless ``modes`` says otherwise)."""
+        return self.modes.get(path, REGULAR)
 
 
 @dataclass(frozen=True)
 class CommitSpec:
     """A commit on one of the bot's branches: ``base``'s tree with ``files`` (path -> full new
-    text) replaced; ``create`` when the branch does not exist yet."""
+    text) replaced, each keeping its mode in ``base`` (never a symbolic link's path: the adapter
+    refuses to write through one); ``create`` when the branch does not exist yet."""
 
     base: Tree
     files: Mapping[str, str]
@@ -168,12 +180,14 @@ class Git(Protocol):
         """Point ``spec.branch`` at a new commit whose parent is ``spec.base.commit_sha`` and
         whose tree is the base's with ``spec.files`` replaced; return the commit sha.
 
-        Three calls: ``POST git/trees`` (``base_tree=base.tree_sha``, inline ``content``, mode
-        ``100644``), ``POST git/commits`` (``parents=[base.commit_sha]``), then ``POST git/refs``
-        when ``create`` or ``PATCH git/refs/heads/{branch}`` with ``force: true`` otherwise: the
-        bot owns the branch and recomputes its content from the base every time, so it never
-        needs to fast-forward. If creating answers 422 (the branch appeared meanwhile), the
-        adapter patches it with force instead: one more call.
+        Three calls: ``POST git/trees`` (``base_tree=base.tree_sha``, inline ``content``, each
+        file with its mode in ``base``: an executable stays ``100755``), ``POST git/commits``
+        (``parents=[base.commit_sha]``), then ``POST git/refs`` when ``create`` or ``PATCH
+        git/refs/heads/{branch}`` with ``force: true`` otherwise: the bot owns the branch and
+        recomputes its content from the base every time, so it never needs to fast-forward. If
+        creating answers 422 (the branch appeared meanwhile), the adapter patches it with force
+        instead: one more call. A path that is a symbolic link in ``base`` raises
+        ``GitHubError`` before any call: writing it would replace the link with a file.
         """
 
     async def last_commit_at(self, repo: str, branch: str, path: str) -> datetime | None:

@@ -24,10 +24,14 @@ from bot.core.markup.metadata import extract
 from bot.core.promotion.candidates import PullRecord
 from bot.core.promotion.envfiles import EnvState, environment_files
 from bot.core.promotion.holds import HOLD_LABEL, Hold, hold_of
-from bot.services.github_ports import GitHubPorts, NotFound, Pull, Repository, Tree
+from bot.services.github_ports import SYMLINK, GitHubPorts, NotFound, Pull, Repository, Tree
 from bot.services.ports import Clock
 
 log = logging.getLogger("bot.services")
+
+# A symbolic link's blob is its target's path, not the file: the bot neither reads nor edits
+# through it (a write would replace the link with a regular file).
+LINK_REASON = "a symbolic link, which the bot never edits through"
 
 
 @dataclass
@@ -173,15 +177,19 @@ class Workspace:
         self, loaded: LoadedConfig, app: str, environment: str
     ) -> tuple[Location, Tree | None, EnvState]:
         """An environment's files for ``app`` (only those its globs allow), read at the head of
-        its branch; an environment whose branch does not exist is empty."""
+        its branch; an environment whose branch does not exist is empty. Symbolic links among
+        them are not read: they are listed in ``EnvState.skipped`` with the reason."""
         config = loaded.config
         where = await self.location(loaded, config.environment(environment))
         tree = await self.tree_of(where.repo, where.branch)
         if tree is None:
             return where, None, EnvState(environment)
         globs = config.apps[app].files or config.defaults.files
-        paths = environment_files(tree.blobs, root=where.path, globs=globs)
-        return where, tree, EnvState(environment, await self.texts(where.repo, tree, paths))
+        chosen = environment_files(tree.blobs, root=where.path, globs=globs)
+        links = {p: LINK_REASON for p in chosen if tree.mode(p) == SYMLINK}
+        paths = tuple(p for p in chosen if p not in links)
+        texts = await self.texts(where.repo, tree, paths)
+        return where, tree, EnvState(environment, texts, skipped=links)
 
 
 def pull_record(pull: Pull) -> PullRecord:

@@ -238,3 +238,31 @@ async def test_contents_raw_media_type(world: World) -> None:
                 assert answer.content == b"image:\n  tag: 1.0.0\n", accept
             else:
                 assert kind.startswith("application/json"), (path, accept)
+
+
+async def test_trees_keep_executable_and_symlink_modes(world: World) -> None:
+    """GitHub's OpenAPI ``git/create-tree``: mode ``100755`` is an executable blob and
+    ``120000`` "a blob that specifies the path of a symlink"; ``git/get-tree`` lists each
+    entry's ``mode``, and a tree built on a ``base_tree`` keeps the modes of what it leaves."""
+    async with world.installation_github() as gh:
+        ref = (await gh.rest.git.async_get_ref(OWNER, REPO, "heads/main")).parsed_data
+        head = (await gh.rest.git.async_get_commit(OWNER, REPO, ref.object_.sha)).parsed_data
+        entries = [
+            {"path": "bin/run.sh", "mode": "100755", "type": "blob", "content": "#!/bin/sh\n"},
+            {"path": "apps/link.yaml", "mode": "120000", "type": "blob", "content": "web"},
+        ]
+        first = await gh.rest.git.async_create_tree(
+            OWNER, REPO, base_tree=head.tree.sha, tree=entries
+        )
+        second = await gh.rest.git.async_create_tree(
+            OWNER,
+            REPO,
+            base_tree=first.parsed_data.sha,
+            tree=[{"path": "README.md", "mode": "100644", "type": "blob", "content": "new\n"}],
+        )
+        listed = await gh.rest.git.async_get_tree(
+            OWNER, REPO, second.parsed_data.sha, recursive="1"
+        )
+    modes = {e.path: e.mode for e in listed.parsed_data.tree}
+    assert (modes["bin/run.sh"], modes["apps/link.yaml"]) == ("100755", "120000")
+    assert modes["README.md"] == "100644"

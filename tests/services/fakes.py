@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from bot.services.conversation_ports import CheckRunSpec, Comment, Issue, Reaction
 from bot.services.github_ports import (
+    SYMLINK,
     CommitSpec,
     GitHubError,
     GitHubPorts,
@@ -68,6 +69,7 @@ class FakeGitHub:
         self.roles: dict[tuple[str, str], str] = {}  # (repo, login) -> role_name
         self.teams: dict[str, set[str]] = {}  # "org/team" -> active members
         self.tags: dict[str, tuple[str, ...]] = {}
+        self.modes: dict[str, str] = {}  # path -> git mode when not 100644 (every repository)
         self.packages: dict[str, tuple[str, ...]] = {}
         self.calls: list[tuple[object, ...]] = []
         self.rest = 0
@@ -160,7 +162,9 @@ class FakeGitHub:
         self._call("git.tree", repo, commit_sha, cached=commit_sha in self._cached_trees)
         self._cached_trees.add(commit_sha)
         files = self.commits[commit_sha][0]
-        return Tree(commit_sha, "tree-" + commit_sha, {p: blob_sha(t) for p, t in files.items()})
+        modes = {p: m for p, m in self.modes.items() if p in files}
+        blobs = {p: blob_sha(t) for p, t in files.items()}
+        return Tree(commit_sha, "tree-" + commit_sha, blobs, modes)
 
     async def read_blobs(self, repo: str, shas: Sequence[str]) -> Mapping[str, str]:
         for sha in shas:
@@ -185,6 +189,8 @@ class FakeGitHub:
     async def commit_files(self, repo: str, spec: CommitSpec) -> str:
         self.calls.append(("git.commit_files", repo, spec.branch, spec.create, dict(spec.files)))
         record = self._repo(repo)
+        if any(spec.base.mode(path) == SYMLINK for path in spec.files):
+            raise GitHubError(f"refusing to write through a symbolic link repo={repo}")
         self.rest += 3 + (1 if spec.create and spec.branch in record.branches else 0)
         tree = {**self.commits[spec.base.commit_sha][0], **spec.files}
         sha = self._commit(tree, spec.base.commit_sha, spec.message)

@@ -23,10 +23,20 @@ _SKIPPED_ROOT = ".github/"
 
 @dataclass(frozen=True)
 class EnvState:
-    """What one environment holds: ``files`` maps repository paths to texts."""
+    """What one environment holds: ``files`` maps repository paths to texts; ``skipped`` maps
+    the paths of its files the bot leaves alone (never reads nor writes) to why, for the reason
+    a user sees."""
 
     name: str
     files: Mapping[str, str] = field(default_factory=dict)
+    skipped: Mapping[str, str] = field(default_factory=dict)
+
+    def skipped_note(self) -> str:
+        """``"; left alone: PATH (WHY), ..."``, or ``""`` when no file was skipped."""
+        if not self.skipped:
+            return ""
+        listed = ", ".join(f"{path} ({why})" for path, why in sorted(self.skipped.items()))
+        return f"; left alone: {listed}"
 
 
 def environment_files(

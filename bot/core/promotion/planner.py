@@ -147,7 +147,8 @@ def choose_target(
         except YamlEditError as err:
             return Skip(app, name, f"cannot read the files of {name}: {err}")
         if not tags:
-            return Skip(app, name, f"no file of {name} references {spec.image}")
+            reason = f"no file of {name} references {spec.image}{states[name].skipped_note()}"
+            return Skip(app, name, reason)
         if tags == (candidate.tag,):
             having.add(name)
             continue
@@ -210,6 +211,8 @@ def plan_promotion(
         return Skip(app, env, f"cannot set {image} to {candidate.tag} in {env}: {err}")
     if not changes:
         return Skip(app, env, f"nothing to change: {env} already runs {candidate.tag}")
+    if state.skipped:  # the PR body says which files it left alone, and why
+        target = Target(app, env, target.from_tag, target.reason + state.skipped_note())
     return _plan(
         config,
         target,
