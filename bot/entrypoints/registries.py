@@ -191,11 +191,14 @@ def authenticated(kind: str, secret: bytes, request: Request, body: bytes) -> bo
 
 
 def parse_envelope(body: bytes) -> dict[str, Any]:
-    """``json.loads`` of the body, which must be a JSON object; 400 otherwise."""
+    """``json.loads`` of the body, which must be a JSON object; 400 otherwise (bad JSON, not an
+    object, or nested too deep for the parser)."""
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except ValueError as err:  # bad JSON, bad UTF-8, an integer too long to convert
         raise Refusal(400, f"malformed JSON body: {err}") from err
+    except RecursionError:  # nested deeper than the parser goes
+        raise Refusal(400, "malformed JSON body: nested too deep to parse") from None
     if not isinstance(payload, dict):
         raise Refusal(400, f"JSON body is a {type(payload).__name__}, expected an object")
     return payload

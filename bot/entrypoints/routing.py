@@ -67,12 +67,15 @@ def payload_of(delivery: Delivery) -> dict[str, Any]:
     """The stored body as a JSON object; ``JobRejected`` naming the problem otherwise.
 
     The intake only checked that the body looks like an object (braces at both ends), so this
-    is where a signed body that does not parse is refused.
+    is where a signed body that does not parse (bad JSON, bad UTF-8, nested deeper than the
+    parser's recursion limit) is refused, once.
     """
     try:
         payload = json.loads(delivery.body)
     except ValueError as err:  # bad JSON or bad UTF-8
         raise _rejected(delivery, f"malformed JSON body: {err}") from err
+    except RecursionError as err:  # nested deeper than the parser goes: no retry parses it
+        raise _rejected(delivery, "malformed JSON body: nested too deep to parse") from err
     if not isinstance(payload, dict):
         raise _rejected(delivery, f"JSON body is a {type(payload).__name__}, expected an object")
     return payload

@@ -166,11 +166,21 @@ async def test_bad_payloads_are_refused_clearly(
     assert (await queue.stats()).deliveries == 0
 
 
-async def test_malformed_json_is_a_400(client: httpx.AsyncClient) -> None:
-    body = b"{not json"
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"{not json", "malformed JSON body: Expecting property name"),
+        (b'{"image": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested too deep to parse"),
+        (b'{"tag": ' + b"9" * 5000 + b"}", "malformed JSON body: Exceeds the limit"),
+    ],
+)
+async def test_malformed_json_is_a_400(
+    client: httpx.AsyncClient, queue: SqliteJobQueue, body: bytes, problem: str
+) -> None:
     headers, _ = auth("generic", body)
     response = await client.post("/webhooks/registry/generic", content=body, headers=headers)
-    assert response.status_code == 400 and "malformed JSON" in response.json()["detail"]
+    assert response.status_code == 400 and problem in response.json()["detail"]
+    assert (await queue.stats()).deliveries == 0
 
 
 @pytest.mark.parametrize("kind", sorted(REGISTRY_TOKENS))

@@ -57,6 +57,7 @@ def test_registry_delivery_becomes_image_pushed() -> None:
         ("github", "create", b"[1, 2]", "JSON body is a list, expected an object"),
         ("github", "push", b'{"ref": "\xff"}', "malformed JSON body"),
         ("registry:generic", "generic", b'{"image": 1}', "payload of the wrong shape"),
+        ("github", "push", b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested too deep"),
     ],
 )
 def test_unreadable_deliveries_are_rejected(

@@ -181,6 +181,10 @@ async def test_unknown_event_is_recorded_as_ignored(
     assert "x-hub-signature-256" not in stored.headers
 
 
+# Signed, braces at both ends, and nested deeper than the JSON parser's recursion limit.
+DEEP = b'{"action": "opened", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+
+
 def _without_pull_user() -> bytes:
     payload = json.loads(raw(OPENED))
     del payload["pull_request"]["user"]
@@ -192,6 +196,7 @@ def _without_pull_user() -> bytes:
     [
         (b'{"action": "opened", "pull_request": {"number": 2}}', "missing field repository"),
         (_without_pull_user(), "pull_request.user: Field required"),  # found by githubkit
+        (DEEP, "malformed JSON body: nested too deep to parse"),  # once: no retry parses it
     ],
 )
 async def test_payload_of_the_wrong_shape_is_dead_lettered_and_others_go_on(
