@@ -89,7 +89,7 @@ class Services:
                 if event.installation_id is None and self.installations is not None:
                     await self._fan_out(use_case, event, self.installations)
                 else:
-                    await use_case(event, self.workspace(event.installation_id))
+                    await self._run(use_case, event, event.installation_id)
             except (RetryLater, JobRejected):
                 raise
             except Exception as err:
@@ -98,10 +98,28 @@ class Services:
 
         return handler
 
+    async def _run(self, use_case: UseCase[E], event: E, installation_id: int | None) -> None:
+        """``use_case`` on a fresh workspace; after a 404, once more with the installation's
+        repository list read again: a repository added a moment ago is reached even before its
+        ``installation_repositories`` event is handled (here or on another replica)."""
+        try:
+            await use_case(event, self.workspace(installation_id))
+        except NotFound as err:
+            log.info(
+                "running event=%s again with the repository list read afresh: %s",
+                type(event).__name__,
+                err,
+                extra={"installation_id": installation_id, "delivery_id": event.delivery_id},
+            )
+            workspace = self.workspace(installation_id)
+            workspace.gh.installation.forget_repositories()
+            await use_case(event, workspace)
+
     async def _reject_if_permanent(self, event: BaseEvent, err: Exception) -> None:
         """Raise ``JobRejected`` when retrying ``event`` cannot help: its installation is not
         among the App's (asked fresh: uninstalled, or never installed), or GitHub answered 404
-        (a configured repository, branch or file the installation cannot reach)."""
+        even with the repository list read afresh (a configured repository, branch or file the
+        installation cannot reach)."""
         name = type(event).__name__
         installation_id = event.installation_id
         if installation_id is not None and self.installations is not None:
@@ -126,7 +144,7 @@ class Services:
         failure: Exception | None = None
         for installation_id in await installations():
             try:
-                await use_case(event, self.workspace(installation_id))
+                await self._run(use_case, event, installation_id)
             except Exception as err:
                 log.warning(
                     "running event=%s for installation_id=%d failed: %s",

@@ -16,6 +16,7 @@ from bot.entrypoints.routing import EventContext
 from bot.services.github_ports import GitHubError, GitHubPorts, NotFound
 from bot.services.ports import Delivery, JobRejected
 from bot.services.scheduler import FreshInstallations
+from bot.services.workspace import Workspace
 from tests.adapters.support import FakeClock
 from tests.services.conftest import ENV_REPO, directory_repo
 from tests.services.fakes import FakeGitHub
@@ -116,6 +117,22 @@ async def test_an_error_no_retry_can_mend_rejects_the_job_at_once(
     with pytest.raises(JobRejected, match=rejected) as caught:
         await router.dispatch(event, context)
     assert caught.value.__cause__ is error
+
+
+async def test_a_404_runs_once_more_with_the_repository_list_read_again(gh: FakeGitHub) -> None:
+    """The repository list is cached per installation; a repository added a moment ago (its
+    ``installation_repositories`` event not handled yet, or handled by another replica) is
+    looked for again before the job is given up."""
+    forgotten: list[int] = []
+
+    async def use_case(event: ImagePushed, ws: Workspace) -> None:
+        forgotten.append(gh.count("installation.forget_repositories"))
+        if len(forgotten) == 1:
+            raise NotFound("repository not reachable by the installation repo=acme/new")
+
+    _, services = build_router(lambda _: gh.ports(), lambda: gh.now)
+    await services.route(use_case)(PUSH, EventContext(job_id=1, attempt=1, merged=1))
+    assert forgotten == [0, 1]
 
 
 async def test_a_long_running_bot_prunes_old_work_while_it_runs(tmp_path: Path) -> None:
