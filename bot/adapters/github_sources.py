@@ -3,14 +3,19 @@ packages on GitHub's registry."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
-from bot.adapters.github_client import Session
+from bot.adapters.github_client import PER_PAGE, Session
 from bot.services.github_ports import NotFound
 
-# Reconcile looks at recent versions only: three pages of 100 reach far enough back.
+# Package versions come newest first: three pages of 100 reach far enough back.
 MAX_PAGES = 3
+# Git tags come in no useful order (``GET tags`` is reverse alphabetical: v9 before v10), so
+# every tag ref is read; this bounds a hostile repository at 100 pages of 100 tags.
+MAX_TAG_PAGES = 100
 REGISTRY = "ghcr.io"
+_TAGS = "refs/tags/"
 
 
 class GitHubSources:
@@ -21,10 +26,15 @@ class GitHubSources:
         self.rest = session.rest
 
     async def list_tags(self, repo: str) -> tuple[str, ...]:
-        items = await self.rest.pages(
-            f"/repos/{repo}/tags", what=f"listing tags repo={repo}", max_pages=MAX_PAGES
-        )
-        return tuple(item["name"] for item in items)
+        what = f"listing tags repo={repo}"
+        # 409: an empty repository (git data without commits) has no tags.
+        path = f"/repos/{repo}/git/matching-refs/tags/"
+        first = {"per_page": PER_PAGE, "page": 1}
+        response = await self.rest.call("GET", path, what=what, params=first, accept=(409,))
+        refs: list[Any] = [] if response.status_code == 409 else response.json()
+        if 'rel="next"' in response.headers.get("link", ""):
+            refs += await self.rest.pages(path, what=what, start=2, max_pages=MAX_TAG_PAGES - 1)
+        return tuple(r["ref"].removeprefix(_TAGS) for r in refs if r["ref"].startswith(_TAGS))
 
     async def list_container_versions(self, image: str) -> tuple[str, ...]:
         registry, _, path = image.partition("/")

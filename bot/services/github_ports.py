@@ -244,8 +244,12 @@ class Sources(Protocol):
     """Where new versions come from: app repositories and container packages."""
 
     async def list_tags(self, repo: str) -> tuple[str, ...]:
-        """Git tag names of ``repo``, newest first as GitHub lists them: ``GET tags?per_page=
-        100``, at most 3 pages. ``NotFound`` for an unknown repository."""
+        """Every git tag name of ``repo``, in no particular order (callers pick by version):
+        ``GET git/matching-refs/tags/`` (``per_page=100``; further pages only when GitHub sends
+        ``Link: rel="next"``, at most 100 pages). Not ``GET tags``: GitHub lists those reverse
+        alphabetically (``v9`` before ``v10``), so its first pages are not the newest. Each page
+        is a conditional request through the HTTP cache: unchanged tags cost 304s, no rate
+        limit. ``NotFound`` for an unknown repository; an empty one has none."""
 
     async def list_container_versions(self, image: str) -> tuple[str, ...]:
         """Tags of the container package ``image`` (``ghcr.io/OWNER/NAME``), newest version

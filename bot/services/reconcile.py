@@ -1,7 +1,8 @@
 """Reconciling: repair lost webhooks by comparing what runs with what the sources offer.
 
-For every app of every config: the newest version its source offers (git tags of ``source``
-mapped through ``tag_pattern``, else the container package's tags on GitHub's registry) that the
+For every app of every config: the newest version its source offers (every git tag of
+``source``, read in full because GitHub's listing order says nothing about versions, mapped
+through ``tag_pattern``; else the container package's tags on GitHub's registry) that the
 first environment's policy allows, and each environment's version for the environment after it,
 go through the same planner as webhook events. What is already proposed or declined stays as it
 is, so running it again changes nothing.

@@ -266,3 +266,19 @@ async def test_trees_keep_executable_and_symlink_modes(world: World) -> None:
     modes = {e.path: e.mode for e in listed.parsed_data.tree}
     assert (modes["bin/run.sh"], modes["apps/link.yaml"]) == ("100755", "120000")
     assert modes["README.md"] == "100644"
+
+
+async def test_tags_are_listed_reverse_alphabetically_and_matching_refs_has_them_all(
+    world: World,
+) -> None:
+    """``GET tags`` is not ordered by version or date: GitHub lists tags reverse alphabetically
+    (docs/github-facts: "Tags: ... observed reverse alphabetical"), so ``v9`` comes before
+    ``v10``; ``GET git/matching-refs/tags/`` (OpenAPI ``git/list-matching-refs``) lists every
+    tag ref."""
+    names = {"v9.0.0": "main", "v10.0.0": "main", "v1.2.0": "main", "v1.10.0": "main"}
+    await world.admin.run(calls.push(OWNER, REPO, pusher=OWNER, tags=names))
+    async with world.installation_github() as gh:
+        tags = await gh.rest.repos.async_list_tags(OWNER, REPO)
+        refs = await gh.rest.git.async_list_matching_refs(OWNER, REPO, "tags/")
+    assert [t.name for t in tags.parsed_data] == ["v9.0.0", "v10.0.0", "v1.2.0", "v1.10.0"]
+    assert {r.ref for r in refs.parsed_data} == {f"refs/tags/{name}" for name in names}
