@@ -8,6 +8,7 @@ polling with a deadline.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +16,14 @@ from pathlib import Path
 from bot.demo.harness import GitHubView, Stack, start_stack
 from github_sandbox import admin_client as calls
 
+# A registry outside GitHub: pushes posted to /webhooks/registry/generic, signed with this.
+GENERIC_REGISTRY_TOKEN = "e2e-generic-registry-token-0123456789"
 # A killed bot's leased jobs come back after this long, not after the default 5 minutes.
-BOT_OPTIONS = {"lease_seconds": "2", "log_level": "INFO"}
+BOT_OPTIONS = {
+    "lease_seconds": "2",
+    "log_level": "INFO",
+    "registry_tokens": json.dumps({"generic": GENERIC_REGISTRY_TOKEN}),
+}
 
 
 @dataclass
