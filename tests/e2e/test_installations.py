@@ -1,5 +1,6 @@
 """Installations as they are now: a push from a registry outside GitHub (it names no
-installation) reaches an installation made a moment ago."""
+installation) reaches an installation made a moment ago; a repository the installation cannot
+reach fails the job once, with its reason."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import json
 import httpx
 
 from bot.demo.harness import Stack
-from tests.e2e.harness import GENERIC_REGISTRY_TOKEN
-from tests.e2e.test_promotion import pull_for, setup
+from bot.demo.runners import wait_until
+from tests.e2e.harness import GENERIC_REGISTRY_TOKEN, organisation
+from tests.e2e.scenes import APP_REPO, CONFIG_FILE, directory_config, directory_repo
+from tests.e2e.test_promotion import publish, pull_for, setup
 
 
 def push_to_generic_registry(stack: Stack, image: str, tag: str) -> None:
@@ -32,3 +35,19 @@ def test_a_push_right_after_an_installation_reaches_it(stack: Stack) -> None:
     second = setup(stack, "installed-after")  # a new installation, seconds later
     push_to_generic_registry(stack, f"ghcr.io/{second.name}/api", "1.3.0")
     pull_for(second, "dev", "1.3.0")
+
+
+def test_a_configured_repository_the_installation_cannot_reach_fails_once(stack: Stack) -> None:
+    """dev lives in a repository the App is not installed on: the push's job is dead-lettered
+    at its first attempt (after one more look at the repository list), not retried 8 times."""
+    config = directory_config("unreachable").replace(
+        "path: envs/dev", "repo: nowhere/dev-env\n    path: envs/dev"
+    )
+    files = directory_repo("unreachable") | {CONFIG_FILE: config}
+    org = organisation(stack, "unreachable", {"env": files, "api": APP_REPO})
+    stack.settle()
+    dead = stack.bot.queue()["dead"]
+    publish(stack, org, "1.3.0")
+    wait_until(lambda: stack.bot.queue()["dead"] == dead + 1, "the push's job dead-lettered", 10)
+    stack.settle()
+    assert stack.bot.queue()["dead"] == dead + 1
