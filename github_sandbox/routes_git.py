@@ -19,6 +19,7 @@ from github_sandbox.pushes import announce, create_ref, move_ref, remove_ref, si
 from github_sandbox.shapes_git import git_commit_shape, ref_shape, repo_api, tree_shape
 from github_sandbox.state import Sandbox, sandbox_of
 from github_sandbox.store import Record
+from github_sandbox.workflows import check_workflow_change
 
 router = APIRouter(prefix="/repos/{owner}/{repo}/git")
 
@@ -69,6 +70,8 @@ def post_ref(request: Request, owner: str, repo: str, body: RefIn) -> dict[str, 
     sandbox, record, git = _git(request, owner, repo, "write")
     if not body.ref.startswith("refs/") or body.ref.count("/") < 2:
         raise GitHubError(422, "Reference name must start with 'refs/' and have two slashes.")
+    if git.object_type(body.sha) == "commit":
+        check_workflow_change(request, git, None, body.sha)
     update = create_ref(sandbox, record, body.ref, body.sha)
     announce(sandbox, record, [update], actor_login(request))
     return _ref_json(sandbox, record, git, body.ref)
@@ -84,6 +87,9 @@ def patch_ref(
     request: Request, owner: str, repo: str, ref: str, body: RefUpdateIn
 ) -> dict[str, Any]:
     sandbox, record, git = _git(request, owner, repo, "write")
+    current = git.ref_sha(f"refs/{ref}")
+    if current is not None and git.object_type(body.sha) == "commit":
+        check_workflow_change(request, git, current, body.sha)
     update = move_ref(sandbox, record, f"refs/{ref}", body.sha, force=body.force)
     announce(sandbox, record, [update], actor_login(request))
     return _ref_json(sandbox, record, git, f"refs/{ref}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,12 @@ log = logging.getLogger("bot.github")
 
 # A forced ref update that still answers 422 (another writer raced us) is retried this often.
 REF_ATTEMPTS = 3
+# GitHub's refusal of a ref change that creates or updates ``.github/workflows/*`` by an App
+# without the ``workflows`` permission ("refusing to allow a GitHub App to create or update
+# workflow `PATH` without `workflows` permission"; 403).
+WORKFLOW_REFUSAL = re.compile(r"create or update workflow .* without `?workflows`? permission")
+# GitHub's compare lists at most 300 files; a full page may have left some out.
+COMPARE_FILES = 300
 
 
 class GitHubInstallation:
@@ -141,6 +148,18 @@ class GitHubGit:
                 f"writing tree {context} refused: never writes through a symbolic link "
                 f"paths={','.join(links)}"
             )
+        base = spec.base
+        sha = await self._commit(repo, spec, base.tree_sha, base.commit_sha, context)
+        if spec.create and await self._create_ref(repo, spec.branch, sha):
+            return sha
+        if await self._force_ref(repo, spec.branch, sha):
+            return sha
+        return await self._rebuild_on_branch_base(repo, spec, context)
+
+    async def _commit(
+        self, repo: str, spec: CommitSpec, tree_sha: str, parent: str, context: str
+    ) -> str:
+        """One commit: ``tree_sha`` with ``spec.files`` (each keeping its mode), on ``parent``."""
         entries = [
             {"path": path, "mode": spec.base.mode(path), "type": "blob", "content": text}
             for path, text in sorted(spec.files.items())
@@ -149,19 +168,43 @@ class GitHubGit:
             "POST",
             f"/repos/{repo}/git/trees",
             what=f"writing tree {context} files={len(entries)}",
-            json={"base_tree": spec.base.tree_sha, "tree": entries},
+            json={"base_tree": tree_sha, "tree": entries},
         )
-        parents = [spec.base.commit_sha]
         commit = await self.rest.call(
             "POST",
             f"/repos/{repo}/git/commits",
             what=f"writing commit {context}",
-            json={"message": spec.message, "tree": tree.json()["sha"], "parents": parents},
+            json={"message": spec.message, "tree": tree.json()["sha"], "parents": [parent]},
         )
         sha: str = commit.json()["sha"]
-        if spec.create and await self._create_ref(repo, spec.branch, sha):
-            return sha
-        await self._force_ref(repo, spec.branch, sha)
+        return sha
+
+    async def _rebuild_on_branch_base(self, repo: str, spec: CommitSpec, context: str) -> str:
+        """GitHub refused to move the branch: the base brought in a workflow change the branch
+        lacks, and an App without ``workflows`` may not update workflow files. The same edits
+        go on the commit the branch was built on (its merge base with the base) instead, so the
+        move changes only the promoted files; the PR stays behind its base, which its merge
+        brings in. Only when the base changed none of the promoted files meanwhile: their new
+        texts were computed from the base's head."""
+        what = f"comparing branch with its base {context}"
+        data = await self.rest.json(
+            f"/repos/{repo}/compare/{spec.branch}...{spec.base.commit_sha}", what=what
+        )
+        files = data.get("files") or []
+        changed = {f["filename"] for f in files} | {f.get("previous_filename") for f in files}
+        clash = sorted(changed & set(spec.files))
+        if clash or len(files) >= COMPARE_FILES:
+            raise GitHubError(
+                f"moving branch {context} refused: it would bring in a workflow change from the "
+                "base (the bot has no workflows permission), and the base also changed the "
+                f"promoted files paths={','.join(clash) or 'unknown'}"
+            )
+        merge_base = data["merge_base_commit"]
+        tree_sha = merge_base["commit"]["tree"]["sha"]
+        sha = await self._commit(repo, spec, tree_sha, merge_base["sha"], context)
+        if not await self._force_ref(repo, spec.branch, sha):
+            raise GitHubError(f"moving branch {context} refused: a workflow change on it")
+        log.info("branch rebuilt on its own base %s base=%s", context, merge_base["sha"])
         return sha
 
     async def _create_ref(self, repo: str, branch: str, sha: str) -> bool:
@@ -178,22 +221,30 @@ class GitHubGit:
             return False
         return True
 
-    async def _force_ref(self, repo: str, branch: str, sha: str) -> None:
+    async def _force_ref(self, repo: str, branch: str, sha: str) -> bool:
+        """Move the branch; ``False`` when GitHub refuses because the move would create or
+        update a workflow file."""
         what = f"moving branch repo={repo} branch={branch} sha={sha}"
         for attempt in range(1, REF_ATTEMPTS + 1):
-            response = await self.rest.call(
-                "PATCH",
-                f"/repos/{repo}/git/refs/heads/{branch}",
-                what=what,
-                json={"sha": sha, "force": True},
-                accept=(422,),
-            )
+            try:
+                response = await self.rest.call(
+                    "PATCH",
+                    f"/repos/{repo}/git/refs/heads/{branch}",
+                    what=what,
+                    json={"sha": sha, "force": True},
+                    accept=(422,),
+                )
+            except GitHubError as err:
+                if WORKFLOW_REFUSAL.search(str(err)):
+                    log.info("ref update needs the workflows permission %s", what)
+                    return False
+                raise
             if response.status_code != 422:
-                return
+                return True
             if "does not exist" in str(response.json().get("message", "")):
                 # Deleted since the heads were read (a merged PR's branch): create it again.
                 if await self._create_ref(repo, branch, sha):
-                    return
+                    return True
                 continue
             log.warning("ref update raced, retrying %s attempt=%d", what, attempt)
         raise GitHubError(f"{what} failed: status=422 after attempts={REF_ATTEMPTS}")

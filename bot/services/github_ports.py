@@ -188,6 +188,14 @@ class Git(Protocol):
         creating answers 422 (the branch appeared meanwhile), the adapter patches it with force
         instead: one more call. A path that is a symbolic link in ``base`` raises
         ``GitHubError`` before any call: writing it would replace the link with a file.
+
+        The bot never asks for the ``workflows`` permission, and GitHub refuses (403) an App's
+        ref change that creates or updates ``.github/workflows/*``, including a move that only
+        brings in a workflow change from the base. When the forced move is refused so, the
+        adapter puts the same files on the commit the branch was built on instead (``GET
+        compare/{branch}...{base}`` for the merge base, then tree, commit and move again: four
+        more calls), so the move changes only the promoted files and the PR's merge brings in
+        the rest; if the base changed the promoted files too, it raises ``GitHubError``.
         """
 
     async def last_commit_at(self, repo: str, branch: str, path: str) -> datetime | None:
