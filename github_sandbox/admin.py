@@ -190,6 +190,23 @@ def _repo(sandbox: Sandbox, owner: str, name: str) -> Record:
     return repo
 
 
+class MergeSettingsIn(BaseModel):
+    allow_merge_commit: bool | None = None
+    allow_squash_merge: bool | None = None
+    allow_rebase_merge: bool | None = None
+
+
+@router.patch("/repos/{owner}/{name}")
+def admin_merge_settings(
+    request: Request, owner: str, name: str, body: MergeSettingsIn
+) -> dict[str, Any]:
+    """The merge methods a repository allows (as its admin would set them in Settings)."""
+    sandbox = sandbox_of(request)
+    given = body.model_dump(exclude_none=True)
+    repo = sandbox.store.update("repo", {**_repo(sandbox, owner, name), **given})
+    return repository_payload(sandbox, repo)
+
+
 class RoleIn(BaseModel):
     role: str
 

@@ -178,6 +178,15 @@ def create_repo(
     return Call("POST", "/_sandbox/repos", _raw, body)
 
 
+def merge_settings(
+    owner: str, name: str, *, merge: bool = True, squash: bool = True, rebase: bool = True
+) -> Call[dict[str, Any]]:
+    """The merge methods the repository allows (``allow_merge_commit``, ``allow_squash_merge``,
+    ``allow_rebase_merge``); the repository as ``GET /repos/{o}/{r}`` shows it."""
+    body = {"allow_merge_commit": merge, "allow_squash_merge": squash, "allow_rebase_merge": rebase}
+    return Call("PATCH", f"/_sandbox/repos/{owner}/{name}", _raw, body)
+
+
 def grant_role(owner: str, name: str, login: str, role: str) -> Call[dict[str, Any]]:
     return Call("PUT", f"/_sandbox/repos/{owner}/{name}/roles/{login}", _raw, {"role": role})
 

@@ -121,7 +121,9 @@ def act_merge(
 ) -> dict[str, Any]:
     sandbox, repo = _repo_as(request, owner, name, body.user, "write")
     pull = find_pull(sandbox, repo, number)
-    return merge_pull(sandbox, repo, pull, body.user, method=body.merge_method, sha=body.sha)
+    return merge_pull(
+        sandbox, repo, pull, body.user, method=body.merge_method, sha=body.sha, settle=False
+    )
 
 
 class ApproveAct(BaseModel):

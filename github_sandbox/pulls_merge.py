@@ -17,11 +17,20 @@ from github_sandbox.pulls_git import (
     rebase_commits,
     squash_commit,
 )
+from github_sandbox.pulls_model import unsettled
 from github_sandbox.pushes import announce, move_ref, signature_for
 from github_sandbox.state import Sandbox
 from github_sandbox.store import Record
 
 MERGE_METHODS = {"merge": merge_commit, "squash": squash_commit, "rebase": rebase_commits}
+# The repository setting that allows each method and GitHub's 405 when it is off [OA repos/get:
+# allow_merge_commit, allow_squash_merge, allow_rebase_merge; OA pulls/merge: 405].
+METHOD_SETTINGS = {
+    "merge": ("allow_merge_commit", "Merge commits are not allowed on this repository."),
+    "squash": ("allow_squash_merge", "Squash merges are not allowed on this repository."),
+    "rebase": ("allow_rebase_merge", "Rebase merges are not allowed on this repository."),
+}
+BASE_MODIFIED = "Base branch was modified. Review and try the merge again."
 
 
 def default_message(
@@ -45,14 +54,24 @@ def merge_pull(
     sha: str | None = None,
     commit_title: str | None = None,
     commit_message: str | None = None,
+    settle: bool = True,
 ) -> dict[str, Any]:
-    """Merge ``pull`` into its base as ``actor``; the ``pull-request-merge-result`` body."""
+    """Merge ``pull`` into its base as ``actor``; the ``pull-request-merge-result`` body.
+
+    With ``settle`` (the REST API), a merge while GitHub still computes mergeability (right
+    after the pull request opened or its head or base moved) answers 405 "Base branch was
+    modified"; a person's act (the web UI) waits for the merge box instead."""
     if method not in MERGE_METHODS:
         raise GitHubError(422, f"Invalid merge_method merge_method={method}")
     if pull["state"] != "open":
         raise GitHubError(405, "Pull Request is not mergeable")
     if sha is not None and sha != pull["head_sha"]:
         raise GitHubError(409, "Head branch was modified. Review and try the merge again.")
+    setting, refusal = METHOD_SETTINGS[method]
+    if not repo.get(setting, True):
+        raise GitHubError(405, refusal)
+    if settle and unsettled(sandbox, pull):
+        raise GitHubError(405, BASE_MODIFIED)
     git = sandbox.git(repo)
     base_ref = f"refs/heads/{pull['base']}"
     base_sha = git.ref_sha(base_ref)

@@ -31,6 +31,19 @@ def open_pulls(sandbox: Sandbox, repo: Record) -> list[Record]:
     return [p for p in sandbox.store.find("pull", repo_id=repo["id"]) if p["state"] == "open"]
 
 
+def settling(sandbox: Sandbox) -> dict[str, float]:
+    """The fields that restart GitHub's background mergeability job: a pull request opened or
+    whose head or base just moved has ``mergeable: null`` for ``mergeability_seconds`` [OA
+    pulls/get: "If the value is null, then GitHub has started a background job to compute the
+    mergeability"]."""
+    return {"settles_at": sandbox.clock.now() + sandbox.mergeability_seconds}
+
+
+def unsettled(sandbox: Sandbox, pull: Record) -> bool:
+    """Whether the mergeability of open ``pull`` is still being computed."""
+    return pull["state"] == "open" and sandbox.clock.now() < float(pull.get("settles_at") or 0)
+
+
 def base_sha_of(sandbox: Sandbox, repo: Record, pull: Record) -> str:
     """The base branch tip while open; the tip it had when the pull request closed after."""
     if pull["state"] == "open":
@@ -110,7 +123,11 @@ def _full_part(sandbox: Sandbox, repo: Record, pull: Record, issue: Record) -> d
     additions = sum(f.additions for f in files)
     deletions = sum(f.deletions for f in files)
     commits = git.count_commits([f"{base_sha}..{pull['head_sha']}"])
-    mergeable = None if pull["state"] != "open" else is_mergeable(git, base_sha, pull["head_sha"])
+    mergeable = (
+        None
+        if pull["state"] != "open" or unsettled(sandbox, pull)
+        else is_mergeable(git, base_sha, pull["head_sha"])
+    )
     state = {None: "unknown", True: "clean", False: "dirty"}[mergeable]
     merged_by = pull["merged_by"]
     return {

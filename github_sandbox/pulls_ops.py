@@ -13,7 +13,7 @@ from github_sandbox.errors import GitHubError
 from github_sandbox.issues_events import changes_of
 from github_sandbox.issues_model import check_body, find_issue, new_issue, set_state
 from github_sandbox.pulls_events import emit_pull_event
-from github_sandbox.pulls_model import base_sha_of, open_pulls
+from github_sandbox.pulls_model import base_sha_of, open_pulls, settling
 from github_sandbox.state import Sandbox
 from github_sandbox.store import Record
 
@@ -81,6 +81,7 @@ def open_pull(
             "merged_at": None,
             "merged_by": None,
             "merge_commit_sha": None,
+            **settling(sandbox),
         }
         pull = sandbox.store.insert("pull", data, repo_id=repo["id"], key=str(issue["number"]))
     emit_pull_event(sandbox, repo, pull, "opened", actor)

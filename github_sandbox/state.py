@@ -34,6 +34,11 @@ class Urls:
 
 
 class Sandbox:
+    # How long GitHub's background job takes to compute a pull request's mergeability after it
+    # is opened, its head moves or its base moves: ``mergeable`` is null meanwhile and a merge
+    # through the REST API answers 405 "Base branch was modified" (``pulls_model.settling``).
+    mergeability_seconds: float = 2.0
+
     def __init__(
         self,
         data_dir: Path,

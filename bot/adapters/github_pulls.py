@@ -11,7 +11,15 @@ from urllib.parse import quote
 
 from bot.adapters.github_client import Session
 from bot.adapters.metrics import record_pr
-from bot.services.github_ports import MergeMethod, Pull, PullFile
+from bot.core.promotion.merging import MergeMethod
+from bot.services.github_ports import MergeRefusal, MergeResult, Pull, PullFile
+
+# The repository settings that allow each method [OA repos/get].
+_METHOD_SETTINGS: dict[MergeMethod, str] = {
+    "merge": "allow_merge_commit",
+    "squash": "allow_squash_merge",
+    "rebase": "allow_rebase_merge",
+}
 
 
 class GitHubPullRequests:
@@ -80,9 +88,13 @@ class GitHubPullRequests:
             accept=(404,),
         )
 
+    async def merge_methods(self, repo: str) -> frozenset[MergeMethod]:
+        item = await self.rest.json(f"/repos/{repo}", what=f"reading merge settings repo={repo}")
+        return frozenset(m for m, key in _METHOD_SETTINGS.items() if item.get(key, True))
+
     async def merge(
         self, repo: str, number: int, *, head_sha: str, method: MergeMethod = "squash"
-    ) -> bool:
+    ) -> MergeResult:
         response = await self.rest.call(
             "PUT",
             f"/repos/{repo}/pulls/{number}/merge",
@@ -90,10 +102,11 @@ class GitHubPullRequests:
             json={"sha": head_sha, "merge_method": method},
             accept=(405, 409),
         )
-        merged = response.status_code == 200
-        if merged:
+        if response.status_code == 200:
             record_pr("merged")
-        return merged
+            return MergeResult(True)
+        message = str(_json_or_empty(response).get("message") or "")
+        return MergeResult(False, _refusal(response.status_code, message), message)
 
     async def _pull(self, item: Any) -> Pull:
         author = (item.get("user") or {}).get("login", "")
@@ -112,7 +125,28 @@ class GitHubPullRequests:
             labels=tuple(label["name"] for label in item.get("labels") or ()),
             html_url=item.get("html_url", ""),
             merged_at=merged_at,
+            mergeable=item.get("mergeable"),
         )
+
+
+def _refusal(status: int, message: str) -> MergeRefusal:
+    """GitHub's reason, from its status and words [OA pulls/merge: 405, 409]."""
+    text = message.lower()
+    if status == 409:
+        return "head_moved"
+    if "base branch was modified" in text:
+        return "base_modified"
+    if "merges are not allowed" in text or "merge commits are not allowed" in text:
+        return "method_not_allowed"
+    return "not_mergeable"
+
+
+def _json_or_empty(response: Any) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _time(value: str | None) -> datetime | None:

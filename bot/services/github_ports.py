@@ -56,10 +56,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
+from bot.core.promotion.merging import MergeMethod
 from bot.services.conversation_ports import Checks, Comments, Issues, People
 
 PullState = Literal["open", "closed"]
-MergeMethod = Literal["merge", "squash", "rebase"]
+# Why GitHub did not merge: the head moved (409), GitHub was still computing mergeability right
+# after an open or update (405 "Base branch was modified", transient), the repository forbids
+# the method (405 "Squash merges are not allowed on this repository."), any other 405
+# (conflicts, branch protection).
+MergeRefusal = Literal["head_moved", "base_modified", "method_not_allowed", "not_mergeable"]
 
 
 class GitHubError(Exception):
@@ -130,6 +135,18 @@ class Pull:
     labels: tuple[str, ...] = ()
     html_url: str = ""
     merged_at: datetime | None = None
+    # Only ``get`` knows it: ``None`` while GitHub computes it in the background (right after
+    # an open or a move of head or base; the read itself starts the job).
+    mergeable: bool | None = None
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What ``PullRequests.merge`` did; ``message`` is GitHub's own, for the user."""
+
+    merged: bool
+    refusal: MergeRefusal | None = None
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -241,11 +258,19 @@ class PullRequests(Protocol):
         """Remove one label, keeping the others: one call, ``DELETE issues/{number}/labels/
         {label}`` (a label that is not there is no error)."""
 
+    async def merge_methods(self, repo: str) -> frozenset[MergeMethod]:
+        """The merge methods ``repo`` allows: one call, ``GET repos/{o}/{r}`` (its
+        ``allow_merge_commit``, ``allow_squash_merge``, ``allow_rebase_merge``; a field GitHub
+        leaves out counts as allowed, its documented default). Read when about to merge, not
+        from the cached installation listing: an admin can change them at any time, and the
+        HTTP cache makes an unchanged answer a 304."""
+
     async def merge(
         self, repo: str, number: int, *, head_sha: str, method: MergeMethod = "squash"
-    ) -> bool:
+    ) -> MergeResult:
         """Merge the PR if its head is still ``head_sha``: one call, ``PUT pulls/{n}/merge``
-        with ``sha``. ``False`` when GitHub refuses (405 not mergeable, 409 head moved)."""
+        with ``sha`` and ``merge_method``. A 405 or 409 is a refusal (``MergeResult.refusal``),
+        not an error."""
 
 
 class Sources(Protocol):

@@ -5,7 +5,7 @@ per environment it touches (meaningful diff and drift warnings), found again by 
 metadata and edited in place. On the bot's promotion PRs also: the configured labels (the open
 path leaves them off to stay within budget), a ``promotion-policy`` check run with the gates
 (upstream, soak, freeze), and the merge itself when the policy says ``automerge`` and the gates
-pass.
+pass (``bot.services.automerge``: GitHub's merge rules, and why it did not merge).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from bot.core.promotion.envfiles import (
 from bot.core.promotion.gates import GateResult, render_gate_check
 from bot.core.promotion.holds import HELD_LABEL, hold_check, holding
 from bot.core.review.pull import EnvReview, promotion_gates, review_comment, upstream_of
+from bot.services.automerge import automerge
 from bot.services.conversation_ports import CheckAction, CheckRunSpec
 from bot.services.github_ports import Pull, Tree
 from bot.services.workspace import LoadedConfig, Location, Workspace, pull_record
@@ -240,8 +241,7 @@ async def _gate(
     )
     await ws.gh.checks.create(where.repo, run)
     if result.passed and config.policy_for(meta.app, meta.environment).automerge:
-        merged = await ws.gh.pulls.merge(where.repo, pull.number, head_sha=pull.head_sha)
-        log.info("automerge repo=%s number=%d merged=%s", where.repo, pull.number, merged)
+        await automerge(ws, where.repo, pull, meta)
 
 
 def buttons(*, held: bool) -> tuple[CheckAction, ...]:

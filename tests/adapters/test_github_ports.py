@@ -242,7 +242,7 @@ def pr_counts() -> list[float]:
     return [metric("promotion_bot_pull_requests_total", action=a) for a in actions]
 
 
-async def test_pull_requests_open_find_update_and_merge(ports: GitHubPorts) -> None:
+async def test_pull_requests_open_find_update_and_merge(ports: GitHubPorts, world: World) -> None:
     counted = pr_counts()
     head = await promote(ports, "1.1.0")
     opened = await ports.pulls.open(ENV, head=BRANCH, base="main", title="Promote", body="b")
@@ -260,8 +260,27 @@ async def test_pull_requests_open_find_update_and_merge(ports: GitHubPorts) -> N
     assert [(f.path, f.status) for f in await ports.pulls.files(ENV, opened.number)] == [
         (VALUES, "modified")
     ]
-    assert not await ports.pulls.merge(ENV, opened.number, head_sha="0" * 40)
-    assert await ports.pulls.merge(ENV, opened.number, head_sha=head)
+    (pull,) = await ports.pulls.history(ENV, BRANCH)
+    assert pull.mergeable is None  # a listing has no mergeability
+    assert (await ports.pulls.get(ENV, opened.number)).mergeable is None  # still computing
+    stale = await ports.pulls.merge(ENV, opened.number, head_sha="0" * 40)
+    assert (stale.merged, stale.refusal) == (False, "head_moved")
+    early = await ports.pulls.merge(ENV, opened.number, head_sha=head)
+    assert (early.merged, early.refusal, early.message) == (
+        False,
+        "base_modified",
+        "Base branch was modified. Review and try the merge again.",
+    )
+    world.sandbox.advance_clock(world.sandbox.mergeability_seconds)
+    assert (await ports.pulls.get(ENV, opened.number)).mergeable is True
+    await world.admin.run(calls.merge_settings(*ENV.split("/"), squash=False))
+    assert await ports.pulls.merge_methods(ENV) == {"merge", "rebase"}
+    refused = await ports.pulls.merge(ENV, opened.number, head_sha=head, method="squash")
+    assert (refused.refusal, refused.message) == (
+        "method_not_allowed",
+        "Squash merges are not allowed on this repository.",
+    )
+    assert (await ports.pulls.merge(ENV, opened.number, head_sha=head, method="merge")).merged
     merged = await ports.pulls.get(ENV, opened.number)
     assert (merged.state, merged.merged, merged.merged_at is not None) == ("closed", True, True)
     assert [a - b for a, b in zip(pr_counts(), counted, strict=True)] == [1, 1, 1, 0]

@@ -30,6 +30,7 @@ async def pull_requests(world: World) -> None:
         assert edited.parsed_data.title == "Promote web 1.4.2"
         files = (await pulls.async_list_files(OWNER, REPO, number)).parsed_data
         assert [f.filename for f in files] == ["pr.txt"]
+        world.sandbox.advance_clock(world.sandbox.mergeability_seconds)
         merged = (await pulls.async_merge(OWNER, REPO, number, merge_method="squash")).parsed_data
         assert merged.merged and merged.sha
 

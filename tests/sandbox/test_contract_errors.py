@@ -60,6 +60,7 @@ async def stale_file_sha(gh: Installation, world: World) -> Any:
 async def merge_twice(gh: Installation, world: World) -> Any:
     await world.admin.run(calls.push(OWNER, REPO, pusher=OWNER, branch="twice", files={"t": "t"}))
     pr = await gh.rest.pulls.async_create(OWNER, REPO, title="t", head="twice", base="main")
+    world.sandbox.advance_clock(world.sandbox.mergeability_seconds)
     await gh.rest.pulls.async_merge(OWNER, REPO, pr.parsed_data.number)
     return await gh.rest.pulls.async_merge(OWNER, REPO, pr.parsed_data.number)
 

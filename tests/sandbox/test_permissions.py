@@ -16,7 +16,7 @@ from github_sandbox.admin_client import ActAs, AdminError, add_team_member, crea
 from github_sandbox.pulls_model import find_pull
 from github_sandbox.pulls_reviews import review_payload
 from tests.sandbox.conftest import OWNER, REPO, World
-from tests.sandbox.test_pulls import checked_github, open_feature
+from tests.sandbox.test_pulls import checked_github, open_feature, settle
 
 Act = Callable[[GitHub[Any]], Awaitable[Any]]
 
@@ -50,6 +50,7 @@ async def status_as(world: World, role: str | None, act: Act) -> int:
     """Open pull request #1 as the app, then run ``act`` as a user holding ``role``."""
     async with checked_github(world) as app:
         await open_feature(app, world)
+    settle(world)
     user = await world.admin.run(calls.create_user("dev"))
     if role:
         await world.admin.run(calls.grant_role(OWNER, REPO, "dev", role))

@@ -84,6 +84,12 @@ async def push_branch(world: World, branch: str, files: dict[str, str], message:
     return result.updates[-1].after
 
 
+def settle(world: World) -> None:
+    """Let GitHub's background mergeability job finish (``mergeable`` is null and REST merges
+    answer 405 "Base branch was modified" until then: ``tests/sandbox/test_merging.py``)."""
+    world.sandbox.advance_clock(world.sandbox.mergeability_seconds)
+
+
 async def open_feature(gh: Client, world: World, branch: str = "feature") -> int:
     await push_branch(world, branch, {"apps/web/values.yaml": "image:\n  tag: 2.0.0\n"})
     created = await gh.rest.pulls.async_create(
@@ -107,6 +113,7 @@ def git_log(world: World, ref: str) -> list[str]:
 
 async def test_open_read_list_and_diff(gh: Client, world: World) -> None:
     number = await open_feature(gh, world)
+    settle(world)
     pull = (await gh.rest.pulls.async_get(OWNER, REPO, number)).parsed_data
     assert (pull.state, pull.mergeable, pull.merged, pull.head.ref) == (
         "open",
@@ -158,6 +165,7 @@ async def test_merge_moves_base_and_sends_merged(
 ) -> None:
     number = await open_feature(gh, world)
     await push_branch(world, "feature", {"README.md": "# env 2\n"}, message="second")
+    settle(world)
     result = (await gh.rest.pulls.async_merge(OWNER, REPO, number, merge_method=method)).parsed_data
     assert result.merged
     head_parents, head_subject = git_log(world, "main")[0].split("|")
@@ -181,6 +189,7 @@ async def test_merge_checks_sha_and_conflicts(gh: Client, world: World) -> None:
         await gh.rest.pulls.async_merge(OWNER, REPO, number, sha="0" * 40)
     assert stale.value.response.status_code == 409
     await push_branch(world, "main", {"apps/web/values.yaml": "image:\n  tag: 3.0.0\n"})
+    settle(world)
     assert (await gh.rest.pulls.async_get(OWNER, REPO, number)).parsed_data.mergeable is False
     with pytest.raises(RequestFailed) as conflict:
         await gh.rest.pulls.async_merge(OWNER, REPO, number)

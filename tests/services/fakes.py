@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from bot.core.promotion.merging import MergeMethod
 from bot.services.conversation_ports import CheckRunSpec, Comment, Issue, Reaction
 from bot.services.github_ports import (
     SYMLINK,
     CommitSpec,
     GitHubError,
     GitHubPorts,
-    MergeMethod,
+    MergeResult,
     NotFound,
     Pull,
     PullFile,
@@ -71,6 +72,11 @@ class FakeGitHub:
         self.tags: dict[str, tuple[str, ...]] = {}
         self.modes: dict[str, str] = {}  # path -> git mode when not 100644 (every repository)
         self.packages: dict[str, tuple[str, ...]] = {}
+        # GitHub's merge rules: mergeability per PR (absent: computed, True), the methods each
+        # repository allows (absent: all three) and the refusals the next merges answer.
+        self.mergeable: dict[tuple[str, int], bool | None] = {}
+        self.allowed_methods: dict[str, frozenset[MergeMethod]] = {}
+        self.merge_refusals: list[MergeResult] = []
         self.calls: list[tuple[object, ...]] = []
         self.rest = 0
         self.now = now or datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -243,15 +249,25 @@ class FakeGitHub:
         issue = self.issues[(repo, number)]
         issue.labels = [name for name in issue.labels if name != label]
 
+    async def merge_methods(self, repo: str) -> frozenset[MergeMethod]:
+        self._call("pulls.merge_methods", repo)
+        return self.allowed_methods.get(repo, frozenset(("merge", "squash", "rebase")))
+
     async def merge(
         self, repo: str, number: int, *, head_sha: str, method: MergeMethod = "squash"
-    ) -> bool:
-        self._call("pulls.merge", repo, number)
+    ) -> MergeResult:
+        self._call("pulls.merge", repo, number, method)
         pull = await self._peek(repo, number)
-        if pull.head_sha != head_sha or pull.state != "open":
-            return False
+        if pull.head_sha != head_sha:
+            return MergeResult(False, "head_moved", "Head branch was modified.")
+        if pull.state != "open":
+            return MergeResult(False, "not_mergeable", "Pull Request is not mergeable")
+        if method not in self.allowed_methods.get(repo, {method}):
+            return MergeResult(False, "method_not_allowed", f"{method} is not allowed")
+        if self.merge_refusals:
+            return self.merge_refusals.pop(0)
         self.close(repo, number, merged=True)
-        return True
+        return MergeResult(True)
 
     # -- Checks and Sources -------------------------------------------------------------------
     async def create(self, repo: str, run: CheckRunSpec) -> int:
@@ -323,8 +339,14 @@ class FakeGitHub:
         issue = self.issues[(repo, pull.number)]
         head = self.repos[repo].branches.get(pull.head_ref, pull.head_sha)
         sha = head if pull.state == "open" else pull.head_sha
+        mergeable = self.mergeable.get((repo, pull.number), True) if pull.state == "open" else None
         return replace(
-            pull, title=issue.title, body=issue.body, labels=tuple(issue.labels), head_sha=sha
+            pull,
+            title=issue.title,
+            body=issue.body,
+            labels=tuple(issue.labels),
+            head_sha=sha,
+            mergeable=mergeable,
         )
 
 

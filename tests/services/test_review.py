@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.core.inputs.events import ImagePushed, PullChanged
 from bot.core.markup.metadata import extract
+from bot.core.promotion.merging import MergeMethod
+from bot.services.automerge import MERGE_RETRY
 from bot.services.bump import handle_image_pushed
+from bot.services.github_ports import MergeResult
+from bot.services.ports import RetryLater
 from bot.services.review import CHECK_NAME, handle_pull_changed
 from tests.services.conftest import DIRECTORY_CONFIG, ENV_REPO, directory_repo, values, workspace
 from tests.services.fakes import FakeGitHub
@@ -94,3 +100,85 @@ async def test_frozen_environment_blocks_automerge(gh: FakeGitHub) -> None:
     ((_, run),) = gh.checks
     assert run.conclusion == "action_required" and "frozen" in run.title
     assert gh.count("pulls.merge") == 0
+
+
+AUTOMERGE = DIRECTORY_CONFIG.replace(
+    '    files: ["values.yaml"]\n',
+    '    files: ["values.yaml"]\n    policy:\n      dev: automerge\n',
+)
+
+
+async def automerge_pr(gh: FakeGitHub) -> None:
+    directory_repo(gh, config=AUTOMERGE)
+    event = ImagePushed(installation_id=1, registry="ghcr.io", repository="acme/api", tag="1.3.0")
+    await handle_image_pushed(event, workspace(gh))
+
+
+def refusal_comments(gh: FakeGitHub) -> list[str]:
+    found = [extract(body) for body in review_comments(gh, 1)]
+    return [m.reason for m in found if m is not None and m.kind == "merge-refused"]
+
+
+async def test_automerge_waits_while_github_computes_mergeability(gh: FakeGitHub) -> None:
+    """``mergeable`` is null right after an open or update: the job waits, merging nothing."""
+    await automerge_pr(gh)
+    gh.mergeable[(ENV_REPO, 1)] = None
+    with pytest.raises(RetryLater) as waiting:
+        await handle_pull_changed(changed(1, "promotion/api/dev"), workspace(gh))
+    assert waiting.value.after == MERGE_RETRY and gh.count("pulls.merge") == 0
+    del gh.mergeable[(ENV_REPO, 1)]
+    await handle_pull_changed(changed(1, "promotion/api/dev"), workspace(gh))
+    assert gh.files_at(ENV_REPO, "main")["envs/dev/values.yaml"] == values("1.3.0")
+
+
+async def test_automerge_retries_a_base_branch_modified_405(gh: FakeGitHub) -> None:
+    await automerge_pr(gh)
+    message = "Base branch was modified. Review and try the merge again."
+    gh.merge_refusals.append(MergeResult(False, "base_modified", message))
+    with pytest.raises(RetryLater, match="Base branch was modified"):
+        await handle_pull_changed(changed(1, "promotion/api/dev"), workspace(gh))
+    assert refusal_comments(gh) == []
+    await handle_pull_changed(changed(1, "promotion/api/dev"), workspace(gh))
+    assert gh.pulls_of(ENV_REPO)[0].merged
+
+
+@pytest.mark.parametrize(
+    ("allowed", "method"),
+    [
+        (frozenset({"merge", "squash", "rebase"}), "squash"),
+        (frozenset({"merge", "rebase"}), "merge"),
+        (frozenset({"rebase"}), "rebase"),
+    ],
+)
+async def test_automerge_uses_a_method_the_repository_allows(
+    gh: FakeGitHub, allowed: frozenset[MergeMethod], method: str
+) -> None:
+    """A repository that forbids squash merges answers 405 "Squash merges are not allowed on
+    this repository."; the bot reads ``allow_*_merge`` and picks an allowed method."""
+    await automerge_pr(gh)
+    gh.allowed_methods[ENV_REPO] = allowed
+    await handle_pull_changed(changed(1, "promotion/api/dev"), workspace(gh))
+    assert [c[3] for c in gh.calls if c[0] == "pulls.merge"] == [method]
+    assert gh.pulls_of(ENV_REPO)[0].merged
+
+
+async def test_automerge_says_once_per_head_why_it_cannot_merge(gh: FakeGitHub) -> None:
+    await automerge_pr(gh)
+    refused = MergeResult(False, "not_mergeable", "At least 1 approving review is required")
+    gh.merge_refusals += [refused, refused]
+    for _ in range(2):  # a redelivery, a recheck: the same verdict, one comment
+        await handle_pull_changed(changed(1, "promotion/api/dev"), workspace(gh))
+    assert refusal_comments(gh) == [
+        "GitHub refused a squash merge: At least 1 approving review is required"
+    ]
+    gh.allowed_methods[ENV_REPO] = frozenset()
+    await handle_pull_changed(changed(1, "promotion/api/dev"), workspace(gh))
+    assert refusal_comments(gh) == ["the repository allows no merge method"]  # edited
+    gh.push(ENV_REPO, "promotion/api/dev", {"README.md": "new head\n"})
+    gh.mergeable[(ENV_REPO, 1)] = False
+    await handle_pull_changed(changed(1, "promotion/api/dev", "synchronize"), workspace(gh))
+    assert refusal_comments(gh) == [
+        "the repository allows no merge method",
+        "it conflicts with its base branch",
+    ]
+    assert not gh.pulls_of(ENV_REPO)[0].merged

@@ -15,7 +15,13 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
 Kind = Literal[
-    "promotion-pr", "review-comment", "drift-report", "config-error", "gate-check", "hold"
+    "promotion-pr",
+    "review-comment",
+    "drift-report",
+    "config-error",
+    "gate-check",
+    "hold",
+    "merge-refused",
 ]
 
 MARKER = "promotion-bot:v1"
@@ -33,7 +39,8 @@ _PATTERN = re.compile(r"<!-- promotion-bot:v1 (\{.{0,8000}?\}) -->", re.DOTALL)
 class Meta:
     """What a PR, comment or issue is about; ``version``/``digest`` are the target, ``from_`` the
     start. ``by``, ``at`` and ``url`` say who asked for it, when (ISO 8601) and where (a comment's
-    link); ``reason`` is theirs; ``rollback`` marks a PR that goes back to an earlier version."""
+    link); ``reason`` is theirs; ``rollback`` marks a PR that goes back to an earlier version;
+    ``sha`` is the head commit a comment is about (why automerge did not merge it)."""
 
     kind: Kind
     app: str = ""
@@ -49,9 +56,12 @@ class Meta:
     url: str = ""
     reason: str = ""
     rollback: bool = False
+    sha: str = ""
 
 
-_STRING_FIELDS = ("app", "environment", "version", "digest", "policy", "by", "at", "url", "reason")
+_STRING_FIELDS = (
+    "app", "environment", "version", "digest", "policy", "by", "at", "url", "reason", "sha",
+)  # fmt: skip
 _LIST_FIELDS = ("superseded", "declined")
 
 
