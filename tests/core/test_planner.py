@@ -148,11 +148,7 @@ def plan(
 def test_open_plan_has_everything_for_the_pr(config: PromotionConfig) -> None:
     result = plan(config, "dev", "1.3.0")
     assert isinstance(result, PromotionPlan)
-    assert (result.action, result.branch, result.labels) == (
-        "open",
-        "promotion/api/dev",
-        ("promotion", "automated"),
-    )
+    assert (result.action, result.branch) == ("open", "promotion/api/dev")
     assert result.edits == {"envs/dev/values.yaml": values("1.3.0")}
     assert result.title == "Promote api 1.3.0 to dev"
     assert result.commit_message.startswith("Promote api 1.3.0 to dev\n")

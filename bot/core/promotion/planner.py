@@ -103,7 +103,6 @@ class PromotionPlan:
     body: str
     commit_message: str
     branch: str
-    labels: tuple[str, ...]
     pull_number: int | None = None
     declined: tuple[str, ...] = field(default=())
 
@@ -304,7 +303,6 @@ def _plan(
         ),
         commit_message=render_commit_message(promotions, changes),
         branch=branch_name(target.app, target.environment),
-        labels=tuple(config.labels),
         pull_number=None if open_pull is None else open_pull.number,
         declined=history.declined,
     )
