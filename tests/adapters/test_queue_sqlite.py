@@ -88,6 +88,25 @@ async def test_expired_lease_is_handed_out_again_and_stale_holder_changes_nothin
     assert (await queue.stats()).done == 1
 
 
+async def test_a_renewed_lease_keeps_the_job_and_a_lost_one_cannot_be_renewed(
+    queue: SqliteJobQueue, clock: FakeClock
+) -> None:
+    await queue.enqueue(job("slow"))
+    held = await queue.lease()
+    assert held is not None
+    for _ in range(3):  # 12 minutes of work, renewed every 4
+        clock.advance(minutes=4)
+        assert await queue.extend_lease(held)
+        assert await queue.lease() is None
+    clock.advance(minutes=6)  # no renewal: the lease runs out
+    taken = await queue.lease()
+    assert taken is not None and taken.id == held.id
+    assert not await queue.extend_lease(held)  # the stale holder is fenced off
+    assert await queue.extend_lease(taken)
+    await queue.complete(taken)
+    assert not await queue.extend_lease(taken)  # settled
+
+
 async def test_same_dedupe_key_is_enqueued_once(queue: SqliteJobQueue) -> None:
     outcomes = [await queue.enqueue(job(dedupe_key="image:a:1@x")) for _ in range(3)]
     assert outcomes == ["enqueued", "duplicate", "duplicate"]
