@@ -6,7 +6,7 @@ Operational endpoints (request log, faults, clock, deliveries) live in ``admin_o
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
@@ -227,6 +227,7 @@ class PushIn(BaseModel):
     message: str = "Update files"
     tags: dict[str, str] = {}
     force_sha: str | None = None
+    modes: dict[str, Literal["100644", "100755", "120000"]] = {}
 
 
 @router.post("/repos/{owner}/{name}/push")
@@ -245,6 +246,7 @@ def admin_push(request: Request, owner: str, name: str, body: PushIn) -> dict[st
             files=body.files,
             message=body.message,
             tags=body.tags,
+            modes=body.modes,
         )
     return {"updates": [{"ref": u.ref, "before": u.before, "after": u.after} for u in updates]}
 

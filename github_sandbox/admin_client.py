@@ -201,7 +201,10 @@ def push(
     message: str = "Update files",
     tags: Mapping[str, str] | None = None,
     force_sha: str | None = None,
+    modes: Mapping[str, str] | None = None,
 ) -> Call[PushResult]:
+    """Files (``None`` deletes) with git ``modes`` by path (``100755`` executable, ``120000``
+    a symbolic link whose content is its target; ``100644`` unless named), and tags."""
     body = {
         "pusher": pusher,
         "branch": branch,
@@ -209,6 +212,7 @@ def push(
         "message": message,
         "tags": dict(tags or {}),
         "force_sha": force_sha,
+        "modes": dict(modes or {}),
     }
     return Call("POST", f"/_sandbox/repos/{owner}/{name}/push", PushResult.model_validate, body)
 

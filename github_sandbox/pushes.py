@@ -47,16 +47,23 @@ def commit_files(
     *,
     message: str,
     author: Signature,
+    modes: Mapping[str, str] | None = None,
 ) -> RefUpdate:
-    """Commit ``files`` (None deletes) on ``branch``; a missing branch starts from the default
-    branch (or from nothing in an empty repo). Returns the ref move; sends no webhook."""
+    """Commit ``files`` (None deletes) on ``branch``, each with its git mode in ``modes``
+    (``100644`` unless named: ``100755`` executable, ``120000`` symbolic link whose content is
+    the target); a missing branch starts from the default branch (or from nothing in an empty
+    repo). Returns the ref move; sends no webhook."""
     git = sandbox.git(repo)
     ref = f"refs/heads/{branch}"
     with git.lock:
         current = git.ref_sha(ref)
         parent = current or git.ref_sha(f"refs/heads/{repo['default_branch']}")
         base_tree = git.commit(parent).tree if parent else None  # type: ignore[union-attr]
-        changes = [TreeChange(path, content=data) for path, data in files.items()]
+        modes = modes or {}
+        changes = [
+            TreeChange(path, modes.get(path, "100644"), content=data)
+            for path, data in files.items()
+        ]
         tree = write_tree(git, base_tree, changes)
         sha = git.commit_tree(tree, [parent] if parent else [], message, author, author)
         if not git.update_ref(ref, sha, current):

@@ -89,15 +89,20 @@ def push(
     files: Files | None = None,
     message: str = "Update files",
     tags: Mapping[str, str] | None = None,
+    modes: Mapping[str, str] | None = None,
 ) -> list[RefUpdate]:
-    """Commit ``files`` on ``branch`` and/or create ``tags`` (name -> branch, tag or sha) as one
-    push by ``pusher``; sends ``push`` and ``create`` webhooks like GitHub."""
+    """Commit ``files`` (with git ``modes`` by path, ``100644`` unless named) on ``branch``
+    and/or create ``tags`` (name -> branch, tag or sha) as one push by ``pusher``; sends
+    ``push`` and ``create`` webhooks like GitHub."""
     updates = []
     if files:
         target = branch or repo["default_branch"]
         author = signature_for(sandbox, pusher)
         encoded = encode_files(files)
-        updates.append(commit_files(sandbox, repo, target, encoded, message=message, author=author))
+        commit = commit_files(
+            sandbox, repo, target, encoded, message=message, author=author, modes=modes
+        )
+        updates.append(commit)
     git = sandbox.git(repo)
     for tag, target in (tags or {}).items():
         sha = git.resolve_commit(target)

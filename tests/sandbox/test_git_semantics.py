@@ -282,3 +282,16 @@ async def test_tags_are_listed_reverse_alphabetically_and_matching_refs_has_them
         refs = await gh.rest.git.async_list_matching_refs(OWNER, REPO, "tags/")
     assert [t.name for t in tags.parsed_data] == ["v9.0.0", "v10.0.0", "v1.2.0", "v1.10.0"]
     assert {r.ref for r in refs.parsed_data} == {f"refs/tags/{name}" for name in names}
+
+
+async def test_admin_pushes_seed_executables_and_links(world: World) -> None:
+    """The admin API's pushes take git modes too, so a test repository can hold an executable
+    (``100755``) and a symbolic link (``120000``, its content the target) as on GitHub."""
+    files = {"bin/deploy.sh": "#!/bin/sh\n", "apps/current.yaml": "web/values.yaml"}
+    modes = {"bin/deploy.sh": "100755", "apps/current.yaml": "120000"}
+    await world.admin.run(calls.push(OWNER, REPO, pusher=OWNER, files=files, modes=modes))
+    async with world.installation_github() as gh:
+        tree = await gh.rest.git.async_get_tree(OWNER, REPO, "main", recursive="1")
+    listed = {e.path: e.mode for e in tree.parsed_data.tree}
+    assert {path: listed[path] for path in modes} == modes
+    assert listed["README.md"] == "100644"
