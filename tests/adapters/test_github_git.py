@@ -34,7 +34,7 @@ async def commit_main(world: World, entries: list[dict[str, Any]], message: str)
         commit = await gh.rest.git.async_create_commit(
             OWNER, REPO, message=message, tree=tree.parsed_data.sha, parents=[head.sha]
         )
-        sha = commit.parsed_data.sha
+        sha = str(commit.parsed_data.sha)
         await gh.rest.git.async_update_ref(OWNER, REPO, "heads/main", sha=sha)
     return sha
 

@@ -47,4 +47,5 @@ async def test_the_pr_names_the_link_it_left_and_keeps_the_link(gh: FakeGitHub) 
     (pull,) = gh.pulls_of(ENV_REPO)
     assert f"left alone: {link}" in pull.body and "a symbolic link" in pull.body
     (commit,) = [call for call in gh.calls if call[0] == "git.commit_files"]
-    assert list(commit[4]) == ["envs/dev/values.yaml"]
+    files = commit[4]
+    assert isinstance(files, dict) and list(files) == ["envs/dev/values.yaml"]
