@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 from types import TracebackType
+from collections.abc import Callable
 from typing import Any, Self
 
 import httpx
@@ -30,6 +31,7 @@ from bot.adapters.github_client import (
     SharedTransport,
 )
 from bot.adapters.github_git import GitHubGit, GitHubInstallation
+from bot.adapters.github_pacing import WritePace
 from bot.adapters.github_issues import GitHubChecks, GitHubComments, GitHubIssues
 from bot.adapters.github_people import GitHubPeople
 from bot.adapters.github_pulls import GitHubPullRequests
@@ -66,8 +68,10 @@ class GitHubGateway:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryDecision | None = None,
         http_cache: bool = True,
+        write_pace: Callable[[], WritePace] = WritePace,
     ) -> None:
         self.base_url = base_url
+        self._write_pace = write_pace
         self.web_url = web_url_of(base_url)
         self._transport = SharedTransport(transport)
         self.github: GitHub[AppAuthStrategy] = GitHub(
@@ -132,13 +136,13 @@ class GitHubGateway:
         return tuple(item["id"] for item in items)
 
     def session(self, installation_id: int) -> Session:
-        """The installation's session, created on first use and kept for the process."""
+        """The installation's session, created on first use and kept for the process: its
+        pace of writes and its backoff after secondary limits last as long."""
         session = self._sessions.get(installation_id)
         if session is None:
             client = self.github.with_auth(self.github.auth.as_installation(installation_id))
-            session = Session(
-                Rest(client, installation_id), self.identity, self._trees, self._blobs
-            )
+            rest = Rest(client, installation_id, pace=self._write_pace())
+            session = Session(rest, self.identity, self._trees, self._blobs)
             self._sessions[installation_id] = session
         return session
 

@@ -1,9 +1,13 @@
 """The githubkit plumbing: the retry decision, a pooled transport, and one request helper that
 turns GitHub's failures into the ports' errors.
 
-Handlers never sleep long: a 5xx is retried inline a few times with a short backoff, and a rate
-limit is waited out inline only when GitHub asks for a few seconds at most. A longer wait
-surfaces as ``RetryLater`` so the queue re-schedules the job and other installations go on.
+Handlers never sleep long: a 5xx is retried inline a few times with a short backoff, and a
+primary rate limit is waited out inline only when GitHub asks for a few seconds at most. A longer
+wait surfaces as ``RetryLater`` so the queue re-schedules the job (and holds back its
+installation) while other installations go on. A secondary rate limit is never retried inline:
+it waits at least a minute, doubling on repeats for the same installation up to 15 minutes, and
+the count starts again after a success. Content-creating requests (POST, PATCH, PUT, DELETE) are
+paced per installation under GitHub's figures (``WritePace``).
 """
 
 from __future__ import annotations
@@ -22,10 +26,17 @@ from githubkit.exception import (
     RequestError,
     RequestFailed,
     RequestTimeout,
+    SecondaryRateLimitExceeded,
 )
 from githubkit.response import Response
 from githubkit.retry import RetryOption
 
+from bot.adapters.github_pacing import (
+    SECONDARY_WAIT,
+    WRITE_METHODS,
+    SecondaryBackoff,
+    WritePace,
+)
 from bot.adapters.metrics import observe_github_response
 from bot.services.github_ports import GitHubError, NotFound, Repository, Tree
 from bot.services.ports import RetryLater
@@ -48,9 +59,9 @@ class RetryDecision:
 
     5xx answers are retried ``server_retries`` times after ``backoff * 2**n``, except POSTs
     outside the Git Data API (a retried comment or PR could be created twice); git objects are
-    content-addressed, so repeating their POST is harmless. A rate limit is retried once when its
-    wait is at most ``max_inline_wait``; otherwise githubkit raises and ``Rest`` maps it to
-    ``RetryLater``.
+    content-addressed, so repeating their POST is harmless. A primary rate limit is retried once
+    when its wait is at most ``max_inline_wait``; a secondary limit never (retrying into it
+    risks a ban). Otherwise githubkit raises and ``Rest`` maps it to ``RetryLater``.
     """
 
     server_retries: int = 2
@@ -58,6 +69,8 @@ class RetryDecision:
     max_inline_wait: timedelta = timedelta(seconds=3)
 
     def __call__(self, exc: GitHubException, retry_count: int) -> RetryOption:
+        if isinstance(exc, SecondaryRateLimitExceeded):
+            return RetryOption(False)
         if isinstance(exc, RateLimitExceeded):
             wait = exc.retry_after
             return RetryOption(retry_count < 1 and wait <= self.max_inline_wait, wait)
@@ -115,11 +128,21 @@ class Rest:
 
     ``what`` names the operation with key=value context; it starts every error message. Every
     answer, error or not, is counted in the metrics under ``installation_id`` (None: the App).
+    Writes are paced by ``pace`` (a write past its budget raises ``RetryLater`` unsent), and a
+    secondary limit waits as ``backoff`` says: longer on each one in a row.
     """
 
-    def __init__(self, github: GitHub[Any], installation_id: int | None = None) -> None:
+    def __init__(
+        self,
+        github: GitHub[Any],
+        installation_id: int | None = None,
+        *,
+        pace: WritePace | None = None,
+    ) -> None:
         self.github = github
         self.installation_id = installation_id
+        self.pace = pace or WritePace()
+        self.backoff = SecondaryBackoff()
 
     async def call(
         self,
@@ -132,6 +155,14 @@ class Rest:
         accept: Collection[int] = (),
     ) -> Response[Any]:
         """One request; a status in ``accept`` is returned instead of raised."""
+        if method.upper() in WRITE_METHODS:
+            wait = self.pace.take()
+            if wait is not None:
+                raise RetryLater(
+                    wait,
+                    f"pacing content-creating requests installation_id={self.installation_id} "
+                    f"before {what}",
+                )
         try:
             response = await self.github.arequest(
                 method,
@@ -143,12 +174,19 @@ class Rest:
         except RequestFailed as err:
             observe_github_response(err.response.raw_response, self.installation_id)
             if err.response.status_code in accept:
+                self.backoff.reset()
                 return err.response
-            raise mapped_error(err, what) from err
+            raise self._mapped(err, what) from err
         except GitHubException as err:
-            raise mapped_error(err, what) from err
+            raise self._mapped(err, what) from err
         observe_github_response(response.raw_response, self.installation_id)
+        self.backoff.reset()
         return response
+
+    def _mapped(self, err: GitHubException, what: str) -> Exception:
+        if not secondary_limit(err):
+            return mapped_error(err, what)
+        return mapped_error(err, what, secondary_wait=self.backoff.next_wait())
 
     async def json(self, path: str, *, what: str, params: Mapping[str, Any] | None = None) -> Any:
         return (await self.call("GET", path, what=what, params=params)).json()
@@ -176,10 +214,17 @@ class Rest:
         return items
 
 
-def mapped_error(err: GitHubException, what: str) -> Exception:
-    """The ports' error for a githubkit failure; the message starts with ``what``."""
-    if isinstance(err, RequestError) and isinstance(err.exc, GitHubException):
-        err = err.exc  # failed inside the auth flow: creating the installation token
+def mapped_error(
+    err: GitHubException, what: str, *, secondary_wait: timedelta = SECONDARY_WAIT
+) -> Exception:
+    """The ports' error for a githubkit failure; the message starts with ``what``. A secondary
+    limit waits at least ``secondary_wait`` (longer if GitHub's ``retry-after`` says so)."""
+    err = _unwrapped(err)
+    if secondary_limit(err):
+        asked = err.retry_after if isinstance(err, RateLimitExceeded) else timedelta(0)
+        return RetryLater(
+            max(asked, secondary_wait), f"rate limited while {what} (secondary limit)"
+        )
     if isinstance(err, RateLimitExceeded):
         return RetryLater(err.retry_after, f"rate limited while {what}")
     if isinstance(err, RequestFailed):
@@ -195,6 +240,30 @@ def mapped_error(err: GitHubException, what: str) -> Exception:
     if isinstance(err, RequestError):
         return GitHubError(f"{what} failed: {type(err.exc).__name__}: {err.exc}")
     return GitHubError(f"{what} failed: {type(err).__name__}: {err}")
+
+
+def secondary_limit(err: GitHubException) -> bool:
+    """GitHub's secondary rate limit: a 429, a 403 with ``retry-after``, or a 403 whose message
+    says so ("You have exceeded a secondary rate limit"), which githubkit raises as a plain
+    failure when ``x-ratelimit-remaining`` is above 0. Other 403s are permissions (or the
+    workflow-file refusal), not limits."""
+    err = _unwrapped(err)
+    if isinstance(err, SecondaryRateLimitExceeded):
+        return True
+    if not isinstance(err, RequestFailed):
+        return False
+    response = err.response
+    if response.status_code == 429:
+        return True
+    if response.status_code != 403:
+        return False
+    return "retry-after" in response.headers or "secondary rate limit" in _message(response).lower()
+
+
+def _unwrapped(err: GitHubException) -> GitHubException:
+    if isinstance(err, RequestError) and isinstance(err.exc, GitHubException):
+        return err.exc  # failed inside the auth flow: creating the installation token
+    return err
 
 
 def _message(response: Response[Any]) -> str:

@@ -11,25 +11,51 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from githubkit.exception import GitHubException, RateLimitExceeded, RequestFailed
+from githubkit.exception import (
+    GitHubException,
+    PrimaryRateLimitExceeded,
+    RequestFailed,
+    SecondaryRateLimitExceeded,
+)
 from githubkit.response import Response
 
 from bot.adapters.github import GitHubGateway, web_url_of
 from bot.adapters.github_client import AccessDenied, Lru, RetryDecision, mapped_error
+from bot.adapters.github_pacing import SecondaryBackoff, WritePace
 from bot.services.github_ports import GitHubError, NotFound
 from bot.services.ports import RetryLater
 
+SECONDARY = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+)
+WORKFLOW = (
+    "refusing to allow a GitHub App to create or update workflow `.github/workflows/ci.yml` "
+    "without `workflows` permission"
+)
 
-def failed(status: int, method: str = "GET", path: str = "/repos/a/b/pulls") -> RequestFailed:
+
+def failed(
+    status: int,
+    method: str = "GET",
+    path: str = "/repos/a/b/pulls",
+    message: str = "nope",
+    headers: dict[str, str] | None = None,
+) -> RequestFailed:
     request = httpx.Request(method, f"https://api.github.com{path}")
-    raw = httpx.Response(status, json={"message": "nope"}, request=request)
+    raw = httpx.Response(status, json={"message": message}, headers=headers, request=request)
     return RequestFailed(Response(raw, Any))
 
 
-def limited(seconds: float) -> RateLimitExceeded:
+def limited(seconds: float) -> PrimaryRateLimitExceeded:
     request = httpx.Request("GET", "https://api.github.com/repos/a/b")
     raw = httpx.Response(403, json={"message": "limit"}, request=request)
-    return RateLimitExceeded(Response(raw, Any), timedelta(seconds=seconds))
+    return PrimaryRateLimitExceeded(Response(raw, Any), timedelta(seconds=seconds))
+
+
+def secondary(seconds: float) -> SecondaryRateLimitExceeded:
+    request = httpx.Request("GET", "https://api.github.com/repos/a/b")
+    raw = httpx.Response(403, json={"message": SECONDARY}, request=request)
+    return SecondaryRateLimitExceeded(Response(raw, Any), timedelta(seconds=seconds))
 
 
 @pytest.mark.parametrize(
@@ -38,6 +64,9 @@ def limited(seconds: float) -> RateLimitExceeded:
         (limited(2), 0, True, 2.0),
         (limited(2), 1, False, None),
         (limited(60), 0, False, None),
+        (secondary(2), 0, False, None),
+        (failed(403, message=SECONDARY), 0, False, None),
+        (failed(429), 0, False, None),
         (failed(502), 0, True, 0.2),
         (failed(503, "PATCH"), 1, True, 0.4),
         (failed(502), 2, False, None),
@@ -50,6 +79,9 @@ def limited(seconds: float) -> RateLimitExceeded:
         "short-limit",
         "short-limit-once",
         "long-limit",
+        "secondary-never-inline",
+        "secondary-message-never-inline",
+        "429-never-inline",
         "5xx-read",
         "5xx-patch-again",
         "5xx-exhausted",
@@ -74,8 +106,44 @@ def test_retry_decision(exc: GitHubException, count: int, retry: bool, wait: flo
         (failed(403), AccessDenied, "reading x failed: status=403"),
         (failed(500), GitHubError, "reading x failed: status=500"),
         (limited(90), RetryLater, "rate limited while reading x; retry after 90s"),
+        (
+            failed(403, message=SECONDARY, headers={"x-ratelimit-remaining": "4000"}),
+            RetryLater,
+            "rate limited while reading x (secondary limit); retry after 60s",
+        ),
+        (
+            failed(429),
+            RetryLater,
+            "rate limited while reading x (secondary limit); retry after 60s",
+        ),
+        (
+            secondary(2),
+            RetryLater,
+            "rate limited while reading x (secondary limit); retry after 60s",
+        ),
+        (
+            secondary(300),
+            RetryLater,
+            "rate limited while reading x (secondary limit); retry after 300s",
+        ),
+        (
+            failed(403, message=WORKFLOW),
+            AccessDenied,
+            f"reading x failed: status=403 message={WORKFLOW!r}",
+        ),
     ],
-    ids=["404", "401", "403", "500", "rate-limit"],
+    ids=[
+        "404",
+        "401",
+        "403",
+        "500",
+        "rate-limit",
+        "secondary-message",
+        "429",
+        "secondary-short-retry-after",
+        "secondary-long-retry-after",
+        "workflow-refusal",
+    ],
 )
 def test_mapped_error(exc: GitHubException, kind: type[Exception], message: str) -> None:
     error = mapped_error(exc, "reading x")
@@ -166,3 +234,99 @@ async def test_a_truncated_tree_is_listed_subtree_by_subtree(mocked: GitHubGatew
 
 async def test_branch_heads_follow_the_next_page(mocked: GitHubGateway) -> None:
     assert await mocked.ports_for(7).git.branch_heads("o/r") == {"b1": "s1", "b2": "s2"}
+
+
+@pytest.mark.parametrize(
+    ("strikes", "asked", "seconds"),
+    [(0, 0, 60), (1, 0, 120), (3, 0, 480), (4, 0, 900), (40, 0, 900), (0, 90, 90)],
+)
+def test_secondary_backoff_doubles_up_to_15_minutes(strikes: int, asked: int, seconds: int) -> None:
+    backoff = SecondaryBackoff(strikes=strikes)
+    assert backoff.next_wait(timedelta(seconds=asked)) == timedelta(seconds=seconds)
+
+
+def test_write_pace_holds_80_a_minute_and_500_an_hour() -> None:
+    now = [0.0]
+    pace = WritePace(clock=lambda: now[0])
+    assert all(pace.take() is None for _ in range(80))
+    assert pace.take() == timedelta(seconds=60)
+    now[0] = 59.5
+    assert pace.take() == timedelta(seconds=0.5)
+    for minute in range(1, 6):
+        now[0] = 60.0 * minute
+        assert all(pace.take() is None for _ in range(80)), minute
+    now[0] = 360.0
+    assert all(pace.take() is None for _ in range(20))  # 500 sent in this hour
+    assert pace.take() == timedelta(seconds=3240)  # the first minute's writes age out at 3600 s
+    now[0] = 3600.0
+    assert pace.take() is None
+
+
+class Limited:
+    """GitHub answering reads with a secondary limit (403, remaining > 0, no ``retry-after``)
+    while ``limited`` is set; counts the requests that reach it."""
+
+    def __init__(self) -> None:
+        self.limited = True
+        self.requests: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/app":
+            return httpx.Response(200, json={"slug": "promoter"})
+        if path.endswith("/access_tokens"):
+            return httpx.Response(201, json={"token": "t", "expires_at": "2999-01-01T00:00:00Z"})
+        self.requests.append(f"{request.method} {path}")
+        if self.limited:
+            headers = {"x-ratelimit-remaining": "4990", "x-ratelimit-reset": "9999999999"}
+            return httpx.Response(403, json={"message": SECONDARY}, headers=headers)
+        if request.method == "POST":
+            return httpx.Response(201, json={"id": 1, "html_url": "https://github.com/x"})
+        return httpx.Response(200, json=[{"ref": "refs/heads/main", "object": {"sha": "s"}}])
+
+
+async def test_a_secondary_limit_backs_the_installation_off_longer_each_time() -> None:
+    github = Limited()
+    async with GitHubGateway(
+        app_id=1,
+        private_key=private_key(),
+        transport=httpx.MockTransport(github),
+        http_cache=False,
+    ) as gateway:
+        git = gateway.ports_for(7).git
+        waits = []
+        for _ in range(3):
+            with pytest.raises(RetryLater, match="secondary limit") as raised:
+                await git.branch_heads("o/r")
+            waits.append(raised.value.after.total_seconds())
+        assert waits == [60, 120, 240]
+        assert len(github.requests) == 3  # never retried inline
+        github.limited = False
+        assert await git.branch_heads("o/r") == {"main": "s"}
+        github.limited = True
+        with pytest.raises(RetryLater) as raised:
+            await gateway.ports_for(7).git.branch_heads("o/r")
+        assert raised.value.after == timedelta(minutes=1)  # a success started the count again
+        with pytest.raises(RetryLater) as raised:
+            await gateway.ports_for(8).git.branch_heads("o/r")
+        assert raised.value.after == timedelta(minutes=1)  # another installation's own count
+
+
+async def test_a_write_past_the_pace_waits_unsent() -> None:
+    github = Limited()
+    github.limited = False
+    async with GitHubGateway(
+        app_id=1,
+        private_key=private_key(),
+        transport=httpx.MockTransport(github),
+        http_cache=False,
+        write_pace=lambda: WritePace(per_minute=2, per_hour=10),
+    ) as gateway:
+        comments = gateway.ports_for(7).comments
+        await comments.create("o/r", 1, "one")
+        await comments.create("o/r", 1, "two")
+        with pytest.raises(RetryLater, match="pacing content-creating requests installation_id=7"):
+            await comments.create("o/r", 1, "three")
+        assert len(github.requests) == 2
+        await gateway.ports_for(8).comments.create("o/r", 1, "other installation")
+        assert len(github.requests) == 3

@@ -1,5 +1,5 @@
-"""The adapter under the sandbox's fault injection: rate limits become ``RetryLater`` (or a short
-inline wait), 5xx answers are retried only where repeating is harmless, ref races are retried
+"""The adapter under the sandbox's fault injection: rate limits become ``RetryLater`` (a
+secondary limit at least a minute, never retried inline), 5xx answers are retried only where repeating is harmless, ref races are retried
 bounded, refused credentials are a clear error, and a repeated read is a free 304."""
 
 from __future__ import annotations
@@ -47,10 +47,14 @@ async def test_a_long_rate_limit_waits_in_the_queue_not_inline(
     assert len(await api_calls(world)) == 1
 
 
-async def test_a_short_rate_limit_is_waited_out_inline(ports: GitHubPorts, world: World) -> None:
+async def test_a_short_secondary_limit_is_not_retried_inline(
+    ports: GitHubPorts, world: World
+) -> None:
     await fault(world, kind="secondary_rate_limit", retry_after=1, times=1, path=REFS)
-    assert "main" in await ports.git.branch_heads(ENV)
-    assert [status for _, _, status in await api_calls(world)] == [403, 200]
+    with pytest.raises(RetryLater, match="secondary limit") as raised:
+        await ports.git.branch_heads(ENV)
+    assert raised.value.after.total_seconds() >= 60  # GitHub: at least a minute
+    assert [status for _, _, status in await api_calls(world)] == [403]
 
 
 async def test_a_server_error_on_a_read_is_retried(ports: GitHubPorts, world: World) -> None:

@@ -1,0 +1,66 @@
+"""Per-installation pacing of GitHub calls: content-creating requests under GitHub's secondary
+limits, and the growing wait after a secondary limit was hit anyway.
+
+GitHub's figures (docs: rate limits for the REST API): at most 80 content-creating requests a
+minute and 500 an hour; after a secondary limit without ``retry-after``, wait at least a minute,
+then back off exponentially.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+WRITES_PER_MINUTE = 80
+WRITES_PER_HOUR = 500
+SECONDARY_WAIT = timedelta(minutes=1)
+SECONDARY_WAIT_CAP = timedelta(minutes=15)
+
+
+@dataclass
+class WritePace:
+    """A sliding minute and hour of the writes sent; ``take`` spends one or says how long to
+    wait. ``clock`` is in seconds (monotonic)."""
+
+    per_minute: int = WRITES_PER_MINUTE
+    per_hour: int = WRITES_PER_HOUR
+    clock: Callable[[], float] = time.monotonic
+    _sent: deque[float] = field(default_factory=deque)
+
+    def take(self) -> timedelta | None:
+        """Count one write sent now (``None``), or the wait until the budget allows one (and
+        count nothing)."""
+        now = self.clock()
+        while self._sent and self._sent[0] <= now - 3600:
+            self._sent.popleft()
+        wait = 0.0
+        if len(self._sent) >= self.per_hour:
+            wait = self._sent[-self.per_hour] + 3600 - now
+        if len(self._sent) >= self.per_minute:
+            wait = max(wait, self._sent[-self.per_minute] + 60 - now)
+        if wait > 0:
+            return timedelta(seconds=wait)
+        self._sent.append(now)
+        return None
+
+
+@dataclass
+class SecondaryBackoff:
+    """The wait after each secondary limit in a row: ``first``, doubling up to ``cap``; never
+    shorter than GitHub's ``retry-after``. ``reset`` after a success."""
+
+    first: timedelta = SECONDARY_WAIT
+    cap: timedelta = SECONDARY_WAIT_CAP
+    strikes: int = 0
+
+    def next_wait(self, asked: timedelta = timedelta(0)) -> timedelta:
+        wait: timedelta = min(self.cap, self.first * 2 ** min(self.strikes, 16))
+        self.strikes += 1
+        return max(asked, wait)
+
+    def reset(self) -> None:
+        self.strikes = 0
