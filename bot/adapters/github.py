@@ -13,9 +13,9 @@ the life of the process::
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
-from collections.abc import Callable
 from typing import Any, Self
 
 import httpx
@@ -31,8 +31,8 @@ from bot.adapters.github_client import (
     SharedTransport,
 )
 from bot.adapters.github_git import GitHubGit, GitHubInstallation
-from bot.adapters.github_pacing import WritePace
 from bot.adapters.github_issues import GitHubChecks, GitHubComments, GitHubIssues
+from bot.adapters.github_pacing import WritePace
 from bot.adapters.github_people import GitHubPeople
 from bot.adapters.github_pulls import GitHubPullRequests
 from bot.adapters.github_sources import GitHubSources
