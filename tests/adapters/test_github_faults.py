@@ -1,6 +1,7 @@
 """The adapter under the sandbox's fault injection: rate limits become ``RetryLater`` (a
-secondary limit at least a minute, never retried inline), 5xx answers are retried only where repeating is harmless, ref races are retried
-bounded, refused credentials are a clear error, and a repeated read is a free 304."""
+secondary limit at least a minute, never retried inline), 5xx answers are retried only where
+repeating is harmless, ref races are retried bounded, refused credentials are a clear error,
+and a repeated read is a free 304."""
 
 from __future__ import annotations
 
