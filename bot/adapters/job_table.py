@@ -126,6 +126,7 @@ class JobTable:
             installation_id=row[6],
             dedupe_key=row[7],
             waited=row[8],
+            waits=row[9],
         )
 
     def extend_lease(self, job: Job) -> bool:
@@ -153,12 +154,17 @@ class JobTable:
     def retry(
         self, job: Job, *, after: timedelta, error: str, throttle_installation: bool = False
     ) -> None:
+        """Ready again after ``after``. With ``throttle_installation`` (a ``RetryLater``) it is a
+        wait, not a failure: the lease does not count as an attempt but as a wait, and the
+        installation's other jobs wait as long."""
+        settle = "state = 'ready', last_error = ?, available_at = ?"
+        if throttle_installation:
+            settle += ", attempts = attempts - 1, waits = waits + 1"
+
         def run(conn: sqlite3.Connection) -> None:
             until = self._db.now() + after.total_seconds()
             if (
-                self._release(
-                    conn, job, "state = 'ready', last_error = ?, available_at = ?", error, until
-                )
+                self._release(conn, job, settle, error, until)
                 and throttle_installation
                 and job.installation_id
             ):

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     installation_id INTEGER,
     state TEXT NOT NULL DEFAULT 'ready',
     attempts INTEGER NOT NULL DEFAULT 0,
+    waits INTEGER NOT NULL DEFAULT 0,  -- RetryLater waits, not counted in attempts
     merged INTEGER NOT NULL DEFAULT 1,
     available_at REAL NOT NULL,
     leased_until REAL,
@@ -74,7 +75,7 @@ CREATE TABLE IF NOT EXISTS throttles (
 # the job has been ready, since it fell due or since its lease ended (expired, or reclaimed).
 LEASE_QUERY = """
 SELECT id, kind, payload, attempts, merged, serial_key, installation_id, dedupe_key,
-       :now - max(j.available_at, coalesce(j.leased_until, j.available_at)) AS waited
+       :now - max(j.available_at, coalesce(j.leased_until, j.available_at)) AS waited, waits
 FROM jobs j
 WHERE j.state IN ('ready', 'leased')
   AND (j.state = 'ready' OR j.leased_until <= :now)
@@ -92,12 +93,15 @@ LIMIT 1
 
 def migrate(conn: sqlite3.Connection) -> None:
     """Create what is missing. A queue file from before the spool keeps its inline bodies and
-    gains the columns that say where a spooled body lies."""
+    gains the columns that say where a spooled body lies; one from before the count of waits
+    gains it (0)."""
     conn.executescript(SCHEMA)
     columns = {row[1] for row in conn.execute("PRAGMA table_info(deliveries)")}
     for column in SPOOL_COLUMNS:
         if column not in columns:
             conn.execute(f"ALTER TABLE deliveries ADD COLUMN {column} INTEGER")
+    if "waits" not in {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}:
+        conn.execute("ALTER TABLE jobs ADD COLUMN waits INTEGER NOT NULL DEFAULT 0")
 
 
 def chunks(items: list[T], size: int) -> list[list[T]]:

@@ -6,8 +6,10 @@ lease every ``heartbeat`` seconds (a third of the queue's lease), so a slow job 
 out a second time; if the lease was lost anyway (the event loop stalled past it and the job went
 to another worker), the handler is cancelled and the job left to its new holder: two runs never
 overlap. The handler signals what went wrong by the exception it raises: ``RetryLater`` waits as
-told (and holds back its installation), ``JobRejected`` dead-letters at once, anything else
-retries with exponential backoff and jitter until ``max_attempts``.
+told (and holds back its installation) up to ``max_waits`` times, then dead-letters with its
+reason; ``JobRejected`` dead-letters at once; anything else retries with exponential backoff and
+jitter until ``max_attempts``. Waits and attempts are counted apart: a job that waited out rate
+limits still has all its attempts.
 """
 
 from __future__ import annotations
@@ -35,11 +37,16 @@ JobHandler = Callable[[Job], Awaitable[None]]
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Backoff ``base * 2**(attempt-1)`` capped at ``cap``, scaled by a jitter in [0.5, 1)."""
+    """Backoff ``base * 2**(attempt-1)`` capped at ``cap``, scaled by a jitter in [0.5, 1).
+
+    ``max_waits``: how many ``RetryLater`` waits one job may take; the next one dead-letters it
+    (20: at GitHub's longest secondary-limit backoff, 15 min, about five hours of waiting).
+    """
 
     base: timedelta = timedelta(seconds=2)
     cap: timedelta = timedelta(minutes=15)
     max_attempts: int = 8
+    max_waits: int = 20
     jitter: Callable[[], float] = field(default=random.random)
 
     def delay(self, attempt: int) -> timedelta:
@@ -131,11 +138,7 @@ class Worker:
             log.error("abandoned job kind=%s: %s", job.kind, lost, extra=context)
             return "lost"
         except RetryLater as signal:
-            await self.queue.retry(
-                job, after=signal.after, error=str(signal), throttle_installation=True
-            )
-            log.warning("job waits kind=%s: %s", job.kind, signal, extra=context)
-            return "wait"
+            return await self._wait_or_fail(job, signal, context)
         except JobRejected as err:
             await self.queue.fail(job, error=str(err))
             log.error("dead-lettered job kind=%s: %s", job.kind, err, extra=context)
@@ -171,6 +174,20 @@ class Worker:
         except Exception:
             log.exception("renewing the lease of job_id=%d failed", job.id, extra=context)
             return True
+
+    async def _wait_or_fail(
+        self, job: Job, signal: RetryLater, context: Mapping[str, object]
+    ) -> str:
+        if job.waits >= self.policy.max_waits:
+            error = f"gave up after waits={job.waits}: {signal}"
+            await self.queue.fail(job, error=error)
+            log.error("dead-lettered job kind=%s: %s", job.kind, error, extra=context)
+            return "dead"
+        await self.queue.retry(
+            job, after=signal.after, error=str(signal), throttle_installation=True
+        )
+        log.warning("job waits kind=%s: %s", job.kind, signal, extra=context)
+        return "wait"
 
     async def _retry_or_fail(self, job: Job, err: Exception, context: Mapping[str, object]) -> str:
         error = f"{type(err).__name__}: {err}"

@@ -58,8 +58,10 @@ class NewJob:
 
 @dataclass(frozen=True)
 class Job:
-    """A leased job. ``attempt`` counts this lease; ``merged`` counts the jobs coalesced in;
-    ``waited`` is how long, in seconds, it was ready to run before this lease."""
+    """A leased job. ``attempt`` counts this lease and the earlier ones that did not end in a
+    wait; ``waits`` counts the earlier leases that ended in ``RetryLater``; ``merged`` counts
+    the jobs coalesced in; ``waited`` is how long, in seconds, it was ready to run before this
+    lease."""
 
     id: int
     kind: JobKind
@@ -71,6 +73,7 @@ class Job:
     installation_id: int | None = None
     dedupe_key: str | None = None
     waited: float = 0.0
+    waits: int = 0
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,9 @@ class JobQueue(Protocol):
     async def retry(
         self, job: Job, *, after: timedelta, error: str, throttle_installation: bool = False
     ) -> None:
-        """Make the job runnable again after ``after``; with ``throttle_installation`` every job
-        of its installation waits as long."""
+        """Make the job runnable again after ``after``; with ``throttle_installation`` (a
+        ``RetryLater``) the lease counts as a wait, not an attempt, and every job of its
+        installation waits as long."""
 
     async def fail(self, job: Job, *, error: str) -> None:
         """Dead-letter the job, keeping the error."""

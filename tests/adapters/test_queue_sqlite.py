@@ -179,6 +179,39 @@ async def test_throttled_installation_waits_without_blocking_others(
     assert resumed == {"limited-1", "limited-2"}
 
 
+async def test_a_wait_counts_as_a_wait_not_an_attempt(
+    queue: SqliteJobQueue, clock: FakeClock
+) -> None:
+    await queue.enqueue(job("waits", installation_id=1))
+    for waits in range(3):
+        leased = await queue.lease()
+        assert leased is not None and (leased.attempt, leased.waits) == (1, waits)
+        await queue.retry(leased, after=timedelta(seconds=5), error="w", throttle_installation=True)
+        clock.advance(seconds=5)
+    leased = await queue.lease()
+    assert leased is not None
+    await queue.retry(leased, after=timedelta(seconds=1), error="boom")
+    clock.advance(seconds=1)
+    leased = await queue.lease()
+    assert leased is not None and (leased.attempt, leased.waits) == (2, 3)
+
+
+async def test_a_queue_file_from_before_the_count_of_waits_gains_it(
+    db_path: Path, clock: FakeClock
+) -> None:
+    queue = SqliteJobQueue(db_path, clock=clock)
+    await queue.enqueue(job("old"))
+    queue.close()
+    conn = sqlite3.connect(db_path)
+    conn.execute("ALTER TABLE jobs DROP COLUMN waits")
+    conn.commit()
+    conn.close()
+    queue = SqliteJobQueue(db_path, clock=clock)
+    leased = await queue.lease()
+    assert leased is not None and (leased.payload, leased.waits) == ("old", 0)
+    queue.close()
+
+
 async def test_failed_job_is_dead_lettered_with_its_error(
     queue: SqliteJobQueue, db_path: Path
 ) -> None:

@@ -95,8 +95,36 @@ async def test_retry_later_holds_its_installation_but_not_others(
     assert handler.ran == [("a1", 1), ("b1", 1)]
     clock.advance(minutes=2)
     await drain(worker)
-    assert handler.ran[2:] == [("a1", 2), ("a2", 1)]
+    assert handler.ran[2:] == [("a1", 1), ("a2", 1)]  # a wait is not an attempt
     assert (await queue.stats()).done == 3
+
+
+async def test_waits_do_not_use_up_attempts(queue: SqliteJobQueue, clock: FakeClock) -> None:
+    await queue.enqueue(NewJob(kind="event", payload="limited", installation_id=1))
+    waits: list[Exception] = [RetryLater(timedelta(minutes=1), "limit") for _ in range(10)]
+    handler = Script({"limited": [*waits, RuntimeError("boom")]})
+    worker = Worker(queue, handler, policy=RetryPolicy(max_attempts=3, jitter=no_jitter))
+    for _ in range(12):
+        await drain(worker)
+        clock.advance(minutes=1)
+    assert handler.ran[-2:] == [("limited", 1), ("limited", 2)]
+    assert (await queue.stats()).done == 1
+
+
+async def test_a_job_that_waits_forever_is_dead_lettered_with_the_reason(
+    queue: SqliteJobQueue, clock: FakeClock, db_path: Path
+) -> None:
+    await queue.enqueue(NewJob(kind="event", payload="unknown", installation_id=1))
+    reason = "GitHub is computing mergeability repo=acme/env number=1"
+    handler = Script({"unknown": [RetryLater(timedelta(seconds=5), reason) for _ in range(99)]})
+    worker = Worker(queue, handler)  # the default policy: 20 waits
+    for _ in range(30):
+        await drain(worker)
+        clock.advance(seconds=5)
+    assert len(handler.ran) == 21
+    assert [e for _, _, e in dead_jobs(db_path)] == [
+        f"gave up after waits=20: {reason}; retry after 5s"
+    ]
 
 
 async def test_crash_loop_is_dead_lettered(db_path: Path, clock: FakeClock) -> None:
