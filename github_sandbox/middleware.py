@@ -89,10 +89,13 @@ class SandboxMiddleware:
         scope.setdefault("state", {})["principal"] = principal
         status, out_headers, body = await _buffered(self.app, scope, receive)
         if scope["method"] == "GET" and status == 200:
-            etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
-            out_headers["etag"] = etag
+            # An ETag is good for the credential that got it, as GitHub's ``Vary`` says.
+            seen_by = principal.bucket.encode() + b"\0" + body
+            etag = '"' + hashlib.sha256(seen_by).hexdigest()[:40] + '"'
+            caching = _caching_headers(principal)
+            out_headers.update({"etag": etag, **caching})
             if etag in headers.get("if-none-match", ""):
-                return 304, {"etag": etag}, b""
+                return 304, {"etag": etag, **caching}, b""
         return status, out_headers, body
 
     def _budget_headers(self, scope: Scope, principal: Principal, status: int) -> dict[str, str]:
@@ -118,6 +121,16 @@ async def _buffered(
     headers = {k.decode().lower(): v.decode() for k, v in start.get("headers", [])}
     headers.pop("content-length", None)
     return int(start.get("status", 500)), headers, b"".join(chunks)
+
+
+# What GitHub sends on GET answers: ``public`` without credentials (docs "Getting started with
+# the REST API"), ``private`` with them, and a ``Vary`` that keys caches by credential.
+_VARY = "Accept, Authorization, Cookie, X-GitHub-OTP, Accept-Encoding, Accept, X-Requested-With"
+
+
+def _caching_headers(principal: Principal) -> dict[str, str]:
+    scope = "public" if principal.kind == "anonymous" else "private"
+    return {"cache-control": f"{scope}, max-age=60, s-maxage=60", "vary": _VARY}
 
 
 # `{ref:path}` is a FastAPI detail; counters use GitHub's spelling `{ref}`.
