@@ -138,6 +138,7 @@ def list_files(request: Request, owner: str, repo: str, pull_number: int) -> JSO
     pull = find_pull(sandbox, record, pull_number)
     head = pull["head_sha"]
     files = pull_files(sandbox.git(record), base_sha_of(sandbox, record, pull), head)
+    files = files[: sandbox.pull_files_limit]  # pulls/list-files: "a maximum of 3000 files"
     return paginated(request, files, lambda f: diff_entry_shape(sandbox, record, f, head))
 
 

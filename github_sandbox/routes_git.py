@@ -98,6 +98,10 @@ def patch_ref(
 @router.delete("/refs/{ref:path}", status_code=204)
 def delete_ref(request: Request, owner: str, repo: str, ref: str) -> Response:
     sandbox, record, _ = _git(request, owner, repo, "write")
+    if ref == f"heads/{record['default_branch']}":
+        # GitHub refuses to delete the default branch (as ``git push`` says, "refusing to
+        # delete the current branch"); ``git/delete-ref`` documents the 422.
+        raise GitHubError(422, "Cannot delete the default branch")
     update = remove_ref(sandbox, record, f"refs/{ref}")
     announce(sandbox, record, [update], actor_login(request))
     return Response(status_code=204)
@@ -111,8 +115,10 @@ def get_tree(
     sha = git.resolve_tree(tree_sha)
     if sha is None:
         raise not_found()
-    entries = git.ls_tree(sha, recursive=recursive not in (None, "", "0", "false"))
-    return tree_shape(sandbox, record, sha, entries)
+    deep = recursive not in (None, "", "0", "false")
+    entries = git.ls_tree(sha, recursive=deep)
+    limit = sandbox.tree_entry_limit if deep else len(entries)
+    return tree_shape(sandbox, record, sha, entries[:limit], truncated=len(entries) > limit)
 
 
 class TreeEntryIn(BaseModel):

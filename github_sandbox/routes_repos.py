@@ -84,6 +84,10 @@ def get_content(request: Request, owner: str, repo: str, path: str, ref: str | N
     data = blob[1] if blob else b""
     if _wants_raw(request):
         return Response(data, media_type=RAW_MEDIA_TYPE)
+    if len(data) > sandbox.contents_inline_limit:
+        # repos/get-content: files over 1 MB only through the raw or object media types; the
+        # JSON answer keeps its shape with an empty ``content`` and ``encoding: "none"``.
+        return {**_item(sandbox, record, entry, ref), "encoding": "none", "content": ""}
     return {
         **_item(sandbox, record, entry, ref),
         "encoding": "base64",

@@ -103,7 +103,7 @@ def commit_shape(sandbox: Sandbox, repo: Record, commit: CommitInfo) -> dict[str
 
 
 def tree_shape(
-    sandbox: Sandbox, repo: Record, sha: str, entries: list[TreeEntry]
+    sandbox: Sandbox, repo: Record, sha: str, entries: list[TreeEntry], *, truncated: bool = False
 ) -> dict[str, Any]:
     api = repo_api(sandbox, repo)
 
@@ -120,5 +120,5 @@ def tree_shape(
         "sha": sha,
         "url": f"{api}/git/trees/{sha}",
         "tree": [entry(e) for e in entries],
-        "truncated": False,
+        "truncated": truncated,
     }

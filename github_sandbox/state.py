@@ -38,6 +38,14 @@ class Sandbox:
     # is opened, its head moves or its base moves: ``mergeable`` is null meanwhile and a merge
     # through the REST API answers 405 "Base branch was modified" (``pulls_model.settling``).
     mergeability_seconds: float = 2.0
+    # GitHub's documented caps on big answers; tests set small ones. A recursive tree stops at
+    # ``tree_entry_limit`` entries with ``truncated: true`` (git/get-tree: 100,000 entries or
+    # 7 MB); a pull request lists at most ``pull_files_limit`` files (pulls/list-files: 3000);
+    # a file over ``contents_inline_limit`` bytes comes from GET contents with empty
+    # ``content`` and ``encoding: "none"`` unless asked for raw (repos/get-content: 1 MB).
+    tree_entry_limit: int = 100_000
+    pull_files_limit: int = 3000
+    contents_inline_limit: int = 1024 * 1024
 
     def __init__(
         self,
