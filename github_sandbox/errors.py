@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from github_sandbox.gitcore import GitFailed
 
@@ -76,6 +77,15 @@ def install_handlers(app: FastAPI) -> None:
         log.error("git failed method=%s path=%s error=%s", request.method, request.url.path, exc)
         return error_response(GitHubError(500, "Server Error"))
 
+    async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
+        # Unknown routes (404) and wrong methods (405) come from the router, not from a route.
+        assert isinstance(exc, HTTPException)
+        message = "Not Found" if exc.status_code == 404 else str(exc.detail)
+        return error_response(
+            GitHubError(exc.status_code, message, headers=dict(exc.headers or {}))
+        )
+
     app.add_exception_handler(GitHubError, on_github_error)
+    app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(GitFailed, on_git_failure)
     app.add_exception_handler(RequestValidationError, on_validation)
