@@ -30,7 +30,7 @@ from bot.core.promotion.holds import HELD_LABEL, hold_check, holding
 from bot.core.review.pull import EnvReview, promotion_gates, review_comment, upstream_of
 from bot.services.automerge import automerge
 from bot.services.conversation_ports import CheckAction, CheckRunSpec
-from bot.services.github_ports import Pull, Tree
+from bot.services.github_ports import SYMLINK, Pull, Tree
 from bot.services.workspace import LoadedConfig, Location, Workspace, pull_record
 
 log = logging.getLogger("bot.services")
@@ -140,7 +140,9 @@ async def _texts(
 ) -> dict[str, str]:
     if tree is None:
         return {}
-    return await ws.texts(repo, tree, tuple(p for p in paths if p in tree.blobs))
+    # A symbolic link's blob is its target's path, not the file: links are not reviewed.
+    readable = tuple(p for p in paths if p in tree.blobs and tree.mode(p) != SYMLINK)
+    return await ws.texts(repo, tree, readable)
 
 
 async def _upstream_files(

@@ -5,9 +5,10 @@ that specifies the path of a symlink")."""
 
 from __future__ import annotations
 
-from bot.core.inputs.events import ImagePushed
+from bot.core.inputs.events import ImagePushed, PullChanged
 from bot.services.bump import handle_image_pushed
 from bot.services.github_ports import SYMLINK
+from bot.services.review import handle_pull_changed
 from tests.services.conftest import ENV_REPO, directory_repo, values, workspace
 from tests.services.fakes import FakeGitHub, blob_sha
 
@@ -49,3 +50,16 @@ async def test_the_pr_names_the_link_it_left_and_keeps_the_link(gh: FakeGitHub) 
     (commit,) = [call for call in gh.calls if call[0] == "git.commit_files"]
     files = commit[4]
     assert isinstance(files, dict) and list(files) == ["envs/dev/values.yaml"]
+
+
+async def test_a_review_never_reads_a_link_as_its_file(gh: FakeGitHub) -> None:
+    directory_repo(gh)
+    link = "envs/prod/linked.yaml"
+    gh.branch(ENV_REPO, "alice/link", {link: "../dev/values.yaml"})
+    gh.modes[link] = SYMLINK
+    pull = gh.open_person_pr(ENV_REPO, head="alice/link", base="main")
+    event = PullChanged(
+        installation_id=1, repo=ENV_REPO, number=pull.number, action="opened", base_ref="main"
+    )
+    await handle_pull_changed(event, workspace(gh))
+    assert ("git.read_blob", ENV_REPO, blob_sha("../dev/values.yaml")) not in gh.calls
