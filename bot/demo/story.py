@@ -166,17 +166,26 @@ def _comment(user: str, body: str) -> Callable[[Scene], None]:
     return act
 
 
-def _refused(scene: Scene) -> Verdict:
-    number = scene.pulls["staging"]
-    link = (f"{scene.running.url}/{ENV_REPO}/pull/{number}",)
+def _bot_comment(scene: Scene, number: int, needle: str) -> str | None:
+    """The body of the bot's first comment on #``number`` of the directory repo holding
+    ``needle``, or ``None``."""
     bot = f"{scene.running.app.slug}[bot]"
     for comment in scene.view.comments(ENV_REPO, number):
         body = str(comment["body"])
-        if comment["user"]["login"] == bot and "needs write access" in body:
-            if _promotion_pull(scene, ENV_REPO, "prod") is not None:
-                return Verdict(False, "refused, yet a prod PR is open", link)
-            return Verdict(True, f"#{number} reply: {body.replace('&#8203;', '')}", link)
-    return Verdict(False, f"no refusal by {bot} on #{number}", link)
+        if comment["user"]["login"] == bot and needle in body:
+            return body
+    return None
+
+
+def _refused(scene: Scene) -> Verdict:
+    number = scene.pulls["staging"]
+    link = (f"{scene.running.url}/{ENV_REPO}/pull/{number}",)
+    body = _bot_comment(scene, number, "needs write access")
+    if body is None:
+        return Verdict(False, f"no refusal by the bot on #{number}", link)
+    if _promotion_pull(scene, ENV_REPO, "prod") is not None:
+        return Verdict(False, "refused, yet a prod PR is open", link)
+    return Verdict(True, f"#{number} reply: {body.replace('&#8203;', '')}", link)
 
 
 def _updated_in_place(scene: Scene) -> Verdict:
@@ -229,15 +238,13 @@ def _hand_made_pull(scene: Scene) -> None:
 def _reviewed(scene: Scene) -> Verdict:
     number = scene.pulls["hand-made"]
     link = (f"{scene.running.url}/{ENV_REPO}/pull/{number}",)
-    bot = f"{scene.running.app.slug}[bot]"
-    for comment in scene.view.comments(ENV_REPO, number):
-        body = str(comment["body"])
-        if comment["user"]["login"] == bot and "Promotion review" in body:
-            if "#### Warnings" not in body:
-                return Verdict(False, f"#{number} review comment has no drift warning", link)
-            kinds = [line.split("**")[1] for line in body.splitlines() if line.startswith("- **")]
-            return Verdict(True, f"#{number} review comment, warnings: {', '.join(kinds)}", link)
-    return Verdict(False, f"no review comment by {bot} on #{number}", link)
+    body = _bot_comment(scene, number, "Promotion review")
+    if body is None:
+        return Verdict(False, f"no review comment by the bot on #{number}", link)
+    if "#### Warnings" not in body:
+        return Verdict(False, f"#{number} review comment has no drift warning", link)
+    kinds = [line.split("**")[1] for line in body.splitlines() if line.startswith("- **")]
+    return Verdict(True, f"#{number} review comment, warnings: {', '.join(kinds)}", link)
 
 
 STEPS: tuple[Step, ...] = (
