@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -33,6 +34,8 @@ from github_sandbox.issues_ops import (
 from github_sandbox.pagination import paginated
 from github_sandbox.state import Sandbox
 from github_sandbox.store import Record
+
+_L = TypeVar("_L")  # what a label change takes: names to add or set, or one name
 
 router = APIRouter(prefix="/repos/{owner}/{repo}")
 
@@ -176,11 +179,7 @@ def list_issue_labels(request: Request, owner: str, repo: str, issue_number: int
 def post_issue_labels(
     request: Request, owner: str, repo: str, issue_number: int, body: LabelsIn
 ) -> list[dict[str, Any]]:
-    sandbox, record = issues_access(request, owner, repo, "write")
-    require_user_role(request, record, "triage")
-    issue = find_issue(sandbox, record, issue_number)
-    issue = add_labels(sandbox, record, issue, actor_login(request), body.labels)
-    return _labels_json(sandbox, record, issue)
+    return _relabel(request, owner, repo, issue_number, change=add_labels, labels=body.labels)
 
 
 @router.put("/issues/{issue_number}/labels")
@@ -188,19 +187,29 @@ def put_issue_labels(
     request: Request, owner: str, repo: str, issue_number: int, body: LabelsIn
 ) -> list[dict[str, Any]]:
     """Replace the labels [OA issues/set-labels]; ``POST`` adds [OA issues/add-labels]."""
-    sandbox, record = issues_access(request, owner, repo, "write")
-    require_user_role(request, record, "triage")
-    issue = find_issue(sandbox, record, issue_number)
-    issue = set_labels(sandbox, record, issue, actor_login(request), body.labels)
-    return _labels_json(sandbox, record, issue)
+    return _relabel(request, owner, repo, issue_number, change=set_labels, labels=body.labels)
 
 
 @router.delete("/issues/{issue_number}/labels/{name}")
 def delete_issue_label(
     request: Request, owner: str, repo: str, issue_number: int, name: str
 ) -> list[dict[str, Any]]:
+    return _relabel(request, owner, repo, issue_number, change=remove_label, labels=name)
+
+
+def _relabel(
+    request: Request,
+    owner: str,
+    repo: str,
+    number: int,
+    *,
+    change: Callable[[Sandbox, Record, Record, str, _L], Record],
+    labels: _L,
+) -> list[dict[str, Any]]:
+    """The label routes' one path: triage to change labels, then ``change`` (add, set or remove)
+    and the issue's labels as GitHub lists them."""
     sandbox, record = issues_access(request, owner, repo, "write")
     require_user_role(request, record, "triage")
-    issue = find_issue(sandbox, record, issue_number)
-    issue = remove_label(sandbox, record, issue, actor_login(request), name)
+    issue = find_issue(sandbox, record, number)
+    issue = change(sandbox, record, issue, actor_login(request), labels)
     return _labels_json(sandbox, record, issue)
