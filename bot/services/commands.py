@@ -216,7 +216,7 @@ async def _allow(
     """Raise ``Refused`` naming the rule unless ``asked.login`` may run ``command`` in the
     ``(app, environment)`` of ``scope`` (no app: the approvers of every app there count)."""
     app, env = scope
-    role, permission = await ws.gh.people.role(asked.repo, asked.login)
+    role, permission = await ws.role(asked.repo, asked.login)
     approvers = approvers_of(loaded.config, app, env)
     teams: dict[str, bool] = {}
     if role in {"write", "maintain", "admin"} or permission in {"write", "admin"}:

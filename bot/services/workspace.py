@@ -85,6 +85,7 @@ class Workspace:
     _heads: dict[str, Mapping[str, str]] = field(default_factory=dict)
     _repos: dict[str, Repository] | None = None
     _holds: dict[str, tuple[Hold, ...]] = field(default_factory=dict)
+    _roles: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     async def repositories(self) -> dict[str, Repository]:
         if self._repos is None:
@@ -125,6 +126,14 @@ class Workspace:
             found = (hold_of(i.body, i.number) for i in issues if i.by_bot)
             self._holds[repo] = tuple(h for h in found if h is not None)
         return self._holds[repo]
+
+    async def role(self, repo: str, login: str) -> tuple[str, str]:
+        """``(role_name, permission)`` of ``login`` on ``repo``, read once per job: a command
+        checks it before reading anything and again once it knows its environment."""
+        key = (repo.lower(), login.lower())
+        if key not in self._roles:
+            self._roles[key] = await self.gh.people.role(repo, login)
+        return self._roles[key]
 
     def forget_holds(self, loaded: LoadedConfig) -> None:
         """A hold was placed or lifted: read them again next time."""

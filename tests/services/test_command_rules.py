@@ -76,3 +76,10 @@ async def test_a_rollback_pr_is_gated_by_freeze_only(world: FakeGitHub):
     assert "**upstream**" not in run.summary and "**soak**" not in run.summary
     assert "❌" not in run.summary
     assert HELD_LABEL not in world.issues[(ENV_REPO, number)].labels
+
+
+async def test_a_command_reads_the_persons_role_once(world: FakeGitHub):
+    # No environment named: write access is checked first, the target's approvers once known.
+    await comment(world, "/promote api 1.3.0", author="alice")
+    assert "staging" in promotion_prs(world)
+    assert world.count("people.role") == 1
