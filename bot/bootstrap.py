@@ -1,10 +1,11 @@
 """The one place where adapters meet use cases: the routing table, the reconcile job and the
 running bot.
 
-``build_router(ports_for, clock, installations)`` gives the worker its ``Router``: every event
-type the intake produces is routed to its use case, each run with a fresh ``Workspace`` over the
-event's installation's ports; an event that names no installation (a push to a registry outside
-GitHub) runs once per installation of the App, listed fresh for each such event. A failure that
+``build_router(ports_for, clock, versions, installations)`` gives the worker its ``Router``:
+every event type the intake produces is routed to its use case, each run with a fresh
+``Workspace`` over the event's installation's ports and the versions the queue has seen; an
+event that names no installation (a push to a registry outside GitHub) runs once per
+installation of the App, listed fresh for each such event. A failure that
 no retry can mend dead-letters the job at once with its reason (``JobRejected``): the event's
 installation is no longer the App's, or GitHub answered 404. The config cache (parsed configs
 by blob sha) lives as long as the ``Services`` object, i.e. the process. Handlers never sleep:
@@ -51,7 +52,7 @@ from bot.entrypoints.routing import EventContext, Handler, JobProcessor, Router
 from bot.entrypoints.web import create_app
 from bot.services import bump, commands, config_watch, promote, reconcile, review
 from bot.services.github_ports import NotFound, PortsFactory
-from bot.services.ports import Clock, JobRejected, RetryLater
+from bot.services.ports import Clock, JobRejected, RetryLater, VersionsSeen
 from bot.services.proposals import Outcome
 from bot.services.scheduler import FreshInstallations, InstallationIds, ReconcileScheduler
 from bot.services.workspace import ConfigCache, Workspace
@@ -78,10 +79,12 @@ class Services:
     ports_for: PortsFactory
     clock: Clock
     configs: ConfigCache
+    versions: VersionsSeen
     installations: InstallationIds | None = None
 
     def workspace(self, installation_id: int | None) -> Workspace:
-        return Workspace(self.ports_for(installation_id), self.configs, self.clock, installation_id)
+        ports = self.ports_for(installation_id)
+        return Workspace(ports, self.configs, self.clock, self.versions, installation_id)
 
     def route(self, use_case: UseCase[E]) -> Handler:
         async def handler(event: E, context: EventContext) -> None:
@@ -177,11 +180,16 @@ class Services:
 
 
 def build_router(
-    ports_for: PortsFactory, clock: Clock, installations: InstallationIds | None = None
+    ports_for: PortsFactory,
+    clock: Clock,
+    versions: VersionsSeen,
+    installations: InstallationIds | None = None,
 ) -> tuple[Router, Services]:
-    """The worker's router and the services behind it (the scheduler calls ``reconcile``).
-    Without ``installations``, an event that names no installation is rejected by ``ports_for``."""
-    services = Services(ports_for, clock, ConfigCache(builtin_policies()), installations)
+    """The worker's router and the services behind it (the scheduler calls ``reconcile``);
+    ``versions``: the versions the intake has seen (the queue records them). Without
+    ``installations``, an event that names no installation is rejected by ``ports_for``."""
+    configs = ConfigCache(builtin_policies())
+    services = Services(ports_for, clock, configs, versions, installations)
     return Router(services.routes()), services
 
 
@@ -207,7 +215,7 @@ async def run_bot(
         await prune(queue)
         async with GitHubGateway.from_settings(settings) as gateway:
             installations = FreshInstallations(gateway.installation_ids)
-            router, services = build_router(gateway.ports_for, utc_now, installations)
+            router, services = build_router(gateway.ports_for, utc_now, queue, installations)
             policy = retry or RetryPolicy(max_attempts=settings.max_attempts)
             processor = JobProcessor(queue, router)
             worker = Worker(queue, processor, concurrency=settings.workers, policy=policy)

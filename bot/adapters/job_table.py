@@ -1,5 +1,6 @@
 """The jobs of the SQLite queue: enqueue (with dedupe and coalesce keys), lease, complete, retry
-and fail, reclaim after a crash, and the counts of ``stats``.
+and fail, reclaim after a crash, and the counts of ``stats``; the versions seen, recorded as
+their jobs are enqueued.
 
 ``JobTable`` runs on the database thread (``SqliteJobQueue`` hands its calls there); the
 delivery index creates the jobs of the deliveries it indexes with ``insert_jobs``, inside its
@@ -10,11 +11,17 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, cast
 
 from bot.adapters.sqlite_store import LEASE_QUERY, Database, insert_rows
+from bot.core.inputs.events import VersionSeen
 from bot.services.ports import EnqueueOutcome, Job, JobKind, NewJob, QueueStats
+
+# The newest sightings kept per subject: far more versions than any policy picks among, and a
+# bound on what one image's pushes can make the table hold.
+VERSIONS_KEPT = 500
 
 
 def insert_jobs(conn: sqlite3.Connection, jobs: list[NewJob], now: float) -> None:
@@ -22,7 +29,8 @@ def insert_jobs(conn: sqlite3.Connection, jobs: list[NewJob], now: float) -> Non
     plain: list[NewJob] = []
     keyed: list[NewJob] = []
     for job in jobs:
-        (plain if job.dedupe_key is None and job.coalesce_key is None else keyed).append(job)
+        one_by_one = job.dedupe_key or job.coalesce_key or job.seen
+        (keyed if one_by_one else plain).append(job)
     insert_rows(
         conn,
         "INSERT INTO jobs (kind, payload, serial_key, installation_id, available_at, "
@@ -35,7 +43,10 @@ def insert_jobs(conn: sqlite3.Connection, jobs: list[NewJob], now: float) -> Non
 
 def insert_job(conn: sqlite3.Connection, job: NewJob, now: float) -> EnqueueOutcome:
     """Add ``job`` unless its dedupe key was seen; merge it into the oldest waiting, never tried
-    job of its coalesce key (its payload wins)."""
+    job of its coalesce key (its payload wins). Its ``seen`` version is recorded first: the job
+    may be a duplicate or be merged away, the sighting is kept."""
+    if job.seen is not None:
+        record_seen(conn, job.seen, now)
     if job.dedupe_key is not None:
         seen = conn.execute(
             "INSERT INTO job_keys VALUES (?, 0, ?) ON CONFLICT DO NOTHING",
@@ -71,6 +82,36 @@ def insert_job(conn: sqlite3.Connection, job: NewJob, now: float) -> EnqueueOutc
     ).fetchone()[0]
     _link_key(conn, job.dedupe_key, job_id)
     return "enqueued"
+
+
+def record_seen(conn: sqlite3.Connection, seen: VersionSeen, now: float) -> None:
+    """Remember ``seen`` (a tag seen again takes its newest digest), keeping the newest
+    ``VERSIONS_KEPT`` of its subject."""
+    conn.execute(
+        "INSERT INTO versions_seen VALUES (?, ?, ?, ?, "
+        "(SELECT coalesce(max(seq), 0) + 1 FROM versions_seen)) ON CONFLICT (subject, tag) "
+        "DO UPDATE SET digest = coalesce(excluded.digest, digest), seen_at = excluded.seen_at, "
+        "seq = excluded.seq",
+        (seen.subject, seen.tag, seen.digest, now),
+    )
+    conn.execute(
+        "DELETE FROM versions_seen WHERE subject = ? AND tag NOT IN (SELECT tag FROM "
+        "versions_seen WHERE subject = ? ORDER BY seq DESC LIMIT ?)",
+        (seen.subject, seen.subject, VERSIONS_KEPT),
+    )
+
+
+def versions_seen(conn: sqlite3.Connection, subjects: Sequence[str]) -> dict[str, str | None]:
+    """Every tag seen under ``subjects`` -> its digest (the newest sighting wins)."""
+    marks = ", ".join("?" * len(subjects))
+    rows = conn.execute(
+        f"SELECT tag, digest FROM versions_seen WHERE subject IN ({marks}) ORDER BY seq",
+        tuple(subjects),
+    )
+    found: dict[str, str | None] = {}
+    for tag, digest in rows:
+        found[tag] = digest or found.get(tag)
+    return found
 
 
 def _link_key(conn: sqlite3.Connection, dedupe_key: str | None, job_id: int) -> None:

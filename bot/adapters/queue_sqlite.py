@@ -12,19 +12,19 @@ job again, which at-least-once allows.
 Three parts, joined here: ``sqlite_store.Database`` (the file, its thread, write
 transactions), ``delivery_index.DeliveryIndex`` (the spool, and the deliveries indexed from
 it with their jobs; recovery after a crash) and ``job_table.JobTable`` (the jobs: enqueue,
-lease, settle, stats). ``SqliteJobQueue`` is their async face.
+lease, settle, stats; the versions seen). ``SqliteJobQueue`` is their async face.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.adapters.delivery_index import DEDUPE_WINDOW, DeliveryIndex
-from bot.adapters.job_table import JobTable
+from bot.adapters.job_table import JobTable, versions_seen
 from bot.adapters.sqlite_store import Database
 from bot.services.ports import Delivery, EnqueueOutcome, Job, NewJob, QueueStats
 
@@ -83,6 +83,10 @@ class SqliteJobQueue:
 
     async def enqueue(self, job: NewJob) -> EnqueueOutcome:
         return await self._db.call(self._jobs.enqueue, job)
+
+    async def versions_seen(self, subjects: Sequence[str]) -> Mapping[str, str | None]:
+        """``VersionsSeen``: what the jobs enqueued so far have recorded."""
+        return await self._db.call(lambda: versions_seen(self._db.conn, subjects))
 
     async def lease(self) -> Job | None:
         return await self._read(self._jobs.lease)

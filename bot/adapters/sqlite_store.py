@@ -62,6 +62,16 @@ CREATE TABLE IF NOT EXISTS job_keys (
     job_id INTEGER NOT NULL,
     created_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS versions_seen (
+    subject TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    digest TEXT,
+    seen_at REAL NOT NULL,
+    seq INTEGER NOT NULL,  -- the order of sightings (clocks tie)
+    PRIMARY KEY (subject, tag)
+);
+CREATE INDEX IF NOT EXISTS versions_seen_seq ON versions_seen (seq);
+CREATE INDEX IF NOT EXISTS versions_seen_order ON versions_seen (subject, seq);
 CREATE TABLE IF NOT EXISTS throttles (
     installation_id INTEGER PRIMARY KEY,
     until REAL NOT NULL,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.adapters.github import GitHubGateway
+from bot.adapters.versions_memory import VersionsInMemory
 from bot.bootstrap import build_router, run_bot, utc_now
 from bot.core.inputs.events import BaseEvent
 from bot.entrypoints.routing import EventContext, events_of_delivery
@@ -96,12 +97,16 @@ def _credentials() -> Settings | None:
 
 
 async def _dispatch(settings: Settings, events: tuple[BaseEvent, ...]) -> int:
-    """Each event through the real router and GitHub; 1 when a use case failed."""
+    """Each event through the real router and GitHub; 1 when a use case failed. Versions
+    seen are remembered as the queue would: from each event, before it runs."""
+    versions = VersionsInMemory()
     async with GitHubGateway.from_settings(settings) as gateway:
-        router, _ = build_router(gateway.ports_for, utc_now, gateway.installation_ids)
+        router, _ = build_router(gateway.ports_for, utc_now, versions, gateway.installation_ids)
         code = 0
         for index, event in enumerate(events):
             print(_describe(event))
+            if event.version_seen is not None:
+                versions.record(event.version_seen)
             try:
                 await router.dispatch(event, EventContext(job_id=index, attempt=1, merged=1))
             except Exception as err:

@@ -124,6 +124,7 @@ def event_job(event: BaseEvent) -> NewJob:
         coalesce_key=event.coalesce_key,
         serial_key=event.serial_key,
         installation_id=event.installation_id,
+        seen=event.version_seen,
     )
 
 

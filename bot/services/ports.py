@@ -6,9 +6,12 @@ on a temporary file.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
+
+from bot.core.inputs.events import VersionSeen
 
 JobKind = Literal["delivery", "event"]
 EnqueueOutcome = Literal["enqueued", "duplicate", "coalesced"]
@@ -54,6 +57,7 @@ class NewJob:
     coalesce_key: str | None = None
     serial_key: str | None = None
     installation_id: int | None = None
+    seen: VersionSeen | None = None  # recorded with the job, before any coalescing
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,8 @@ class JobQueue(Protocol):
 
     async def enqueue(self, job: NewJob) -> EnqueueOutcome:
         """Add a job unless its dedupe key was seen; merge it into a waiting job of the same
-        coalesce key (newest payload wins)."""
+        coalesce key (newest payload wins). The job's ``seen`` version is recorded in the same
+        transaction, whatever becomes of the job (``VersionsSeen``)."""
 
     async def lease(self) -> Job | None:
         """The next runnable job, or ``None``: jobs of a leased serial key or of a throttled
@@ -129,6 +134,14 @@ class JobQueue(Protocol):
 
     async def stats(self) -> QueueStats:
         """Counts of jobs per state and of stored deliveries; also proves the store answers."""
+
+
+class VersionsSeen(Protocol):
+    """The versions the intake has seen, kept durably per subject (see ``VersionSeen``)."""
+
+    async def versions_seen(self, subjects: Sequence[str]) -> Mapping[str, str | None]:
+        """Every tag seen under ``subjects`` -> the digest it last pointed at (``None`` when
+        no push said)."""
 
 
 class Clock(Protocol):

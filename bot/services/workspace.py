@@ -25,7 +25,7 @@ from bot.core.promotion.candidates import PullRecord
 from bot.core.promotion.envfiles import EnvState, environment_files
 from bot.core.promotion.holds import HOLD_LABEL, Hold, hold_of
 from bot.services.github_ports import SYMLINK, GitHubPorts, NotFound, Pull, Repository, Tree
-from bot.services.ports import Clock
+from bot.services.ports import Clock, VersionsSeen
 
 log = logging.getLogger("bot.services")
 
@@ -76,11 +76,12 @@ class Location:
 
 @dataclass
 class Workspace:
-    """One job's view of an installation: ports, caches, the clock."""
+    """One job's view of an installation: ports, caches, the clock, the versions seen."""
 
     gh: GitHubPorts
     configs: ConfigCache
     clock: Clock
+    versions: VersionsSeen
     installation_id: int | None = None
     _heads: dict[str, Mapping[str, str]] = field(default_factory=dict)
     _repos: dict[str, Repository] | None = None

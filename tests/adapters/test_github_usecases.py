@@ -13,6 +13,7 @@ import pytest
 
 from bot.adapters.catalog import builtin_policies
 from bot.adapters.github import GitHubGateway
+from bot.adapters.versions_memory import VersionsInMemory
 from bot.core.inputs.events import ImagePushed
 from bot.services.bump import handle_image_pushed
 from bot.services.reconcile import run_reconcile
@@ -41,7 +42,8 @@ async def warm(gateway: GitHubGateway, world: World) -> ConfigCache:
 
 def workspace(gateway: GitHubGateway, world: World, cache: ConfigCache) -> Workspace:
     ports = gateway.ports_for(world.installation_id)
-    return Workspace(ports, cache, lambda: datetime.now(UTC), world.installation_id)
+    clock = lambda: datetime.now(UTC)  # noqa: E731
+    return Workspace(ports, cache, clock, VersionsInMemory(), world.installation_id)
 
 
 def pushed(tag: str) -> ImagePushed:

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters import spool
+from bot.adapters import job_table, spool
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.spool import segment_numbers
+from bot.core.inputs.events import VersionSeen
 from bot.services.ports import Delivery, NewJob, QueueStats
 from tests.adapters.support import FakeClock, dead_jobs
 
@@ -127,6 +128,36 @@ async def test_ten_pushes_coalesce_into_one_job_with_the_newest_payload(
     assert await queue.enqueue(job("again", dedupe_key="k3", coalesce_key="image:1:app")) == (
         "duplicate"
     )
+
+
+async def test_every_version_seen_is_kept_whatever_becomes_of_its_job(
+    queue: SqliteJobQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Coalescing keeps the newest payload only; the sightings it merged away stay on record
+    (a tag pushed again keeps its newest digest), the newest ``VERSIONS_KEPT`` per subject."""
+    monkeypatch.setattr(job_table, "VERSIONS_KEPT", 3)
+    subject = "image:1:ghcr.io/acme/api"
+    sightings = [("1.3.0", "sha256:a"), ("1.9.0", None), ("1.2.9", "sha256:c"), ("1.9.0", None)]
+    outcomes = []
+    for n, (tag, digest) in enumerate(sightings):
+        seen = VersionSeen(subject, tag, digest)
+        key = f"{tag}@{digest}"
+        outcomes.append(
+            await queue.enqueue(job(f"p{n}", dedupe_key=key, coalesce_key="c", seen=seen))
+        )
+    assert outcomes == ["enqueued", "coalesced", "coalesced", "duplicate"]
+    await queue.enqueue(
+        job("other", seen=VersionSeen("image:*:ghcr.io/acme/api", "1.9.0", "sha256:b"))
+    )
+    both = [subject, "image:*:ghcr.io/acme/api"]
+    assert await queue.versions_seen(both) == {
+        "1.3.0": "sha256:a",
+        "1.2.9": "sha256:c",
+        "1.9.0": "sha256:b",
+    }
+    await queue.enqueue(job("newer", seen=VersionSeen(subject, "2.0.0")))
+    assert set(await queue.versions_seen([subject])) == {"1.2.9", "1.9.0", "2.0.0"}
+    assert await queue.versions_seen(["image:2:ghcr.io/acme/api"]) == {}
 
 
 async def test_a_leased_job_does_not_absorb_new_events(queue: SqliteJobQueue) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from bot.adapters.catalog import builtin_policies
+from bot.adapters.versions_memory import VersionsInMemory
 from bot.bootstrap import Services
 from bot.entrypoints.translate import TRANSLATED_EVENTS, translate
 from bot.services.github_ports import GitHubPorts
@@ -64,7 +65,7 @@ def no_ports(installation_id: int | None) -> GitHubPorts:
 
 def routed_types() -> set[type]:
     configs = ConfigCache(builtin_policies())
-    return set(Services(no_ports, lambda: datetime.now(UTC), configs).routes())
+    return set(Services(no_ports, lambda: datetime.now(UTC), configs, VersionsInMemory()).routes())
 
 
 def types_of(event_name: str) -> set[type]:

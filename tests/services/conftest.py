@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.adapters.catalog import builtin_policies
+from bot.adapters.versions_memory import VersionsInMemory
 from bot.core.inputs.events import PullClosed
 from bot.services.promote import handle_pull_closed
 from bot.services.workspace import ConfigCache, Workspace
@@ -50,9 +51,8 @@ def directory_repo(
 
 
 def workspace(gh: FakeGitHub, cache: ConfigCache | None = None) -> Workspace:
-    return Workspace(
-        gh.ports(), cache or ConfigCache(builtin_policies()), lambda: gh.now, installation_id=1
-    )
+    configs = cache or ConfigCache(builtin_policies())
+    return Workspace(gh.ports(), configs, lambda: gh.now, VersionsInMemory(), installation_id=1)
 
 
 @pytest.fixture

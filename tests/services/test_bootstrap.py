@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.queue_sqlite import SqliteJobQueue
+from bot.adapters.versions_memory import VersionsInMemory
 from bot.bootstrap import build_router, prune_every
 from bot.core.inputs.events import ImagePushed
 from bot.entrypoints.routing import EventContext
@@ -30,7 +31,7 @@ async def test_router_runs_use_cases_with_the_installations_ports(gh: FakeGitHub
         asked.append(installation_id)
         return gh.ports()
 
-    router, services = build_router(ports_for, lambda: gh.now)
+    router, services = build_router(ports_for, lambda: gh.now, VersionsInMemory())
     event = ImagePushed(installation_id=7, registry="ghcr.io", repository="acme/api", tag="1.3.0")
     assert await router.dispatch(event, EventContext(job_id=1, attempt=1, merged=1))
     assert asked == [7] and len(gh.pulls_of(ENV_REPO)) == 1
@@ -51,7 +52,7 @@ async def test_an_event_without_installation_runs_for_every_installation(gh: Fak
     async def installations() -> tuple[int, ...]:
         return (1, 2, 3)
 
-    router, _ = build_router(ports_for, lambda: gh.now, installations)
+    router, _ = build_router(ports_for, lambda: gh.now, VersionsInMemory(), installations)
     pushed = ImagePushed(registry="ghcr.io", repository="acme/api", tag="1.3.0")
     with pytest.raises(RuntimeError, match="installation 2 is suspended"):
         await router.dispatch(pushed, EventContext(job_id=1, attempt=1, merged=1))
@@ -73,7 +74,9 @@ async def test_a_push_right_after_an_installation_reaches_it(gh: FakeGitHub) -> 
     async def fetch() -> tuple[int, ...]:
         return tuple(installed)
 
-    router, _ = build_router(ports_for, lambda: gh.now, FreshInstallations(fetch))
+    router, _ = build_router(
+        ports_for, lambda: gh.now, VersionsInMemory(), FreshInstallations(fetch)
+    )
     context = EventContext(job_id=1, attempt=1, merged=1)
     await router.dispatch(ImagePushed(registry="ghcr.io", repository="acme/x", tag="1"), context)
     installed.append(2)  # the app is installed on another account
@@ -107,7 +110,9 @@ PUSH = ImagePushed(installation_id=9, registry="ghcr.io", repository="acme/api",
 async def test_an_error_no_retry_can_mend_rejects_the_job_at_once(
     gh: FakeGitHub, installation_id: int, error: Exception, rejected: str | None
 ) -> None:
-    router, _ = build_router(failing_ports(error), lambda: gh.now, installed_one_and_two)
+    router, _ = build_router(
+        failing_ports(error), lambda: gh.now, VersionsInMemory(), installed_one_and_two
+    )
     event = PUSH.model_copy(update={"installation_id": installation_id})
     context = EventContext(job_id=1, attempt=1, merged=1)
     if rejected is None:
@@ -130,7 +135,7 @@ async def test_a_404_runs_once_more_with_the_repository_list_read_again(gh: Fake
         if len(forgotten) == 1:
             raise NotFound("repository not reachable by the installation repo=acme/new")
 
-    _, services = build_router(lambda _: gh.ports(), lambda: gh.now)
+    _, services = build_router(lambda _: gh.ports(), lambda: gh.now, VersionsInMemory())
     await services.route(use_case)(PUSH, EventContext(job_id=1, attempt=1, merged=1))
     assert forgotten == [0, 1]
 

@@ -9,13 +9,41 @@ delivery it came from, plus three keys the job queue reads:
   second) merges into one job while it waits; ``None`` when every event must run;
 - ``serial_key``: the repository whose files the event may change; jobs of one key run one at a
   time so two promotions never race on the same branch.
+
+An event may also report a ``version_seen``: the queue records it durably as it enqueues the
+event, before any coalescing, so a job plans from every version seen of its image whatever the
+order in which pushes arrived (and whichever payload its job kept).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from bot.core.files.images import ImageRefError, parse_image_ref
+
+
+@dataclass(frozen=True)
+class VersionSeen:
+    """A version of something (``subject``: an image, for an installation or for all) seen."""
+
+    subject: str
+    tag: str
+    digest: str | None = None
+
+
+def image_subjects(image: str, installation_id: int | None) -> tuple[str, ...]:
+    """The subjects under which versions of ``image`` seen by ``installation_id`` are kept:
+    its own and those every installation sees (registry pushes that name no installation).
+    Empty for a name that is no image reference."""
+    try:
+        name = parse_image_ref(image).name
+    except ImageRefError:
+        return ()
+    own = () if installation_id is None else (f"image:{installation_id}:{name}",)
+    return (*own, f"image:*:{name}")
 
 
 class BaseEvent(BaseModel):
@@ -37,6 +65,10 @@ class BaseEvent(BaseModel):
     @property
     def serial_key(self) -> str:
         return f"installation:{self.installation_id}"
+
+    @property
+    def version_seen(self) -> VersionSeen | None:
+        return None
 
 
 class ImagePushed(BaseEvent):
@@ -65,6 +97,11 @@ class ImagePushed(BaseEvent):
     @property
     def serial_key(self) -> str:
         return self.source_repo or self.image
+
+    @property
+    def version_seen(self) -> VersionSeen | None:
+        subjects = image_subjects(self.image, self.installation_id)
+        return VersionSeen(subjects[0], self.tag, self.digest) if subjects else None
 
 
 class TagCreated(BaseEvent):

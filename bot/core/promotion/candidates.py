@@ -1,6 +1,7 @@
 """Which versions are on offer: from an event, from a source's tag list, from closed PRs.
 
-- An image push offers its tag to every app built from that image.
+- An image push offers, to every app built from that image, the newest version seen of the
+  image that the app's first environment allows: whatever order pushes arrive in, the same one.
 - A git tag (or release) of an app's ``source`` repository offers the image tag its
   ``tag_pattern``/``image_tag`` maps it to, for one environment when the pattern says so.
 - Reconciling offers, per app, the newest tag its first environment's policy allows and each
@@ -47,6 +48,22 @@ def apps_for_image(config: PromotionConfig, image: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def newest_seen(
+    config: PromotionConfig,
+    app: str,
+    seen: Mapping[str, str | None],
+    first: EnvState,
+    *,
+    image: str,
+) -> Candidate | None:
+    """The newest of the ``seen`` tags (-> digest) of ``image`` that the app's first
+    environment (``first``: its files) allows, or ``None`` when it allows none."""
+    tag = _newest_allowed(config, app, first, tuple(seen))
+    if tag is None:
+        return None
+    return Candidate(tag, seen[tag], source=f"image push {image}:{tag}")
+
+
 def candidates_for_git_tag(
     config: PromotionConfig, repo: str, git_tag: str, *, source: str
 ) -> tuple[tuple[str, Candidate], ...]:
@@ -86,15 +103,9 @@ def reconcile_candidates(
     names = [env.name for env in config.environments_of(app) if env.name in states]
     current = {name: _current(states[name], image) for name in names}
     found: list[Candidate] = []
-    if names:
-        first = names[0]
-        policy = config.policy_for(app, first)
-        try:
-            pick = pick_tag(policy, offered, current=current[first])
-        except TagPolicyError:
-            pick = None
-        if pick is not None and pick.tag is not None:
-            found.append(Candidate(pick.tag, source="reconcile: newest version offered"))
+    newest = _newest_allowed(config, app, states[names[0]], offered) if names else None
+    if newest is not None:
+        found.append(Candidate(newest, source="reconcile: newest version offered"))
     for upstream, downstream in pairwise(names):
         tag = current[upstream]
         if tag is not None and tag != current[downstream]:
@@ -102,6 +113,18 @@ def reconcile_candidates(
     return tuple(
         {c.tag: c for c in reversed(found)}[tag] for tag in dict.fromkeys(c.tag for c in found)
     )
+
+
+def _newest_allowed(
+    config: PromotionConfig, app: str, state: EnvState, offered: Sequence[str]
+) -> str | None:
+    """The newest of ``offered`` that the policy of ``state``'s environment allows, given the
+    version it runs (``None`` for an unusable policy: the planner says why)."""
+    policy = config.policy_for(app, state.name)
+    try:
+        return pick_tag(policy, offered, current=_current(state, config.apps[app].image)).tag
+    except TagPolicyError:
+        return None
 
 
 def _current(state: EnvState, image: str) -> str | None:
