@@ -67,6 +67,7 @@ __all__ = [
     "reset_requests",
     "set_base_permission",
     "set_faults",
+    "set_secondary_limits",
     "sink",
 ]
 
@@ -257,6 +258,13 @@ def reset_requests() -> Call[Any]:
 
 def set_faults(rules: list[Mapping[str, Any]]) -> Call[list[dict[str, Any]]]:
     return Call("PUT", "/_sandbox/faults", _raw, [dict(rule) for rule in rules])
+
+
+def set_secondary_limits(**figures: Any) -> Call[dict[str, Any]]:
+    """Turn the secondary rate limits on with GitHub's figures, or with the ``figures`` given
+    (``SecondaryFigures``' fields: ``concurrent``, ``content_per_minute``, ``window_scale``,
+    ``enabled=False`` to turn them off...)."""
+    return Call("PUT", "/_sandbox/secondary-limits", _raw, {"enabled": True, **figures})
 
 
 def advance_clock(seconds: float) -> Call[dict[str, Any]]:

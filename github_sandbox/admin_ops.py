@@ -1,4 +1,5 @@
-"""Operational admin endpoints: request log and counters, faults, clock, and deliveries."""
+"""Operational admin endpoints: request log and counters, faults, secondary rate limits, clock,
+and deliveries."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel
 from github_sandbox.admin_guard import require_admin
 from github_sandbox.faults import FaultRule
 from github_sandbox.metrics import as_json
+from github_sandbox.secondary import SecondaryFigures
 from github_sandbox.state import sandbox_of
 
 router = APIRouter(prefix="/_sandbox", dependencies=[Depends(require_admin)])
@@ -53,6 +55,20 @@ def set_faults(request: Request, rules: list[FaultRule]) -> list[dict[str, Any]]
 @router.get("/faults")
 def get_faults(request: Request) -> list[dict[str, Any]]:
     return sandbox_of(request).faults.describe()
+
+
+@router.put("/secondary-limits")
+def set_secondary_limits(request: Request, figures: SecondaryFigures) -> dict[str, Any]:
+    """Replace the secondary limits (``{"enabled": true}`` alone is GitHub's figures); what
+    each credential spent so far is forgotten."""
+    limits = sandbox_of(request).secondary_limits
+    limits.configure(figures)
+    return limits.figures.model_dump()
+
+
+@router.get("/secondary-limits")
+def get_secondary_limits(request: Request) -> dict[str, Any]:
+    return sandbox_of(request).secondary_limits.figures.model_dump()
 
 
 class AdvanceIn(BaseModel):

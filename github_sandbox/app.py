@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from github_sandbox.errors import install_handlers
 from github_sandbox.middleware import SandboxMiddleware, route_templates
+from github_sandbox.secondary import OFF, SecondaryFigures
 from github_sandbox.state import Sandbox
 
 # One visible list of route modules; each exposes ``router: APIRouter``.
@@ -40,6 +41,7 @@ def create_app(
     *,
     seed: int = 0,
     rate_limit: int = 5000,
+    secondary_limits: SecondaryFigures = OFF,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
     admin_token: str | None = None,
 ) -> FastAPI:
@@ -47,12 +49,15 @@ def create_app(
 
     ``webhook_transport`` replaces the network for webhook deliveries (e.g. an
     ``httpx.ASGITransport`` to the bot's app in tests). With ``admin_token`` the ``/_sandbox/``
-    API wants ``Authorization: Bearer <admin_token>``.
+    API wants ``Authorization: Bearer <admin_token>``. ``secondary_limits`` are off unless
+    given (``SecondaryFigures()`` is GitHub's figures); ``PUT /_sandbox/secondary-limits``
+    changes them on a running sandbox.
     """
     sandbox = Sandbox(
         data_dir,
         seed=seed,
         rate_limit=rate_limit,
+        secondary_limits=secondary_limits,
         webhook_transport=webhook_transport,
         admin_token=admin_token,
     )

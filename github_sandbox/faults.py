@@ -7,7 +7,8 @@ times. Kinds:
 - ``error``: answer ``status`` (default 502) with GitHub's error body;
 - ``timeout``: hang ``seconds`` then answer 504, or drop the connection when ``drop`` is set;
 - ``latency``: wait ``seconds`` then serve the request normally;
-- ``secondary_rate_limit``: 403 (or ``status`` 429) with ``retry-after``;
+- ``secondary_rate_limit``: 403 (or ``status`` 429) with ``retry-after: <retry_after>``, or
+  without it when ``retry_after`` is null (as GitHub often answers);
 - ``primary_rate_limit``: 403 with ``x-ratelimit-remaining: 0`` and a reset time;
 - ``ref_race``: 422 "Update is not a fast forward", as when another writer moved the ref.
 """
@@ -35,7 +36,7 @@ class FaultRule(BaseModel):
     status: int | None = None
     seconds: float = 0.0
     drop: bool = False
-    retry_after: int = 60
+    retry_after: int | None = 60
 
 
 class _Armed:

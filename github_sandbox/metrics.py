@@ -20,6 +20,8 @@ class LoggedRequest:
     principal: str
     duration_ms: float
     fault: str | None
+    # The rate limit that refused it: ``secondary:<reason>``, ``primary`` or ``...:fault``.
+    limit: str | None = None
 
 
 class Metrics:
@@ -54,14 +56,18 @@ class Metrics:
         ]
 
     def counters(self, **filters: Any) -> dict[str, Any]:
-        """Counts per ``METHOD route`` and per installation, over the filtered log."""
+        """Counts per ``METHOD route``, per installation and per rate limit that refused a
+        request (``limit_responses`` is their sum), over the filtered log."""
         entries = self.requests(**filters)
         by_route = Counter(f"{e.method} {e.route}" for e in entries)
         by_installation = Counter(str(e.installation_id) for e in entries if e.installation_id)
+        by_limit = Counter(e.limit for e in entries if e.limit)
         return {
             "total": len(entries),
             "by_route": dict(by_route),
             "by_installation": dict(by_installation),
+            "limit_responses": sum(by_limit.values()),
+            "by_limit": dict(by_limit),
         }
 
     def reset(self) -> None:

@@ -1,4 +1,5 @@
-"""What wraps every API request: request id, faults, credentials, rate limit, ETag, request log.
+"""What wraps every API request: request id, faults, credentials, rate limits (primary and
+secondary), ETag, request log.
 
 A plain ASGI middleware, so it sees the final status and body (for ETags and for not counting
 304s) and can drop a connection for the ``timeout``/``drop`` fault.
@@ -23,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from github_sandbox.auth import ANONYMOUS, Principal, resolve_principal
 from github_sandbox.errors import GitHubError
 from github_sandbox.faults import FaultRule
+from github_sandbox.secondary import DOCUMENTATION_URL, MESSAGE, SecondaryLimitHit
 from github_sandbox.state import Sandbox
 
 # Not API calls: the admin API and the browser pages have no budget, log or faults.
@@ -47,15 +49,18 @@ class SandboxMiddleware:
         started = time.monotonic()
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         request_id = uuid.uuid4().hex[:20].upper()
-        principal, fault, status = ANONYMOUS, None, 500
+        principal, fault, status, limit = ANONYMOUS, None, 500, None
         try:
             principal = resolve_principal(self.sandbox, headers.get("authorization"))
-            fault = self.sandbox.faults.pick(scope["method"], scope["path"])
-            if fault is not None:
-                await _apply_fault(fault, send, request_id, int(self.sandbox.clock.now()))
-            status, out_headers, body = await self._serve(scope, receive, principal, headers)
+            # In flight from here: a slow answer (a ``latency`` fault too) holds its slot.
+            with self.sandbox.secondary_limits.admit(principal.bucket, scope["method"]):
+                fault = self.sandbox.faults.pick(scope["method"], scope["path"])
+                if fault is not None:
+                    await _apply_fault(fault, send, request_id, int(self.sandbox.clock.now()))
+                status, out_headers, body = await self._serve(scope, receive, principal, headers)
         except GitHubError as error:
             status, out_headers = error.status, dict(error.headers)
+            limit = _limit_of(error, fault)
             body = json.dumps(error.body()).encode()
             out_headers["content-type"] = "application/json; charset=utf-8"
         finally:
@@ -69,8 +74,10 @@ class SandboxMiddleware:
                 principal=principal.bucket,
                 duration_ms=round((time.monotonic() - started) * 1000, 2),
                 fault=fault.kind if fault else None,
+                limit=limit,
             )
-        for name, value in self._budget_headers(scope, principal, status).items():
+        spends = limit is None or not limit.startswith("secondary")
+        for name, value in self._budget_headers(scope, principal, status, spends).items():
             out_headers.setdefault(name, value)
         out_headers["x-github-request-id"] = request_id
         out_headers["content-length"] = str(len(body))
@@ -98,9 +105,14 @@ class SandboxMiddleware:
                 return 304, {"etag": etag, **caching}, b""
         return status, out_headers, body
 
-    def _budget_headers(self, scope: Scope, principal: Principal, status: int) -> dict[str, str]:
+    def _budget_headers(
+        self, scope: Scope, principal: Principal, status: int, spends: bool
+    ) -> dict[str, str]:
+        """The primary budget's headers, after spending one request unless it is free (304,
+        401, ``/rate_limit``) or was refused by a secondary limit (which leaves
+        ``x-ratelimit-remaining`` above 0, as GitHub's do)."""
         limits = self.sandbox.rate_limits
-        if status in (304, 401) or scope["path"] in _FREE_PATHS:
+        if not spends or status in (304, 401) or scope["path"] in _FREE_PATHS:
             return limits.peek(principal.bucket).headers()
         return limits.spend(principal.bucket).headers()
 
@@ -163,6 +175,18 @@ def _route_template(templates: list[RouteTemplate], method: str, path: str) -> s
     return path
 
 
+def _limit_of(error: GitHubError, fault: FaultRule | None) -> str | None:
+    """Which rate limit refused the request, for the request log: ``secondary:<reason>``,
+    ``primary``, or ``secondary:fault``/``primary:fault`` when a fault rule answered."""
+    if isinstance(error, SecondaryLimitHit):
+        return f"secondary:{error.reason}"
+    if fault is not None and fault.kind in ("secondary_rate_limit", "primary_rate_limit"):
+        return fault.kind.removesuffix("_rate_limit") + ":fault"
+    if error.status == 403 and error.message.startswith("API rate limit exceeded"):
+        return "primary"
+    return None
+
+
 def _primary_limit(principal: Principal, reset: int, headers: dict[str, str]) -> GitHubError:
     who = (
         f"installation ID {principal.installation_id}"
@@ -194,14 +218,16 @@ def _fault_error(rule: FaultRule, now: int) -> GitHubError:
     if rule.kind == "timeout":
         return GitHubError(504, "We couldn't respond to your request in time. Sorry about that.")
     if rule.kind == "secondary_rate_limit":
+        # GitHub often leaves ``retry-after`` out; a rule with ``retry_after: null`` does too.
+        asked = {} if rule.retry_after is None else {"retry-after": str(rule.retry_after)}
         return GitHubError(
             rule.status or 403,
-            "You have exceeded a secondary rate limit. Please wait a few minutes before you "
-            "try again.",
-            headers={"retry-after": str(rule.retry_after)},
+            MESSAGE,
+            headers=asked,
+            documentation_url=DOCUMENTATION_URL,
         )
     if rule.kind == "primary_rate_limit":
-        reset = now + rule.retry_after
+        reset = now + (60 if rule.retry_after is None else rule.retry_after)
         headers = {"x-ratelimit-limit": "5000", "x-ratelimit-used": "5000"}
         return _primary_limit(ANONYMOUS, reset, headers)
     if rule.kind == "ref_race":

@@ -18,6 +18,7 @@ from github_sandbox.faults import Faults
 from github_sandbox.gitrepo import GitRepo
 from github_sandbox.metrics import Metrics
 from github_sandbox.ratelimit import RateLimits
+from github_sandbox.secondary import OFF, SecondaryFigures, SecondaryLimits
 from github_sandbox.store import Record, Store
 from github_sandbox.webhooks import Webhooks
 
@@ -53,6 +54,7 @@ class Sandbox:
         *,
         seed: int = 0,
         rate_limit: int = 5000,
+        secondary_limits: SecondaryFigures = OFF,
         webhook_transport: httpx.AsyncBaseTransport | None = None,
         admin_token: str | None = None,
     ) -> None:
@@ -62,6 +64,7 @@ class Sandbox:
         self.clock = SandboxClock(float(self.store.get_meta("clock_offset", "0")))
         self.urls = Urls()
         self.rate_limits = RateLimits(self.clock, rate_limit)
+        self.secondary_limits = SecondaryLimits(self.clock, secondary_limits)
         self.faults = Faults(seed)
         self.metrics = Metrics()
         self.webhooks = Webhooks(self.store, self.clock, transport=webhook_transport)

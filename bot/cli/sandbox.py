@@ -30,6 +30,19 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--no-admin-token", action="store_true", help="leave the /_sandbox/ admin API open"
     )
+    limits = parser.add_argument_group(
+        "secondary rate limits",
+        "GitHub's secondary limits per credential (docs: rate limits for the REST API); off "
+        "unless --secondary-limits, GitHub's figures by default",
+    )
+    limits.add_argument("--secondary-limits", action="store_true", help="turn them on")
+    limits.add_argument("--concurrent-limit", type=int, default=100, help="requests in flight")
+    limits.add_argument("--points-per-minute", type=int, default=900, help="GET 1, writes 5")
+    limits.add_argument("--content-per-minute", type=int, default=80, help="writes a minute")
+    limits.add_argument("--content-per-hour", type=int, default=500, help="writes an hour")
+    limits.add_argument(
+        "--window-scale", type=float, default=1.0, help="the minute and hour times this"
+    )
     parser.set_defaults(func=run)
 
 
@@ -48,6 +61,7 @@ def sandbox_installed(command: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     if not sandbox_installed("sandbox"):
         return 2
+    from github_sandbox.secondary import SecondaryFigures  # noqa: PLC0415
     from github_sandbox.server import run_sandbox  # noqa: PLC0415
 
     token = None if args.no_admin_token else secrets.token_hex(16)
@@ -57,6 +71,14 @@ def run(args: argparse.Namespace) -> int:
         host=args.host,
         seed=args.seed,
         rate_limit=args.rate_limit,
+        secondary_limits=SecondaryFigures(
+            enabled=args.secondary_limits,
+            concurrent=args.concurrent_limit,
+            points_per_minute=args.points_per_minute,
+            content_per_minute=args.content_per_minute,
+            content_per_hour=args.content_per_hour,
+            window_scale=args.window_scale,
+        ),
         admin_token=token,
     )
     print(f"sandbox listening url={handle.url} data={args.data}", flush=True)
