@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "PROMOTION_BOT_"
@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     reconcile_interval: float = 3600.0
     lease_seconds: float = 300.0
     max_attempts: int = 8
+    # The pace of content-creating requests per installation: GitHub's secondary limits (80 a
+    # minute, 500 an hour); ``write_window_scale`` shortens both windows (tests only).
+    writes_per_minute: int = Field(default=80, ge=1)
+    writes_per_hour: int = Field(default=500, ge=1)
+    write_window_scale: float = Field(default=1.0, gt=0.0)
     registry_tokens: dict[str, SecretStr] = {}
     log_level: str = "INFO"
     demo: bool = False

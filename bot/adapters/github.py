@@ -93,12 +93,22 @@ class GitHubGateway:
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> Self:
-        """The gateway for the App the settings name (``app_id`` and its private key)."""
+        """The gateway for the App the settings name (``app_id`` and its private key), pacing
+        each installation's writes as the settings say (``writes_per_minute``...)."""
         key = settings.private_key.get_secret_value() if settings.private_key else None
         if key is None and settings.private_key_file is not None:
             key = settings.private_key_file.read_text(encoding="utf-8")
         if settings.app_id is None or not key:
             raise SettingsError("the GitHub adapter needs PROMOTION_BOT_APP_ID and a private key")
+
+        def write_pace() -> WritePace:
+            return WritePace(
+                per_minute=settings.writes_per_minute,
+                per_hour=settings.writes_per_hour,
+                window_scale=settings.write_window_scale,
+            )
+
+        options.setdefault("write_pace", write_pace)
         return cls(
             app_id=settings.app_id,
             private_key=key,

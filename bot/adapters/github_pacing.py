@@ -24,10 +24,12 @@ SECONDARY_WAIT_CAP = timedelta(minutes=15)
 @dataclass
 class WritePace:
     """A sliding minute and hour of the writes sent; ``take`` spends one or says how long to
-    wait. ``clock`` is in seconds (monotonic)."""
+    wait. ``clock`` is in seconds (monotonic). ``window_scale`` shortens the minute and the hour
+    alike: tests compress time with it (and the sandbox's windows by the same factor)."""
 
     per_minute: int = WRITES_PER_MINUTE
     per_hour: int = WRITES_PER_HOUR
+    window_scale: float = 1.0
     clock: Callable[[], float] = time.monotonic
     _sent: deque[float] = field(default_factory=deque)
 
@@ -35,13 +37,14 @@ class WritePace:
         """Count one write sent now (``None``), or the wait until the budget allows one (and
         count nothing)."""
         now = self.clock()
-        while self._sent and self._sent[0] <= now - 3600:
+        minute, hour = 60 * self.window_scale, 3600 * self.window_scale
+        while self._sent and self._sent[0] <= now - hour:
             self._sent.popleft()
         wait = 0.0
         if len(self._sent) >= self.per_hour:
-            wait = self._sent[-self.per_hour] + 3600 - now
+            wait = self._sent[-self.per_hour] + hour - now
         if len(self._sent) >= self.per_minute:
-            wait = max(wait, self._sent[-self.per_minute] + 60 - now)
+            wait = max(wait, self._sent[-self.per_minute] + minute - now)
         if wait > 0:
             return timedelta(seconds=wait)
         self._sent.append(now)
