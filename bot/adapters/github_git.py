@@ -9,7 +9,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.adapters.github_client import PER_PAGE, Session
 from bot.services.github_ports import (
@@ -91,13 +91,14 @@ class GitHubGit:
             entries = await self._walk(repo, data["sha"], "")
         else:
             entries = _blob_entries(data["tree"], "")
-        blobs = {path: sha for path, (sha, _) in entries.items()}
-        modes = {path: mode for path, (_, mode) in entries.items() if mode != REGULAR}
-        tree = Tree(commit_sha, data["sha"], blobs, modes)
+        blobs = {path: entry.sha for path, entry in entries.items()}
+        modes = {path: entry.mode for path, entry in entries.items() if entry.mode != REGULAR}
+        sizes = {path: entry.size for path, entry in entries.items()}
+        tree = Tree(commit_sha, data["sha"], blobs, modes, sizes)
         self.session.trees.put(commit_sha, tree)
         return tree
 
-    async def _walk(self, repo: str, tree_sha: str, prefix: str) -> dict[str, tuple[str, str]]:
+    async def _walk(self, repo: str, tree_sha: str, prefix: str) -> dict[str, _Entry]:
         what = f"reading subtree repo={repo} tree={tree_sha}"
         data = await self.rest.json(f"/repos/{repo}/git/trees/{tree_sha}", what=what)
         entries = _blob_entries(data["tree"], prefix)
@@ -250,10 +251,16 @@ class GitHubGit:
         raise GitHubError(f"{what} failed: status=422 after attempts={REF_ATTEMPTS}")
 
 
-def _blob_entries(entries: Sequence[Any], prefix: str) -> dict[str, tuple[str, str]]:
-    """Path -> (blob sha, mode) of the blobs among ``entries`` (files, executables, links)."""
+class _Entry(NamedTuple):
+    sha: str
+    mode: str
+    size: int
+
+
+def _blob_entries(entries: Sequence[Any], prefix: str) -> dict[str, _Entry]:
+    """Path -> entry of the blobs among ``entries`` (files, executables, links)."""
     return {
-        f"{prefix}{e['path']}": (e["sha"], str(e.get("mode", REGULAR)))
+        f"{prefix}{e['path']}": _Entry(e["sha"], str(e.get("mode", REGULAR)), int(e.get("size", 0)))
         for e in entries
         if e["type"] == "blob"
     }

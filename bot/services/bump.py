@@ -8,6 +8,7 @@ coalesce them), so the order in which pushes arrive never decides the version.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 
 from bot.core.inputs.events import ImagePushed, ReleasePublished, TagCreated, image_subjects
@@ -39,7 +40,9 @@ async def _newest(
 ) -> Candidate:
     first = loaded.config.environments_of(app)[0].name
     _, _, state = await ws.env_state(loaded, app, first)
-    newest = newest_seen(loaded.config, app, seen, state, image=event.image)
+    newest = await asyncio.to_thread(
+        newest_seen, loaded.config, app, seen, state, image=event.image
+    )
     return newest or Candidate(
         event.tag, event.digest, source=f"image push {event.image}:{event.tag}"
     )

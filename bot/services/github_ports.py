@@ -93,12 +93,14 @@ class Tree:
     """The files of one commit: ``blobs`` maps every file path (``/``-separated, relative to the
     repository root, blobs only: no trees, no submodules) to its blob sha; ``modes`` holds the
     git mode of each blob that is not a regular ``100644`` file (``100755`` executable,
-    ``120000`` symbolic link, whose blob is the link's target), as ``git/trees`` lists them."""
+    ``120000`` symbolic link, whose blob is the link's target), as ``git/trees`` lists them;
+    ``sizes`` the size in bytes of each blob, so a file too big to read is never fetched."""
 
     commit_sha: str
     tree_sha: str
     blobs: Mapping[str, str] = field(default_factory=dict)
     modes: Mapping[str, str] = field(default_factory=dict)
+    sizes: Mapping[str, int] = field(default_factory=dict)
 
     def mode(self, path: str) -> str:
         """The git mode of the file at ``path`` (``100644`` unless ``modes`` says otherwise)."""

@@ -3,11 +3,14 @@
 Shared by every trigger (image pushes, git tags, merged PRs, reconciling). The environments'
 files are read only as the planner asks for them, and the promotion branch's PRs only when the
 branch exists (a branch that does not exist has no PRs), which keeps opening a PR within seven
-calls (see ``bot.services.github_ports``).
+calls (see ``bot.services.github_ports``). The planner parses the environments' files, so it
+runs off the event loop (``asyncio.to_thread``), on files already within the bounds of
+``bot.core.files.bounds``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -71,7 +74,9 @@ async def choose(
     reads: dict[str, _Read] = {}
     while True:
         states: Mapping[str, EnvState] = {name: read.state for name, read in reads.items()}
-        decision = choose_target(loaded.config, app, candidate, states, reached=reached)
+        decision = await asyncio.to_thread(
+            choose_target, loaded.config, app, candidate, states, reached=reached
+        )
         if not isinstance(decision, NeedState):
             break
         where, tree, state = await ws.env_state(loaded, app, decision.environment)
@@ -115,8 +120,8 @@ async def propose_choice(
     branch = branch_name(target.app, target.environment)
     exists = branch in await ws.heads(repo)
     history = await _history(ws, repo, branch, target) if exists else PullHistory()
-    plan = plan_promotion(
-        loaded.config, target, candidate, read.state, history, web_url=ws.gh.web_url
+    plan = await asyncio.to_thread(
+        plan_promotion, loaded.config, target, candidate, read.state, history, web_url=ws.gh.web_url
     )
     if isinstance(plan, Skip):
         return _skipped(plan, candidate)

@@ -10,6 +10,7 @@ pass (``bot.services.automerge``: GitHub's merge rules, and why it did not merge
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
@@ -27,11 +28,12 @@ from bot.core.promotion.envfiles import (
 )
 from bot.core.promotion.gates import GateResult, render_gate_check
 from bot.core.promotion.holds import HELD_LABEL, hold_check, holding
+from bot.core.promotion.model import Snapshot
 from bot.core.review.pull import EnvReview, promotion_gates, review_comment, upstream_of
 from bot.services.automerge import automerge
 from bot.services.conversation_ports import CheckAction, CheckRunSpec
-from bot.services.github_ports import SYMLINK, Pull, Tree
-from bot.services.workspace import LoadedConfig, Location, Workspace, pull_record
+from bot.services.github_ports import Pull, Tree
+from bot.services.workspace import Files, LoadedConfig, Location, Workspace, pull_record
 
 log = logging.getLogger("bot.services")
 
@@ -118,45 +120,53 @@ async def _review_environment(
     if not paths:
         return
     base, head = trees
-    before = relative(await _texts(ws, where.repo, base, paths), where.path)
-    after = relative(await _texts(ws, where.repo, head, paths), where.path)
+    before = await _files(ws, where.repo, base, paths)
+    after = await _files(ws, where.repo, head, paths)
     upstream = upstream_of(loaded.config, meta.app if meta else None, env.name)
-    previous = await _upstream_files(ws, loaded, upstream, tuple(after))
+    previous = await _upstream_files(ws, loaded, upstream, tuple(relative(after.texts, where.path)))
+    # A file the bot does not read on any side is compared on none, and listed with why.
+    skipped = relative(before.skipped | after.skipped, where.path)
+    if previous is not None:
+        skipped = previous.skipped | skipped
+
+    def readable(files: Files, root: str) -> Snapshot:
+        texts = relative(files.texts, root)
+        return snapshot_of({name: text for name, text in texts.items() if name not in skipped})
+
     review = EnvReview(
         env.name,
-        snapshot_of(before),
-        snapshot_of(after),
+        readable(before, where.path),
+        readable(after, where.path),
         upstream,
-        None if previous is None else snapshot_of(previous),
+        None if previous is None else snapshot_of(previous.texts),
+        skipped,
     )
-    body, meaningful = review_comment(
-        loaded.config, review, meta, arrived_at=arrived, now=ws.clock()
+    body, meaningful = await asyncio.to_thread(
+        review_comment, loaded.config, review, meta, arrived_at=arrived, now=ws.clock()
     )
     await _upsert_comment(ws, where.repo, pull.number, env.name, body, create=meaningful)
 
 
-async def _texts(
-    ws: Workspace, repo: str, tree: Tree | None, paths: tuple[str, ...]
-) -> dict[str, str]:
+async def _files(ws: Workspace, repo: str, tree: Tree | None, paths: tuple[str, ...]) -> Files:
+    """The files at ``paths`` that exist in ``tree``, as the bot agrees to read them (links,
+    files too big or past the YAML bounds are skipped with the reason)."""
     if tree is None:
-        return {}
-    # A symbolic link's blob is its target's path, not the file: links are not reviewed.
-    readable = tuple(p for p in paths if p in tree.blobs and tree.mode(p) != SYMLINK)
-    return await ws.texts(repo, tree, readable)
+        return Files({}, {})
+    return await ws.read_files(repo, tree, tuple(p for p in paths if p in tree.blobs))
 
 
 async def _upstream_files(
     ws: Workspace, loaded: LoadedConfig, upstream: str | None, names: tuple[str, ...]
-) -> dict[str, str] | None:
-    """The upstream environment's files of the same names, for the comparison warnings."""
+) -> Files | None:
+    """The upstream environment's files of the same names (keyed by those names), for the
+    comparison warnings."""
     if upstream is None:
         return None
     where = await ws.location(loaded, loaded.config.environment(upstream))
     tree = await ws.tree_of(where.repo, where.branch)
     prefix = "" if where.path == "." else where.path + "/"
-    return relative(
-        await _texts(ws, where.repo, tree, tuple(prefix + n for n in names)), where.path
-    )
+    files = await _files(ws, where.repo, tree, tuple(prefix + n for n in names))
+    return Files(relative(files.texts, where.path), relative(files.skipped, where.path))
 
 
 async def _arrived(

@@ -8,6 +8,7 @@ and the repositories seen without a config until a ``ConfigPushed`` says otherwi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,11 +16,13 @@ from dataclasses import dataclass, field
 from bot.core.config import (
     DEFAULT_FILE,
     ConfigError,
+    ConfigIssue,
     Environment,
     Policy,
     PromotionConfig,
     parse_config,
 )
+from bot.core.files.bounds import size_refusal, yaml_refusal
 from bot.core.markup.metadata import extract
 from bot.core.promotion.candidates import PullRecord
 from bot.core.promotion.envfiles import EnvState, environment_files
@@ -32,6 +35,16 @@ log = logging.getLogger("bot.services")
 # A symbolic link's blob is its target's path, not the file: the bot neither reads nor edits
 # through it (a write would replace the link with a regular file).
 LINK_REASON = "a symbolic link, which the bot never edits through"
+NOT_TEXT_REASON = "not UTF-8 text"
+
+
+@dataclass(frozen=True)
+class Files:
+    """Files read from a tree: ``texts`` by path, and why each other path asked for was left
+    alone (``skipped``), for the reason a user sees."""
+
+    texts: dict[str, str]
+    skipped: dict[str, str]
 
 
 @dataclass
@@ -113,10 +126,22 @@ class Workspace:
         sha = (await self.heads(repo)).get(branch)
         return None if sha is None else await self.gh.git.tree(repo, sha)
 
-    async def texts(self, repo: str, tree: Tree, paths: tuple[str, ...]) -> dict[str, str]:
-        shas = [tree.blobs[path] for path in paths]
-        blobs = await self.gh.git.read_blobs(repo, shas)
-        return {path: blobs[tree.blobs[path]] for path in paths if tree.blobs[path] in blobs}
+    async def read_files(self, repo: str, tree: Tree, paths: tuple[str, ...]) -> Files:
+        """The files at ``paths`` the bot agrees to read (``bot.core.files.bounds``): not a
+        symbolic link, not over the size bound (such a file is not even fetched), UTF-8 text,
+        and within the YAML bounds, checked off the event loop."""
+        skipped: dict[str, str] = {}
+        for path in paths:
+            why = LINK_REASON if tree.mode(path) == SYMLINK else None
+            why = why or size_refusal(tree.sizes.get(path, 0))
+            if why is not None:
+                skipped[path] = why
+        wanted = [path for path in paths if path not in skipped]
+        blobs = await self.gh.git.read_blobs(repo, [tree.blobs[path] for path in wanted])
+        texts = {path: blobs[tree.blobs[path]] for path in wanted if tree.blobs[path] in blobs}
+        skipped |= {path: NOT_TEXT_REASON for path in wanted if path not in texts}
+        refused = await asyncio.to_thread(_yaml_refusals, texts)
+        return Files({p: t for p, t in texts.items() if p not in refused}, skipped | refused)
 
     async def holds(self, loaded: LoadedConfig) -> tuple[Hold, ...]:
         """The holds in force for ``loaded``'s config: the bot's open hold issues in the config's
@@ -167,11 +192,18 @@ class Workspace:
         return LoadedConfig(repo, parsed, tree)
 
     async def parse_config_at(self, repo: str, tree: Tree) -> PromotionConfig | ConfigError:
+        """The config file of ``tree``, parsed off the event loop (once per blob sha); one too
+        big to read is not fetched."""
         sha = tree.blobs[DEFAULT_FILE]
         if sha in self.configs.parsed:
             return self.configs.parsed[sha]
+        too_big = size_refusal(tree.sizes.get(DEFAULT_FILE, 0))
+        if too_big is not None:
+            issue = ConfigIssue(DEFAULT_FILE, 1, 1, "", f"file too large: {too_big}")
+            self.configs.parsed[sha] = ConfigError([issue])
+            return self.configs.parsed[sha]
         texts = await self.gh.git.read_blobs(repo, [sha])
-        return self.configs.parse(sha, texts.get(sha, ""))
+        return await asyncio.to_thread(self.configs.parse, sha, texts.get(sha, ""))
 
     async def location(self, loaded: LoadedConfig, env: Environment) -> Location:
         repo_name = env.repo or loaded.repo.full_name
@@ -187,8 +219,8 @@ class Workspace:
         self, loaded: LoadedConfig, app: str, environment: str
     ) -> tuple[Location, Tree | None, EnvState]:
         """An environment's files for ``app`` (only those its globs allow), read at the head of
-        its branch; an environment whose branch does not exist is empty. Symbolic links among
-        them are not read: they are listed in ``EnvState.skipped`` with the reason."""
+        its branch; an environment whose branch does not exist is empty. The files the bot
+        does not read (``read_files``) are listed in ``EnvState.skipped`` with the reason."""
         config = loaded.config
         where = await self.location(loaded, config.environment(environment))
         tree = await self.tree_of(where.repo, where.branch)
@@ -196,10 +228,13 @@ class Workspace:
             return where, None, EnvState(environment)
         globs = config.apps[app].files or config.defaults.files
         chosen = environment_files(tree.blobs, root=where.path, globs=globs)
-        links = {p: LINK_REASON for p in chosen if tree.mode(p) == SYMLINK}
-        paths = tuple(p for p in chosen if p not in links)
-        texts = await self.texts(where.repo, tree, paths)
-        return where, tree, EnvState(environment, texts, skipped=links)
+        files = await self.read_files(where.repo, tree, tuple(chosen))
+        return where, tree, EnvState(environment, files.texts, skipped=files.skipped)
+
+
+def _yaml_refusals(texts: Mapping[str, str]) -> dict[str, str]:
+    refused = ((path, yaml_refusal(text)) for path, text in texts.items())
+    return {path: why for path, why in refused if why is not None}
 
 
 def pull_record(pull: Pull) -> PullRecord:

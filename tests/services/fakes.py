@@ -170,7 +170,8 @@ class FakeGitHub:
         files = self.commits[commit_sha][0]
         modes = {p: m for p, m in self.modes.items() if p in files}
         blobs = {p: blob_sha(t) for p, t in files.items()}
-        return Tree(commit_sha, "tree-" + commit_sha, blobs, modes)
+        sizes = {p: len(t.encode()) for p, t in files.items()}
+        return Tree(commit_sha, "tree-" + commit_sha, blobs, modes, sizes)
 
     async def read_blobs(self, repo: str, shas: Sequence[str]) -> Mapping[str, str]:
         for sha in shas:

@@ -8,7 +8,7 @@ The bot posts one such comment per PR and edits it in place; the hidden metadata
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.core.markup.markdown import BODY_LIMIT, Section, assemble, escape_md
@@ -26,12 +26,15 @@ def render_review_comment(
     diff: MeaningfulDiff,
     warnings: Sequence[DriftWarning],
     version: str = "",
+    skipped: Mapping[str, str] | None = None,
     limit: int = BODY_LIMIT,
 ) -> str:
-    """One Markdown comment: a summary line, warnings, image changes, value changes, files."""
+    """One Markdown comment: a summary line, warnings, the files not reviewed and why, image
+    changes, value changes, files."""
     sections = [
         Section(_summary(app, environment, diff, warnings), 90),
         Section(_warnings(warnings), 80),
+        Section(_skipped(skipped or {}), 75),
         Section(_images(diff.images), 70),
         Section(_files(diff), 60),
         Section(_values(diff.values), 50),
@@ -59,6 +62,13 @@ def _warnings(warnings: Sequence[DriftWarning]) -> str:
         return ""
     lines = [f"- **{w.kind}**: {escape_md(w.message, limit=1000)}" for w in warnings]
     return "\n".join(["#### Warnings", *lines])
+
+
+def _skipped(skipped: Mapping[str, str]) -> str:
+    if not skipped:
+        return ""
+    lines = [f"- {escape_md(name)}: {escape_md(why)}" for name, why in sorted(skipped.items())]
+    return "\n".join(["#### Not reviewed", *lines])
 
 
 def _images(images: Sequence[ImageDelta]) -> str:

@@ -8,7 +8,8 @@ it file by file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.config.model import PromotionConfig
@@ -25,13 +26,15 @@ from bot.core.versions.selection import change_kind
 
 @dataclass(frozen=True)
 class EnvReview:
-    """One environment a PR touches: before and after the PR, and the environment before it."""
+    """One environment a PR touches: before and after the PR, and the environment before it;
+    ``skipped``: the files (by name in the environment) the bot did not read, and why."""
 
     environment: str
     before: Snapshot
     after: Snapshot
     upstream: str | None = None
     previous: Snapshot | None = None
+    skipped: Mapping[str, str] = field(default_factory=dict)
 
 
 def upstream_of(config: PromotionConfig, app: str | None, environment: str) -> str | None:
@@ -106,9 +109,14 @@ def review_comment(
     )
     version = promotions[0].to_tag if promotions else ""
     body = render_review_comment(
-        app=app, environment=review.environment, diff=diff, warnings=warnings, version=version
+        app=app,
+        environment=review.environment,
+        diff=diff,
+        warnings=warnings,
+        version=version,
+        skipped=review.skipped,
     )
-    return body, not (diff.empty and not warnings)
+    return body, not (diff.empty and not warnings and not review.skipped)
 
 
 def _runs_in(config: PromotionConfig, app: str, review: EnvReview) -> bool:

@@ -1,0 +1,71 @@
+"""Files the bot will not parse, in an environment it serves (issue 11, defects 2 and 3).
+
+An alias bomb, a file past the size bound: each is left alone with its reason where the user
+reads it (the PR body, the review comment), the other files are served as usual, and a file too
+big is never even fetched.
+"""
+
+from __future__ import annotations
+
+import time
+
+from bot.core.files.bounds import MAX_FILE_BYTES
+from bot.core.inputs.events import ImagePushed, PullChanged
+from bot.services.bump import handle_image_pushed
+from bot.services.review import handle_pull_changed
+from tests.services.conftest import ENV_REPO, directory_repo, workspace
+from tests.services.fakes import FakeGitHub, blob_sha
+
+BOMB = "envs/dev/bomb.yaml"
+BIG = "envs/dev/big.yaml"
+BOMB_REASON = "over 250,000 YAML nodes once its aliases are expanded"
+BIG_REASON = "1.0 MiB, over the 1 MiB the bot reads"
+
+
+def laughs(levels: int = 9) -> str:
+    lines = ["l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+def big() -> str:
+    line = "# padding: a file too big to read\n"
+    return line * (MAX_FILE_BYTES // len(line) + 1)
+
+
+def hostile_dev(gh: FakeGitHub) -> None:
+    directory_repo(gh)
+    config = gh.files_at(ENV_REPO, "main")[".github/promotion.yml"]
+    config = config.replace('files: ["values.yaml"]', 'files: ["*.yaml"]')
+    gh.push(ENV_REPO, "main", {".github/promotion.yml": config, BOMB: laughs(), BIG: big()})
+
+
+async def test_a_push_is_served_and_the_pr_names_each_file_left_and_why(gh: FakeGitHub) -> None:
+    hostile_dev(gh)
+    started = time.perf_counter()
+    pushed = ImagePushed(installation_id=1, registry="ghcr.io", repository="acme/api", tag="1.3.0")
+    (outcome,) = await handle_image_pushed(pushed, workspace(gh))
+    assert time.perf_counter() - started < 10
+    assert (outcome.environment, outcome.action) == ("dev", "opened")
+    assert f"{BOMB} ({BOMB_REASON})" in outcome.reason
+    (pull,) = gh.pulls_of(ENV_REPO)
+    body = gh.issues[(ENV_REPO, pull.number)].body  # Markdown: the parentheses are escaped
+    assert f"{BOMB} \\({BOMB_REASON}\\)" in body and f"{BIG} \\({BIG_REASON}\\)" in body
+    assert ("git.read_blob", ENV_REPO, blob_sha(big())) not in gh.calls  # never fetched
+
+
+async def test_a_pr_touching_them_is_reviewed_with_a_section_naming_them(gh: FakeGitHub) -> None:
+    """Before, reviewing the bomb expanded its aliases on the event loop: the process hung."""
+    directory_repo(gh)
+    gh.branch(ENV_REPO, "mallory/bomb", {BOMB: laughs(), BIG: big()})
+    pull = gh.open_person_pr(ENV_REPO, head="mallory/bomb", base="main")
+    event = PullChanged(
+        installation_id=1, repo=ENV_REPO, number=pull.number, action="opened", base_ref="main"
+    )
+    started = time.perf_counter()
+    await handle_pull_changed(event, workspace(gh))
+    assert time.perf_counter() - started < 10
+    (body,) = [c.body for r, n, c in gh.comments.values() if (r, n) == (ENV_REPO, pull.number)]
+    assert "#### Not reviewed" in body
+    assert f"- bomb.yaml: {BOMB_REASON}" in body and f"- big.yaml: {BIG_REASON}" in body
+    assert "(added)" not in body  # a file not read is not reported as added either
