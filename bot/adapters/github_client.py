@@ -12,8 +12,9 @@ paced per installation under GitHub's figures (``WritePace``).
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
@@ -88,13 +89,20 @@ class SharedTransport(httpx.AsyncBaseTransport):
     Per-installation clients (``with_auth``) are not entered as context managers, so githubkit
     opens and closes an httpx client per request; closing must not close the pool they share.
     The gateway calls ``close`` once, at shutdown.
+
+    Git objects (blobs, trees) are immutable by sha and kept by the adapters' byte-bounded
+    ``Lru``; their answers are marked ``no-store`` so githubkit's HTTP cache (above this
+    transport, unbounded) keeps no second copy.
     """
 
     def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
         self.inner = inner or httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=50))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self.inner.handle_async_request(request)
+        response = await self.inner.handle_async_request(request)
+        if _GIT_OBJECT.search(request.url.path):
+            response.headers["cache-control"] = "no-store"
+        return response
 
     async def aclose(self) -> None:
         """Kept open: a client closing after one request does not own the pool."""
@@ -103,24 +111,39 @@ class SharedTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-class Lru(Generic[K, V]):
-    """A small least-recently-used map for immutable things (trees, blobs by sha)."""
+_GIT_OBJECT = re.compile(r"/git/(?:blobs|trees)/[0-9a-f]{40}$")
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[K, V] = OrderedDict()
+
+class Lru(Generic[K, V]):
+    """A least-recently-used map for immutable things (trees, blobs by sha), bounded by the
+    total ``weigh`` of its values (bytes, or an estimate of them; 1 each by default). A value
+    heavier than the whole capacity is not kept."""
+
+    def __init__(self, capacity: int, weigh: Callable[[V], int] = lambda _: 1) -> None:
+        self.capacity = capacity
+        self.weight = 0
+        self._weigh = weigh
+        self._items: OrderedDict[K, tuple[V, int]] = OrderedDict()
 
     def get(self, key: K) -> V | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
+        item = self._items.get(key)
+        if item is None:
+            return None
+        self._items.move_to_end(key)
+        return item[0]
 
     def put(self, key: K, value: V) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        weight = self._weigh(value)
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.weight -= old[1]
+        if weight > self.capacity:
+            return
+        self._items[key] = (value, weight)
+        self.weight += weight
+        while self.weight > self.capacity:
+            _, (_, dropped) = self._items.popitem(last=False)
+            self.weight -= dropped
 
 
 class Rest:

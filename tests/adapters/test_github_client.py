@@ -20,7 +20,13 @@ from githubkit.exception import (
 from githubkit.response import Response
 
 from bot.adapters.github import GitHubGateway, web_url_of
-from bot.adapters.github_client import AccessDenied, Lru, RetryDecision, mapped_error
+from bot.adapters.github_client import (
+    AccessDenied,
+    Lru,
+    RetryDecision,
+    SharedTransport,
+    mapped_error,
+)
 from bot.adapters.github_pacing import SecondaryBackoff, WritePace
 from bot.services.github_ports import GitHubError, NotFound
 from bot.services.ports import RetryLater
@@ -172,6 +178,18 @@ def test_lru_drops_the_least_recently_used() -> None:
     assert cache.get("a") == 1
     cache.put("c", 3)
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
+
+
+def test_lru_is_bounded_by_the_weight_of_its_values() -> None:
+    cache: Lru[str, bytes] = Lru(10, weigh=len)
+    cache.put("a", b"12345")
+    cache.put("b", b"1234")
+    cache.put("a", b"123456")  # replaced: its old weight is given back
+    assert cache.weight == 10 and cache.get("b") == b"1234"
+    cache.put("c", b"12")
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (None, b"1234", b"12")
+    cache.put("huge", b"x" * 11)  # heavier than the whole cache: not kept, nothing dropped
+    assert cache.get("huge") is None and cache.weight == 6
 
 
 def private_key() -> str:
@@ -330,3 +348,21 @@ async def test_a_write_past_the_pace_waits_unsent() -> None:
         assert len(github.requests) == 2
         await gateway.ports_for(8).comments.create("o/r", 1, "other installation")
         assert len(github.requests) == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "stored"),
+    [
+        (f"/repos/acme/gitops/git/blobs/{'a' * 40}", False),
+        (f"/repos/acme/gitops/git/trees/{'b' * 40}", False),
+        ("/repos/acme/gitops/git/matching-refs/heads/", True),
+        ("/repos/acme/gitops/pulls/1", True),
+    ],
+)
+async def test_the_http_cache_keeps_no_copy_of_git_objects(path: str, stored: bool) -> None:
+    """Blobs and trees are immutable and kept by the byte-bounded ``Lru``: a second copy in
+    githubkit's HTTP cache would only grow the process."""
+    answer = httpx.Response(200, headers={"cache-control": "private, max-age=60", "etag": '"1"'})
+    transport = SharedTransport(httpx.MockTransport(lambda _: answer))
+    response = await transport.handle_async_request(httpx.Request("GET", f"https://x{path}"))
+    assert ("no-store" not in response.headers["cache-control"]) is stored
