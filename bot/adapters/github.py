@@ -32,7 +32,7 @@ from bot.adapters.github_client import (
 )
 from bot.adapters.github_git import GitHubGit, GitHubInstallation
 from bot.adapters.github_issues import GitHubChecks, GitHubComments, GitHubIssues
-from bot.adapters.github_pacing import WritePace
+from bot.adapters.github_pacing import SEND_MARGIN_S, WritePace
 from bot.adapters.github_people import GitHubPeople
 from bot.adapters.github_pulls import GitHubPullRequests
 from bot.adapters.github_sources import GitHubSources
@@ -106,6 +106,7 @@ class GitHubGateway:
                 per_minute=settings.writes_per_minute,
                 per_hour=settings.writes_per_hour,
                 window_scale=settings.write_window_scale,
+                margin=SEND_MARGIN_S,
             )
 
         options.setdefault("write_pace", write_pace)
