@@ -1,5 +1,7 @@
 """Two real processes on loopback, ``promotion-bot sandbox`` and ``promotion-bot serve``, from
-the demo's harness (``bot.demo.harness.start_stack(processes=True)``).
+the demo's harness (``bot.demo.harness.start_stack(processes=True)``). The sandbox shows
+GitHub's secondary rate limits (its figures by default), so a test that makes the bot trip one
+fails (``conftest.no_rate_limit_tripped``).
 
 Each test builds its own organisation (repositories, installation, one person with write
 access) so tests share the two processes and stay independent. Everything is awaited by
@@ -12,6 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.demo.harness import GitHubView, Stack, start_stack
 from github_sandbox import admin_client as calls
@@ -39,8 +42,29 @@ class Org:
         return f"{self.name}/{name}"
 
 
-def start_processes(workdir: Path) -> Stack:
-    return start_stack(workdir, org="bot-owners", processes=True, options=BOT_OPTIONS)
+def start_processes(
+    workdir: Path,
+    options: Mapping[str, str] | None = None,
+    limits: Mapping[str, Any] | None = None,
+) -> Stack:
+    """The stack, with ``options`` added to ``BOT_OPTIONS`` and the sandbox's secondary limits
+    on (GitHub's figures, or ``limits``: ``SecondaryFigures``' fields)."""
+    stack = start_stack(
+        workdir, org="bot-owners", processes=True, options=BOT_OPTIONS | dict(options or {})
+    )
+    try:
+        stack.admin.run(calls.set_secondary_limits(**dict(limits or {})))
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def rate_limits_tripped(stack: Stack) -> dict[str, int]:
+    """The sandbox's answers that were rate limits the bot tripped (``secondary:points``...),
+    leaving out those a fault rule injected on purpose."""
+    by_limit: dict[str, int] = stack.admin.run(calls.counters())["by_limit"]
+    return {limit: n for limit, n in by_limit.items() if not limit.endswith(":fault")}
 
 
 def organisation(

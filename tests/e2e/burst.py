@@ -1,0 +1,100 @@
+"""A burst of image pushes: one environment repository holding ``apps`` apps, one image pushed
+for each at once, each opening its dev PR. Shared by ``test_burst`` and ``bench/bench_burst``."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from bot.demo.harness import Stack
+from bot.demo.runners import wait_until
+from github_sandbox import admin_client as calls
+
+ENVS = ("dev", "staging")
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The request log names some routes by their path: these give them back their template.
+_NAMED = (re.compile(r"^/repos/[^/]+/[^/]+/"), re.compile(r"/\d+(?=/|$)"))
+
+
+def config(org: str, apps: int) -> str:
+    lines = ["version: 1", "environments:"]
+    lines += [f"  - name: {env}\n    path: envs/{env}" for env in ENVS]
+    lines.append("apps:")
+    for i in range(apps):
+        lines += [f"  app{i}:", f"    image: ghcr.io/{org}/app{i}", f'    files: ["app{i}.yaml"]']
+    return "\n".join(lines) + "\n"
+
+
+def env_files(org: str, apps: int) -> dict[str, str]:
+    files = {".github/promotion.yml": config(org, apps)}
+    for env in ENVS:
+        for i in range(apps):
+            image = f"ghcr.io/{org}/app{i}"
+            files[f"envs/{env}/app{i}.yaml"] = f"image:\n  repository: {image}\n  tag: 1.0.0\n"
+    return files
+
+
+@dataclass(frozen=True)
+class Burst:
+    """What one burst cost: PRs opened, the installation's calls and the sandbox's limits."""
+
+    pulls: int
+    seconds: float
+    calls: Counter[str]  # "METHOD /repos/{owner}/{repo}/..." -> count, the installation's
+    limit_responses: int
+    by_limit: dict[str, int]
+
+    @property
+    def reads(self) -> int:
+        return sum(n for key, n in self.calls.items() if key.split(" ", 1)[0] in READS)
+
+    @property
+    def writes(self) -> int:
+        return sum(self.calls.values()) - self.reads
+
+
+def run_burst(stack: Stack, org: str, apps: int, *, deadline: float = 600.0) -> Burst:
+    """Create ``org`` (its ``env`` repository and an ``apps`` repository the images are built
+    from), install the App, push one image per app at once and wait for every dev PR."""
+    stack.admin.run(calls.create_repo(org, "env", files=env_files(org, apps)))
+    stack.admin.run(calls.create_repo(org, "apps", files={"README.md": "# apps\n"}))
+    installation = stack.install(org)
+    reader = stack.admin.run(calls.create_user(f"{org}-reader"))
+    stack.admin.run(calls.grant_role(org, "env", reader.login, "read"))
+    view = stack.view(reader.token)
+    started = time.perf_counter()
+    try:
+        for i in range(apps):
+            push = calls.publish_package(org, f"app{i}", repository="apps", tag="1.1.0")
+            stack.admin.run(push)
+
+        def all_open() -> list[dict[str, Any]] | None:
+            pulls = view.pulls(f"{org}/env", "all")
+            return pulls if len(pulls) >= apps else None
+
+        wait_until(all_open, f"{apps} dev PRs org={org}", timeout=deadline)
+        # Then their labels, check runs and comments, paced too: the queue drains later.
+        stack.admin.run(calls.flush_deliveries())
+        wait_until(stack.bot.idle, "the bot's queue to drain", timeout=deadline)
+        seconds = time.perf_counter() - started
+        pulls = view.pulls(f"{org}/env", "all")
+    finally:
+        view.close()
+    log = stack.admin.run(calls.requests_log(installation_id=installation))
+    by_limit = Counter(entry["limit"] for entry in log if entry["limit"])
+    return Burst(
+        pulls=len(pulls),
+        seconds=seconds,
+        calls=Counter(f"{entry['method']} {route_of(entry['route'])}" for entry in log),
+        limit_responses=sum(by_limit.values()),
+        by_limit=dict(by_limit),
+    )
+
+
+def route_of(route: str) -> str:
+    """``/repos/acme/env/issues/7/labels`` -> ``/repos/{owner}/{repo}/issues/{n}/labels``."""
+    route = _NAMED[0].sub("/repos/{owner}/{repo}/", route)
+    return _NAMED[1].sub("/{n}", route)
