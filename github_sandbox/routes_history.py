@@ -140,11 +140,25 @@ def diff_entry_shape(sandbox: Sandbox, repo: Record, diff: FileDiff, ref: str) -
         "blob_url": f"{html}/blob/{ref}/{diff.filename}",
         "raw_url": f"{html}/raw/{ref}/{diff.filename}",
         "contents_url": f"{api}/contents/{diff.filename}?ref={ref}",
-        "patch": diff.patch,
     }
+    if _shown(diff.patch):
+        shaped["patch"] = diff.patch
     if diff.previous_filename:
         shaped["previous_filename"] = diff.previous_filename
     return shaped
+
+
+# GitHub leaves ``patch`` out (it is not required in OpenAPI's ``diff-entry``) for binary files
+# ("Diffs with binary data will have no patch property": "Get a commit") and for diffs too large
+# to show; the unified diff endpoints stop at 20,000 lines.
+PATCH_MAX_LINES = 20_000
+PATCH_MAX_BYTES = 1 << 20
+
+
+def _shown(patch: str) -> bool:
+    if not patch or len(patch) > PATCH_MAX_BYTES:
+        return False
+    return patch.count("\n") < PATCH_MAX_LINES
 
 
 @router.get("/compare/{basehead:path}")

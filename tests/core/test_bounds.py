@@ -34,7 +34,7 @@ def nested(depth: int) -> str:
         (nested(100), "nested over 100 levels deep"),
         ("b: &b 1\n" + "".join(f"k{n}: *b\n" for n in range(10_001)), "over 10,000 aliases"),
         ("a: [unclosed\n", None),  # a syntax error is the readers' to report, with its line
-        ("x" * (MAX_FILE_BYTES + 1), "1.0 MiB, over the 1 MiB the bot reads"),
+        ("x" * (MAX_FILE_BYTES + 1), "1.1 MiB, over the 1 MiB the bot reads"),
     ],
     ids=itertools.count(),
 )
@@ -58,8 +58,9 @@ def test_reading_stops_after_its_cpu_time() -> None:
     ("size", "reason"),
     [
         (MAX_FILE_BYTES, None),
-        (MAX_FILE_BYTES + 1, "1.0 MiB, over the 1 MiB the bot reads"),
+        (MAX_FILE_BYTES + 1, "1.1 MiB, over the 1 MiB the bot reads"),
         (50 * (1 << 20), "50 MiB, over the 1 MiB the bot reads"),
+        (50 * (1 << 20) + 1, "50.1 MiB, over the 1 MiB the bot reads"),
     ],
 )
 def test_size_refusals(size: int, reason: str | None) -> None:

@@ -13,6 +13,7 @@ from githubkit.exception import RequestFailed
 
 from bot.adapters.github import GitHubGateway
 from github_sandbox import admin_client as calls
+from github_sandbox.routes_history import PATCH_MAX_LINES
 from tests.sandbox.conftest import OWNER, REPO, World
 from tests.sandbox.test_pulls import parsed_list, push_branch
 
@@ -96,6 +97,24 @@ async def test_pull_request_files_stop_at_the_cap(world: World) -> None:
     assert [f.filename for f in page] == ["apps/a0/values.yaml", "apps/a1/values.yaml"]
     assert every == [f.filename for f in page]
     assert pull.changed_files == 3
+
+
+async def test_a_diff_too_large_to_show_has_no_patch(world: World) -> None:
+    """OpenAPI ``diff-entry``: ``patch`` is not required, and "Diffs with binary data will have
+    no ``patch`` property" (``repos/get-commit``); the unified diff stops at 20,000 lines. A
+    client that lists a PR's files never downloads a huge file's whole diff."""
+    huge = "".join(f"line {n}\n" for n in range(PATCH_MAX_LINES + 1))
+    await push_branch(world, "huge", {"apps/huge.yaml": huge, "apps/small.yaml": "tag: 1\n"})
+    async with world.installation_github() as gh:
+        created = await gh.rest.pulls.async_create(
+            OWNER, REPO, title="huge", head="huge", base="main"
+        )
+        listed = await gh.arequest(
+            "GET", f"/repos/{OWNER}/{REPO}/pulls/{created.json()['number']}/files"
+        )
+    files = {f["filename"]: f for f in listed.json()}
+    assert "patch" not in files["apps/huge.yaml"] and files["apps/huge.yaml"]["additions"] > 0
+    assert files["apps/small.yaml"]["patch"] == "@@ -0,0 +1 @@\n+tag: 1"
 
 
 @pytest.mark.parametrize("accept", ["application/vnd.github+json", "application/vnd.github.object"])

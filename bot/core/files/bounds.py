@@ -90,4 +90,7 @@ def yaml_refusal(
 
 
 def _mib(size: int) -> str:
-    return f"{size / (1 << 20):.1f} MiB" if size % (1 << 20) else f"{size >> 20} MiB"
+    """``size`` in MiB, rounded up to a tenth (a file just over the bound never reads as the
+    bound itself)."""
+    tenths = -(-size * 10 // (1 << 20))
+    return f"{tenths // 10} MiB" if tenths % 10 == 0 else f"{tenths / 10:.1f} MiB"
