@@ -71,6 +71,7 @@ class FakeGitHub:
         self.teams: dict[str, set[str]] = {}  # "org/team" -> active members
         self.tags: dict[str, tuple[str, ...]] = {}
         self.modes: dict[str, str] = {}  # path -> git mode when not 100644 (every repository)
+        self.not_text: set[str] = set()  # blob shas that do not decode as UTF-8 (left out)
         self.packages: dict[str, tuple[str, ...]] = {}
         # GitHub's merge rules: mergeability per PR (absent: computed, True), the methods each
         # repository allows (absent: all three) and the refusals the next merges answer.
@@ -177,7 +178,7 @@ class FakeGitHub:
         for sha in shas:
             self._call("git.read_blob", repo, sha, cached=sha in self._cached_blobs)
             self._cached_blobs.add(sha)
-        return {sha: self.blobs[sha] for sha in shas}
+        return {sha: self.blobs[sha] for sha in shas if sha not in self.not_text}
 
     async def last_commit_at(self, repo: str, branch: str, path: str) -> datetime | None:
         self._call("git.last_commit_at", repo, branch, path)

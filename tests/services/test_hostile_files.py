@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from bot.core.config import ConfigError
 from bot.core.files.bounds import MAX_FILE_BYTES
 from bot.core.inputs.events import ImagePushed, PullChanged
 from bot.services.bump import handle_image_pushed
@@ -33,11 +34,17 @@ def big() -> str:
     return line * (MAX_FILE_BYTES // len(line) + 1)
 
 
+BINARY = "envs/dev/logo.yaml"
+BINARY_TEXT = "(stands for bytes that are not UTF-8)"
+
+
 def hostile_dev(gh: FakeGitHub) -> None:
     directory_repo(gh)
     config = gh.files_at(ENV_REPO, "main")[".github/promotion.yml"]
     config = config.replace('files: ["values.yaml"]', 'files: ["*.yaml"]')
-    gh.push(ENV_REPO, "main", {".github/promotion.yml": config, BOMB: laughs(), BIG: big()})
+    hostile = {BOMB: laughs(), BIG: big(), BINARY: BINARY_TEXT}
+    gh.push(ENV_REPO, "main", {".github/promotion.yml": config, **hostile})
+    gh.not_text.add(blob_sha(BINARY_TEXT))
 
 
 async def test_a_push_is_served_and_the_pr_names_each_file_left_and_why(gh: FakeGitHub) -> None:
@@ -48,6 +55,7 @@ async def test_a_push_is_served_and_the_pr_names_each_file_left_and_why(gh: Fake
     assert time.perf_counter() - started < 10
     assert (outcome.environment, outcome.action) == ("dev", "opened")
     assert f"{BOMB} ({BOMB_REASON})" in outcome.reason
+    assert f"{BINARY} (not UTF-8 text)" in outcome.reason
     (pull,) = gh.pulls_of(ENV_REPO)
     body = gh.issues[(ENV_REPO, pull.number)].body  # Markdown: the parentheses are escaped
     assert f"{BOMB} \\({BOMB_REASON}\\)" in body and f"{BIG} \\({BIG_REASON}\\)" in body
@@ -69,3 +77,15 @@ async def test_a_pr_touching_them_is_reviewed_with_a_section_naming_them(gh: Fak
     assert "#### Not reviewed" in body
     assert f"- bomb.yaml: {BOMB_REASON}" in body and f"- big.yaml: {BIG_REASON}" in body
     assert "(added)" not in body  # a file not read is not reported as added either
+
+
+async def test_a_config_file_too_big_is_an_error_and_never_fetched(gh: FakeGitHub) -> None:
+    directory_repo(gh)
+    gh.push(ENV_REPO, "main", {".github/promotion.yml": big()})
+    ws = workspace(gh)
+    tree = await ws.tree_of(ENV_REPO, "main")
+    assert tree is not None
+    error = await ws.parse_config_at(ENV_REPO, tree)
+    assert isinstance(error, ConfigError)
+    assert str(error) == f".github/promotion.yml:1:1: (document): file too large: {BIG_REASON}"
+    assert ("git.read_blob", ENV_REPO, blob_sha(big())) not in gh.calls
