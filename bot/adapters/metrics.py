@@ -52,7 +52,7 @@ JOB_WAIT = Histogram(
 )
 JOB_DURATION = Histogram(
     "promotion_bot_job_duration_seconds",
-    "Time spent running a job, by kind and outcome (done, retry, dead, wait).",
+    "Time spent running a job, by kind and outcome (done, retry, dead, wait, lost).",
     ["kind", "outcome"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
     registry=REGISTRY,
@@ -124,7 +124,8 @@ def record_redelivery(outcome: str) -> None:
 
 
 def observe_job(kind: str, outcome: str, seconds: float) -> None:
-    """A worker finished running one job (``outcome``: done, retry, dead or wait)."""
+    """A worker finished running one job (``outcome``: done, retry, dead, wait, or lost: its
+    lease was lost while it ran)."""
     JOB_DURATION.labels(kind=kind, outcome=outcome).observe(seconds)
 
 
