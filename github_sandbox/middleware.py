@@ -13,7 +13,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,14 +157,24 @@ class RouteTemplate:
 
 
 def route_templates(routes: Iterable[Any]) -> list[RouteTemplate]:
-    """The declared routes (``APIRoute``s of the route modules) as matchable templates."""
+    """The declared routes (``APIRoute``s of the route modules, and of the routers they
+    include: FastAPI keeps an included router as one entry) as matchable templates."""
     return [
         RouteTemplate(
             _PARAM_TYPE.sub(r"{\1}", route.path), frozenset(route.methods or ()), route.path_regex
         )
-        for route in routes
-        if isinstance(route, APIRoute)
+        for route in _api_routes(routes)
     ]
+
+
+def _api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            # Included without a prefix (``collab_routes``): the paths are the routes' own.
+            yield from _api_routes(included.routes)
 
 
 def _route_template(templates: list[RouteTemplate], method: str, path: str) -> str:
