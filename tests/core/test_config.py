@@ -278,3 +278,31 @@ def test_policy_file_applies_use():
     assert (policy.use, policy.level, policy.soak) == ("prod-safe", "minor", timedelta(hours=48))
     with pytest.raises(ConfigError, match=r"p.yml:1:6: use: unknown policy 'nope'"):
         parse_policy("use: nope\n", file="p.yml", builtin=BUILTIN)
+
+
+def test_drift_section_declares_intended_differences_and_a_schedule():
+    config = parse(
+        HEAD
+        + """\
+drift:
+  schedule: "0 6 * * 1-5"
+  ignore:
+    - files: "values.yaml"
+      paths: [replicas, "resources"]
+      environments: [prod]
+"""
+    )
+    (rule,) = config.drift.ignore
+    assert (rule.files, rule.paths, rule.environments) == (
+        "values.yaml",
+        ("replicas", "resources"),
+        ("prod",),
+    )
+    assert config.drift.schedule == "0 6 * * 1-5" and config.drift.report
+    assert parse(HEAD).drift.schedule is None
+
+
+def test_a_schedule_that_is_no_cron_expression_is_refused_at_its_line():
+    (issue,) = issues(HEAD + "drift:\n  schedule: '61 * * * *'\n")
+    assert (issue.line, issue.field) == (11, "drift.schedule")
+    assert "not a cron expression" in issue.message

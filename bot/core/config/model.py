@@ -9,9 +9,11 @@ is generated from these models.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from string import Formatter
 from typing import Annotated, Any, Literal
 
+from cronsim import CronSim, CronSimError
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -178,6 +180,55 @@ def _anchored(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
 
+class DriftIgnore(BaseModel):
+    """A difference the environments are meant to have (replicas, resources, hostnames): the
+    drift audit does not report it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    files: str = Field(
+        default="*",
+        description="Glob of the files it covers, relative to each environment's path "
+        "(`*` also matches `/`).",
+    )
+    paths: tuple[str, ...] = Field(
+        default=(),
+        description="YAML paths as the report writes them (`spec.replicas`, `env[0].value`); "
+        "`*` matches within a path, and a path covers everything under it. None: the whole "
+        "file differs on purpose.",
+    )
+    environments: tuple[Name, ...] = Field(
+        default=(),
+        description="The environments it applies to (either side of a comparison); none: all.",
+    )
+
+
+def _cron(expression: str) -> str:
+    try:
+        CronSim(expression, datetime(2026, 1, 1, tzinfo=UTC))
+    except CronSimError as err:
+        raise ValueError(f"not a cron expression ({err}): {expression!r}") from err
+    return expression
+
+
+class Drift(BaseModel):
+    """The drift audit of these environments and its drift-report issue."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ignore: tuple[DriftIgnore, ...] = Field(
+        default=(), description="Differences that are meant to be: not reported."
+    )
+    schedule: Annotated[str, AfterValidator(_cron)] | None = Field(
+        default=None,
+        description="When to audit, as a cron expression in UTC (five fields, e.g. "
+        "`0 6 * * 1-5`); none: the bot's `PROMOTION_BOT_DRIFT_SCHEDULE`.",
+    )
+    report: bool = Field(
+        default=True, description="Keep one drift-report issue in this repository up to date."
+    )
+
+
 class Defaults(BaseModel):
     """Settings that apply where an app or environment says nothing."""
 
@@ -232,6 +283,7 @@ class PromotionConfig(BaseModel):
         default=("promotion",), description="Labels put on every promotion PR."
     )
     defaults: Defaults = Field(default_factory=Defaults, description="Fallback settings.")
+    drift: Drift = Field(default_factory=Drift, description="The drift audit.")
 
     _effective: dict[tuple[str, str], Policy] = PrivateAttr(default_factory=dict)
 
