@@ -3,7 +3,6 @@ for each at once, each opening its dev PR. Shared by ``test_burst`` and ``bench/
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -15,8 +14,6 @@ from github_sandbox import admin_client as calls
 
 ENVS = ("dev", "staging")
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
-# The request log names some routes by their path: these give them back their template.
-_NAMED = (re.compile(r"^/repos/[^/]+/[^/]+/"), re.compile(r"/\d+(?=/|$)"))
 
 
 def config(org: str, apps: int) -> str:
@@ -43,7 +40,7 @@ class Burst:
 
     pulls: int
     seconds: float
-    calls: Counter[str]  # "METHOD /repos/{owner}/{repo}/..." -> count, the installation's
+    calls: Counter[str]  # "METHOD route template" -> count, the installation's calls only
     limit_responses: int
     by_limit: dict[str, int]
 
@@ -88,13 +85,7 @@ def run_burst(stack: Stack, org: str, apps: int, *, deadline: float = 600.0) -> 
     return Burst(
         pulls=len(pulls),
         seconds=seconds,
-        calls=Counter(f"{entry['method']} {route_of(entry['route'])}" for entry in log),
+        calls=Counter(f"{entry['method']} {entry['route']}" for entry in log),
         limit_responses=sum(by_limit.values()),
         by_limit=dict(by_limit),
     )
-
-
-def route_of(route: str) -> str:
-    """``/repos/acme/env/issues/7/labels`` -> ``/repos/{owner}/{repo}/issues/{n}/labels``."""
-    route = _NAMED[0].sub("/repos/{owner}/{repo}/", route)
-    return _NAMED[1].sub("/{n}", route)
