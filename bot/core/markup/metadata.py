@@ -40,7 +40,8 @@ class Meta:
     """What a PR, comment or issue is about; ``version``/``digest`` are the target, ``from_`` the
     start. ``by``, ``at`` and ``url`` say who asked for it, when (ISO 8601) and where (a comment's
     link); ``reason`` is theirs; ``rollback`` marks a PR that goes back to an earlier version;
-    ``sha`` is the head commit a comment is about (why automerge did not merge it)."""
+    ``sha`` is the head commit a comment is about (why automerge did not merge it); ``repo`` is
+    the config repository a drift-report issue audits (one issue per config)."""
 
     kind: Kind
     app: str = ""
@@ -57,10 +58,12 @@ class Meta:
     reason: str = ""
     rollback: bool = False
     sha: str = ""
+    repo: str = ""
 
 
 _STRING_FIELDS = (
     "app", "environment", "version", "digest", "policy", "by", "at", "url", "reason", "sha",
+    "repo",
 )  # fmt: skip
 _LIST_FIELDS = ("superseded", "declined")
 
