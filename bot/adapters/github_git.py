@@ -15,6 +15,7 @@ from bot.adapters.github_client import PER_PAGE, Session
 from bot.services.github_ports import (
     REGULAR,
     SYMLINK,
+    CommitRecord,
     CommitSpec,
     GitHubError,
     NotFound,
@@ -126,6 +127,25 @@ class GitHubGit:
         if data.get("encoding") == "base64":
             return base64.b64decode(data["content"])
         return str(data["content"]).encode()
+
+    async def log(
+        self, repo: str, branch: str, path: str, *, limit: int = 30
+    ) -> tuple[CommitRecord, ...]:
+        what = f"listing commits repo={repo} branch={branch} path={path}"
+        params: dict[str, Any] = {"sha": branch, "per_page": limit}
+        if path not in ("", "."):
+            params["path"] = path
+        # 409: the repository is empty.
+        response = await self.rest.call(
+            "GET", f"/repos/{repo}/commits", what=what, params=params, accept=(409,)
+        )
+        items: list[Any] = [] if response.status_code == 409 else response.json()
+        return tuple(_commit_record(item) for item in items)
+
+    async def commits_between(self, repo: str, base: str, head: str) -> tuple[CommitRecord, ...]:
+        what = f"comparing repo={repo} base={base} head={head}"
+        data = await self.rest.json(f"/repos/{repo}/compare/{base}...{head}", what=what)
+        return tuple(_commit_record(item) for item in data.get("commits") or ())
 
     async def last_commit_at(self, repo: str, branch: str, path: str) -> datetime | None:
         what = f"reading last commit repo={repo} branch={branch} path={path}"
@@ -249,6 +269,20 @@ class GitHubGit:
                 continue
             log.warning("ref update raced, retrying %s attempt=%d", what, attempt)
         raise GitHubError(f"{what} failed: status=422 after attempts={REF_ATTEMPTS}")
+
+
+def _commit_record(item: Any) -> CommitRecord:
+    """A commit of GitHub's ``commit`` schema (the lists of commits and of compare)."""
+    commit = item["commit"]
+    login = (item.get("author") or {}).get("login")
+    date = (commit.get("author") or {}).get("date")
+    return CommitRecord(
+        sha=item["sha"],
+        author=login or (commit.get("author") or {}).get("name", ""),
+        at=datetime.fromisoformat(date) if date else None,
+        message=str(commit.get("message", "")).split("\n", 1)[0],
+        html_url=item.get("html_url", ""),
+    )
 
 
 class _Entry(NamedTuple):

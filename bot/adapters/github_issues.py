@@ -80,6 +80,22 @@ class GitHubIssues:
             if "pull_request" not in i
         )
 
+    async def newest_by_bot(self, repo: str, *, label: str) -> Issue | None:
+        bot = await self.session.identity.login()
+        params = {"state": "all", "creator": bot, "labels": label, "sort": "created"}
+        response = await self.rest.call(
+            "GET",
+            f"/repos/{repo}/issues",
+            what=f"finding the bot's issue repo={repo} label={label}",
+            params={**params, "direction": "desc", "per_page": 10},
+        )
+        for i in response.json():
+            if "pull_request" not in i and _login(i) == bot:
+                return Issue(
+                    i["number"], i["title"], i.get("body") or "", True, i["state"] == "open"
+                )
+        return None
+
     async def open(self, repo: str, *, title: str, body: str, labels: Sequence[str]) -> int:
         response = await self.rest.call(
             "POST",
@@ -95,6 +111,9 @@ class GitHubIssues:
 
     async def close(self, repo: str, number: int) -> None:
         await self._patch(repo, number, "closing", {"state": "closed", "state_reason": "completed"})
+
+    async def reopen(self, repo: str, number: int) -> None:
+        await self._patch(repo, number, "reopening", {"state": "open"})
 
     async def _patch(self, repo: str, number: int, doing: str, fields: dict[str, str]) -> None:
         await self.rest.call(

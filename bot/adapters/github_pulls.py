@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from bot.adapters.github_client import Session
@@ -45,6 +45,15 @@ class GitHubPullRequests:
     async def get(self, repo: str, number: int) -> Pull:
         what = f"reading pull request repo={repo} number={number}"
         return await self._pull(await self.rest.json(f"/repos/{repo}/pulls/{number}", what=what))
+
+    async def recent(self, repo: str, *, state: Literal["open", "closed"]) -> tuple[Pull, ...]:
+        items = await self.rest.pages(
+            f"/repos/{repo}/pulls",
+            what=f"listing {state} pull requests repo={repo}",
+            params={"state": state, "sort": "updated", "direction": "desc"},
+            max_pages=1,
+        )
+        return tuple([await self._pull(item) for item in items])
 
     async def files(self, repo: str, number: int) -> tuple[PullFile, ...]:
         items = await self.rest.pages(
@@ -126,6 +135,7 @@ class GitHubPullRequests:
             html_url=item.get("html_url", ""),
             merged_at=merged_at,
             mergeable=item.get("mergeable"),
+            merge_sha=item.get("merge_commit_sha") if merged_at is not None else None,
         )
 
 

@@ -34,6 +34,7 @@ class Issue:
     title: str
     body: str
     by_bot: bool
+    open: bool = True
 
 
 Reaction = Literal["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
@@ -108,6 +109,10 @@ class Issues(Protocol):
         per 100; pull requests in the answer are dropped. The HTTP cache makes it conditional:
         an unchanged answer is a 304, which costs no rate limit."""
 
+    async def newest_by_bot(self, repo: str, *, label: str) -> Issue | None:
+        """The issue (open or closed) with ``label`` the App's account created last: one call,
+        ``GET issues?state=all&creator=BOT&labels=LABEL&sort=created``; a 304 when unchanged."""
+
     async def open(self, repo: str, *, title: str, body: str, labels: Sequence[str]) -> int:
         """Open an issue, return its number: one call, ``POST issues``."""
 
@@ -117,6 +122,9 @@ class Issues(Protocol):
     async def close(self, repo: str, number: int) -> None:
         """Close an issue as completed: one call, ``PATCH issues/{number}`` with
         ``state=closed, state_reason=completed``."""
+
+    async def reopen(self, repo: str, number: int) -> None:
+        """Reopen a closed issue: one call, ``PATCH issues/{number}`` with ``state=open``."""
 
 
 class Checks(Protocol):

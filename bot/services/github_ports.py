@@ -140,6 +140,7 @@ class Pull:
     # Only ``get`` knows it: ``None`` while GitHub computes it in the background (right after
     # an open or a move of head or base; the read itself starts the job).
     mergeable: bool | None = None
+    merge_sha: str | None = None  # the commit its merge (or squash) made, once merged
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,17 @@ class MergeResult:
     merged: bool
     refusal: MergeRefusal | None = None
     message: str = ""
+
+
+@dataclass(frozen=True)
+class CommitRecord:
+    """A commit as a history lists it: who wrote it, when, and its message's first line."""
+
+    sha: str
+    author: str  # the GitHub login when GitHub knows it, else the git author's name
+    at: datetime | None
+    message: str
+    html_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -217,6 +229,16 @@ class Git(Protocol):
         the rest; if the base changed the promoted files too, it raises ``GitHubError``.
         """
 
+    async def log(
+        self, repo: str, branch: str, path: str, *, limit: int = 30
+    ) -> tuple[CommitRecord, ...]:
+        """The newest ``limit`` commits on ``branch`` that touched ``path`` (``.``: any), newest
+        first: one call, ``GET commits?sha=BRANCH&path=PATH&per_page=LIMIT``."""
+
+    async def commits_between(self, repo: str, base: str, head: str) -> tuple[CommitRecord, ...]:
+        """The commits ``head`` has that ``base`` lacks (at most 250), oldest first: one call,
+        ``GET compare/BASE...HEAD``."""
+
     async def last_commit_at(self, repo: str, branch: str, path: str) -> datetime | None:
         """The committer date of the newest commit on ``branch`` that touched ``path`` (a file
         or a directory; ``.`` is the whole branch), ``None`` when there is none.
@@ -240,6 +262,10 @@ class PullRequests(Protocol):
 
     async def get(self, repo: str, number: int) -> Pull:
         """One PR: one call, ``GET pulls/{number}``. ``NotFound`` when there is none."""
+
+    async def recent(self, repo: str, *, state: Literal["open", "closed"]) -> tuple[Pull, ...]:
+        """The 100 PRs of ``repo`` in ``state`` updated last, newest first: one call, ``GET
+        pulls?state=STATE&sort=updated&direction=desc&per_page=100``."""
 
     async def files(self, repo: str, number: int) -> tuple[PullFile, ...]:
         """The files the PR changes: ``GET pulls/{number}/files?per_page=100``, one call per

@@ -130,12 +130,8 @@ class Workspace:
         """The files at ``paths`` the bot agrees to read (``bot.core.files.bounds``): not a
         symbolic link, not over the size bound (such a file is not even fetched), UTF-8 text,
         and within the YAML bounds, checked off the event loop."""
-        skipped: dict[str, str] = {}
-        for path in paths:
-            why = LINK_REASON if tree.mode(path) == SYMLINK else None
-            why = why or size_refusal(tree.sizes.get(path, 0))
-            if why is not None:
-                skipped[path] = why
+        reasons = ((path, unreadable(tree, path)) for path in paths)
+        skipped = {path: why for path, why in reasons if why is not None}
         wanted = [path for path in paths if path not in skipped]
         blobs = await self.gh.git.read_blobs(repo, [tree.blobs[path] for path in wanted])
         texts = {path: blobs[tree.blobs[path]] for path in wanted if tree.blobs[path] in blobs}
@@ -230,6 +226,13 @@ class Workspace:
         chosen = environment_files(tree.blobs, root=where.path, globs=globs)
         files = await self.read_files(where.repo, tree, tuple(chosen))
         return where, tree, EnvState(environment, files.texts, skipped=files.skipped)
+
+
+def unreadable(tree: Tree, path: str) -> str | None:
+    """Why the file at ``path`` is not even fetched (a symbolic link, too big), or ``None``."""
+    if tree.mode(path) == SYMLINK:
+        return LINK_REASON
+    return size_refusal(tree.sizes.get(path, 0))
 
 
 def _yaml_refusals(texts: Mapping[str, str]) -> dict[str, str]:

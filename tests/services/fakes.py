@@ -12,11 +12,13 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Literal
 
 from bot.core.promotion.merging import MergeMethod
 from bot.services.conversation_ports import CheckRunSpec, Comment, Issue, Reaction
 from bot.services.github_ports import (
     SYMLINK,
+    CommitRecord,
     CommitSpec,
     GitHubError,
     GitHubPorts,
@@ -60,6 +62,7 @@ class FakeGitHub:
         self.repos: dict[str, FakeRepo] = {}
         self.commits: dict[str, tuple[dict[str, str], str | None]] = {}  # sha -> (files, parent)
         self.commit_dates: dict[str, datetime] = {}  # sha -> committer date (``now`` at commit)
+        self.commit_messages: dict[str, str] = {}
         self.blobs: dict[str, str] = {}
         self.issues: dict[tuple[str, int], FakeIssue] = {}
         self.comments: dict[int, tuple[str, int, Comment]] = {}
@@ -105,13 +108,19 @@ class FakeGitHub:
         return self.push(repo, branch, files)
 
     def push(
-        self, repo: str, branch: str, files: Mapping[str, str], *, replace_all: bool = False
+        self,
+        repo: str,
+        branch: str,
+        files: Mapping[str, str],
+        *,
+        replace_all: bool = False,
+        message: str = "",
     ) -> str:
         record = self.repos.setdefault(repo, FakeRepo(default_branch=branch))
         parent = record.branches.get(branch)
         tree = {} if replace_all or parent is None else dict(self.commits[parent][0])
         tree.update(files)
-        sha = self._commit(tree, parent, f"push {branch}")
+        sha = self._commit(tree, parent, message or f"push {branch}")
         record.branches[branch] = sha
         return sha
 
@@ -180,6 +189,37 @@ class FakeGitHub:
             self._cached_blobs.add(sha)
         return {sha: self.blobs[sha] for sha in shas if sha not in self.not_text}
 
+    async def log(
+        self, repo: str, branch: str, path: str, *, limit: int = 30
+    ) -> tuple[CommitRecord, ...]:
+        self._call("git.log", repo, branch, path)
+        prefix = "" if path in ("", ".") else path.rstrip("/")
+        found = []
+        for sha in self._ancestry(self._repo(repo).branches.get(branch)):
+            files, parent = self.commits[sha]
+            before = {} if parent is None else self.commits[parent][0]
+            if _under(files, prefix) != _under(before, prefix):
+                found.append(self._record(sha))
+        return tuple(found[:limit])
+
+    async def commits_between(self, repo: str, base: str, head: str) -> tuple[CommitRecord, ...]:
+        self._call("git.commits_between", repo, base, head)
+        branches = self._repo(repo).branches
+        known = set(self._ancestry(branches.get(base, base)))
+        mine = [sha for sha in self._ancestry(branches.get(head, head)) if sha not in known]
+        return tuple(self._record(sha) for sha in reversed(mine))
+
+    def _ancestry(self, sha: str | None) -> list[str]:
+        found = []
+        while sha is not None and sha in self.commits:
+            found.append(sha)
+            sha = self.commits[sha][1]
+        return found
+
+    def _record(self, sha: str) -> CommitRecord:
+        message = self.commit_messages.get(sha, "")
+        return CommitRecord(sha, "alice", self.commit_dates[sha], message)
+
     async def last_commit_at(self, repo: str, branch: str, path: str) -> datetime | None:
         self._call("git.last_commit_at", repo, branch, path)
         sha = self._repo(repo).branches.get(branch)
@@ -210,6 +250,11 @@ class FakeGitHub:
         self._call("pulls.history", repo, head_branch)
         found = [p for p in self.pulls_of(repo) if p.head_ref == head_branch]
         return tuple(self._fresh(repo, p) for p in reversed(found))
+
+    async def recent(self, repo: str, *, state: Literal["open", "closed"]) -> tuple[Pull, ...]:
+        self._call("pulls.recent", repo, state)
+        found = [self._fresh(repo, p) for p in self.pulls_of(repo)]
+        return tuple(p for p in reversed(found) if p.state == state)[:100]
 
     async def get(self, repo: str, number: int) -> Pull:
         self._call("pulls.get", repo, number)
@@ -310,6 +355,7 @@ class FakeGitHub:
         sha = hashlib.sha1(seed, usedforsecurity=False).hexdigest()
         self.commits[sha] = (dict(files), parent)
         self.commit_dates[sha] = self.now
+        self.commit_messages[sha] = message
         return sha
 
     def _new_pull(
@@ -423,6 +469,15 @@ class FakeIssues:
         self.gh._call("issues.list_open_by_bot", repo, cached=cached)
         return found
 
+    async def newest_by_bot(self, repo: str, *, label: str) -> Issue | None:
+        self.gh._call("issues.newest_by_bot", repo, label)
+        found = [
+            Issue(i.number, i.title, i.body, True, i.state == "open")
+            for (r, _), i in sorted(self.gh.issues.items())
+            if r == repo and i.pull is None and i.author == BOT and label in i.labels
+        ]
+        return found[-1] if found else None
+
     async def open(self, repo: str, *, title: str, body: str, labels: Sequence[str]) -> int:
         self.gh._call("issues.open", repo)
         number = 1 + max((n for r, n in self.gh.issues if r == repo), default=0)
@@ -437,3 +492,7 @@ class FakeIssues:
     async def close(self, repo: str, number: int) -> None:
         self.gh._call("issues.close", repo, number)
         self.gh.issues[(repo, number)].state = "closed"
+
+    async def reopen(self, repo: str, number: int) -> None:
+        self.gh._call("issues.reopen", repo, number)
+        self.gh.issues[(repo, number)].state = "open"

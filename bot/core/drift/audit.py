@@ -183,7 +183,13 @@ class _Context:
 
 def _compare(config: PromotionConfig, upstream: EnvView, view: EnvView, facts: Facts) -> PairDrift:
     rules = [r for r in config.drift.ignore if _applies(r, upstream.name, view.name)]
-    diff = meaningful_diff(snapshot_of(upstream.files), snapshot_of(view.files))
+    theirs, mine = upstream.paths(), view.paths()
+    unread = frozenset(upstream.skipped) | frozenset(view.skipped)  # listed apart, with why
+    differing = [p for p in theirs & mine if p not in unread and not upstream.same(view, p)]
+    diff = meaningful_diff(
+        snapshot_of({p: upstream.files[p] for p in differing if p in upstream.files}),
+        snapshot_of({p: view.files[p] for p in differing if p in view.files}),
+    )
     values = tuple(
         _hide(delta) for delta in diff.values if not _declared(rules, delta.file, delta.path)
     )
@@ -191,8 +197,8 @@ def _compare(config: PromotionConfig, upstream: EnvView, view: EnvView, facts: F
         upstream=upstream.name,
         environment=view.name,
         values=values,
-        only_upstream=_undeclared(rules, diff.files_removed),
-        only_here=_undeclared(rules, diff.files_added),
+        only_upstream=_undeclared(rules, sorted(theirs - mine - unread)),
+        only_here=_undeclared(rules, sorted(mine - theirs - unread)),
         text_differs=_undeclared(rules, diff.text_changed),
         commits_ahead=facts.ahead.get(view.name, ()),
         commits_behind=facts.behind.get(view.name, ()),

@@ -27,8 +27,11 @@ BehindStatus = Literal["held", "declined", "proposed", "waiting", "pending"]
 
 @dataclass(frozen=True)
 class EnvView:
-    """One environment as read for an audit: where it lives, its files by relative path (only
-    those within the read bounds), and the files left alone with why."""
+    """One environment as read for an audit: where it lives, its files' texts by relative path,
+    and the files left alone with why. ``blobs`` (path -> blob sha), when given, lists every
+    file of the environment, read or not: a file whose blob is the same on both sides of a
+    comparison is equal without being read, so only ``files`` that differ (or hold an app's
+    image) need texts."""
 
     name: str
     repo: str
@@ -37,6 +40,18 @@ class EnvView:
     files: Mapping[str, str] = field(default_factory=dict)
     skipped: Mapping[str, str] = field(default_factory=dict)
     head: str | None = None  # the branch's commit, when it exists
+    blobs: Mapping[str, str] = field(default_factory=dict)
+
+    def paths(self) -> frozenset[str]:
+        """Every file of the environment (read or not)."""
+        return frozenset(self.blobs or self.files) | frozenset(self.skipped)
+
+    def same(self, other: EnvView, path: str) -> bool:
+        """Whether ``path`` holds the same content here and in ``other`` (by blob when both
+        know it, else by text)."""
+        if path in self.blobs and path in other.blobs:
+            return self.blobs[path] == other.blobs[path]
+        return path in self.files and self.files.get(path) == other.files.get(path)
 
 
 @dataclass(frozen=True)
