@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.versions",
     "bot.cli.images",
     "bot.cli.config",
+    "bot.cli.drift",
     "bot.cli.serve",
     "bot.cli.sandbox",
     "bot.cli.demo",

@@ -1,0 +1,151 @@
+"""``promotion-bot drift PATH``: the drift audit of a local clone of an environment repository.
+
+Reads ``.github/promotion.yml`` from the clone's default branch and each environment from its
+branch (``bot.adapters.local_git``), runs the pure audit and prints it as a table, JSON or the
+issue's Markdown. Exit status: 0 in sync, 1 drift found (a CI job fails on it), 2 the clone or
+its config cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.adapters.catalog import PolicyError, builtin_policies
+from bot.adapters.local_git import (
+    LocalClone,
+    LocalGitError,
+    Progress,
+    config_text,
+    read_clone,
+)
+from bot.core.config import DEFAULT_FILE, ConfigError, parse_config
+from bot.core.drift.audit import audit
+from bot.core.drift.model import DriftReport
+from bot.core.drift.report import render_issue, render_text, report_json
+
+DRIFT, USAGE = 1, 2
+WEB_URL = "https://github.com"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "drift",
+        help="audit a local clone for drift between environments",
+        description="Compare each environment of a local clone's .github/promotion.yml with "
+        "the one before it: versions behind, values and files that differ, commits on one "
+        "branch only, changes that came through no promotion PR. Reads git objects only (the "
+        "default branch, then each environment's local branch or origin/<branch>). Exit 0: in "
+        "sync; 1: drift found; 2: the clone or its config cannot be read.",
+    )
+    parser.add_argument("path", metavar="PATH", help="a clone of the environment repository")
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print the report as JSON")
+    shape.add_argument(
+        "--markdown", action="store_true", help="print the drift issue's Markdown body"
+    )
+    parser.add_argument(
+        "--now",
+        default=None,
+        metavar="ISO",
+        help="the time gates are checked at (ISO 8601; default: now)",
+    )
+    parser.set_defaults(func=run_drift)
+
+
+def run_drift(args: argparse.Namespace) -> int:
+    try:
+        now = _now(args.now)
+        report, web_url = audit_clone(Path(args.path), now=now, progress=_progress(sys.stderr))
+    except ConfigError as err:
+        print(f"promotion-bot drift: invalid config path={args.path}", file=sys.stderr)
+        for issue in err.errors:
+            print(f"  {issue}", file=sys.stderr)
+        return USAGE
+    except (LocalGitError, PolicyError, ValueError) as err:
+        print(f"promotion-bot drift: {err}", file=sys.stderr)
+        return USAGE
+    for where, why in report.skipped.items():
+        print(f"promotion-bot drift: skipped {where}: {why}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report_json(report), indent=2))
+    elif args.markdown:
+        print(render_issue(report, web_url=web_url))
+    else:
+        print(render_text(report))
+    return DRIFT if report.count else 0
+
+
+def audit_clone(
+    root: Path, *, now: datetime, progress: Progress | None = None
+) -> tuple[DriftReport, str]:
+    """The drift report of the clone at ``root`` and the web URL of its host (GitHub unless
+    ``origin`` names another); environments it does not hold are left out of the comparison
+    and listed in ``skipped``."""
+    clone = LocalClone(root)
+    clone.check()
+    default = clone.default_branch()
+    text = config_text(clone, default[1])
+    config = parse_config(text, file=DEFAULT_FILE, builtin=builtin_policies())
+    origin = clone.origin()
+    web_url, repo = origin or (None, root.resolve().name)
+    read = read_clone(clone, config, repo=repo, default=default, web_url=web_url, progress=progress)
+    report = audit(config, read.views, read.facts, repo=repo, now=now)
+    return without(report, read.unread), web_url or WEB_URL
+
+
+def without(report: DriftReport, unread: dict[str, str]) -> DriftReport:
+    """``report`` with the environments not read left out: nothing compares with them (an
+    environment not read is not an empty one), and each is listed in ``skipped``."""
+    if not unread:
+        return report
+    pairs = tuple(
+        pair
+        for pair in report.pairs
+        if pair.upstream not in unread and pair.environment not in unread
+    )
+    running = {
+        app: {env: v for env, v in envs.items() if env not in unread}
+        for app, envs in report.running.items()
+    }
+    names = tuple(name for name in report.environments if name not in unread)
+    skipped = {f"{name}: (environment)": why for name, why in unread.items()}
+    return replace(
+        report,
+        environments=names,
+        pairs=pairs,
+        running=running,
+        skipped={**skipped, **report.skipped},
+    )
+
+
+def _now(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as err:
+        raise ValueError(f"--now is not an ISO 8601 time now={text!r}") from err
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _progress(out: TextIO) -> Progress | None:
+    """A ``\\r`` counter of files read, on a terminal only (never in a CI log or a pipe)."""
+    if not out.isatty():
+        return None
+    step = 0
+
+    def show(done: int, total: int) -> None:
+        nonlocal step
+        if done == total or done - step >= 200:
+            step = done
+            end = "\r\x1b[K" if done == total else ""
+            out.write(f"\rreading files {done}/{total}{end}")
+            out.flush()
+
+    return show

@@ -1,0 +1,110 @@
+"""``promotion-bot drift PATH`` on generated local clones: output shapes and exit statuses."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.cli import COMMAND_MODULES, build_parser, main
+from bot.cli.drift import USAGE
+from tests.adapters import gitrepos
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOW = ROOT / "examples" / "github-actions" / "drift.yml"
+NOW = "2026-12-06T12:00:00Z"
+
+
+@pytest.fixture
+def drifted(tmp_path: Path) -> Path:
+    gitrepos.dirs_repo(tmp_path / "repo")
+    return tmp_path / "repo"
+
+
+def test_drift_is_a_listed_command() -> None:
+    assert "bot.cli.drift" in COMMAND_MODULES
+
+
+def test_table_and_exit_1_on_drift(drifted: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["drift", str(drifted), "--now", NOW]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("Drift in repo: 4 differences")
+    assert "more replicas by hand" in out
+    # Environments and files left alone are named on stderr too; no progress off a terminal.
+    assert "skipped edge: (environment): in another repository (acme/elsewhere)" in err
+    assert "skipped prod: link.yaml: a symbolic link" in err
+    assert "reading files" not in err
+
+
+def test_json(drifted: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["drift", str(drifted), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["count"] == 4
+    assert data["environments"] == ["dev", "staging", "prod"]
+
+
+def test_markdown(drifted: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["drift", str(drifted), "--markdown", "--now", NOW]) == 1
+    out = capsys.readouterr().out
+    assert '"kind":"drift-report"' in out
+    assert "more replicas by hand" in out
+
+
+def test_in_sync_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gitrepos.in_sync_repo(tmp_path / "repo")
+    assert main(["drift", str(tmp_path / "repo"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("missing", "not a directory"),
+        ("empty", "not a git repository"),
+        ("no-config", "no .github/promotion.yml"),
+        ("bad-config", "invalid config"),
+        ("bad-now", "--now is not an ISO 8601 time"),
+    ],
+)
+def test_usage_errors_exit_2_without_a_traceback(
+    tmp_path: Path, setup: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    now = "yesterday" if setup == "bad-now" else NOW
+    if setup != "missing":
+        repo.mkdir()
+    if setup in ("no-config", "bad-config", "bad-now"):
+        gitrepos.git(repo, "init", "-q")
+        config = "version: 1\nenvironments: []\n" if setup == "bad-config" else "a: 1\n"
+        name = ".github/promotion.yml" if setup != "no-config" else "x.yaml"
+        gitrepos.commit(repo, "first", {name: config})
+    assert main(["drift", str(repo), "--now", now]) == USAGE
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("promotion-bot drift: ") and message in err
+    assert "Traceback" not in err
+
+
+def test_json_and_markdown_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["drift", ".", "--json", "--markdown"])
+    assert exited.value.code == 2
+
+
+def test_the_example_workflow_runs_this_command() -> None:
+    """The GitHub Actions example checks out every branch and runs a command the CLI has."""
+    workflow = yaml.safe_load(WORKFLOW.read_text("utf-8"))
+    assert "schedule" in workflow[True]  # YAML 1.1 reads the key "on" as True
+    steps = workflow["jobs"]["drift"]["steps"]
+    checkout = next(s for s in steps if str(s.get("uses", "")).startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0
+    runs = [line for s in steps for line in str(s.get("run", "")).splitlines()]
+    drift = [line for line in runs if "promotion-bot drift" in line]
+    assert drift, runs
+    for line in drift:
+        words = shlex.split(line.split("promotion-bot", 1)[1].split("|")[0].split(">")[0])
+        args = build_parser().parse_args(words)
+        assert args.command == "drift" and args.path == "."
