@@ -36,6 +36,7 @@ from bot.adapters.metrics import set_queue_stats
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.redelivery import SWEEP_INTERVAL, sweeper_from_settings
 from bot.adapters.worker import RetryPolicy, Worker
+from bot.core.drift.schedule import DEFAULT_SCHEDULE
 from bot.core.inputs.events import (
     BaseEvent,
     CheckActionRequested,
@@ -50,7 +51,7 @@ from bot.core.inputs.events import (
 )
 from bot.entrypoints.routing import EventContext, Handler, JobProcessor, Router
 from bot.entrypoints.web import create_app
-from bot.services import bump, commands, config_watch, promote, reconcile, review
+from bot.services import bump, commands, config_watch, drift_report, promote, reconcile, review
 from bot.services.github_ports import NotFound, PortsFactory
 from bot.services.ports import Clock, JobRejected, RetryLater, VersionsSeen
 from bot.services.proposals import Outcome
@@ -81,6 +82,9 @@ class Services:
     configs: ConfigCache
     versions: VersionsSeen
     installations: InstallationIds | None = None
+    # Drift reports are refreshed by the reconcile pass, for schedule slots since the last one.
+    drift_schedule: str = DEFAULT_SCHEDULE
+    pass_interval: timedelta = timedelta(hours=1)
 
     def workspace(self, installation_id: int | None) -> Workspace:
         ports = self.ports_for(installation_id)
@@ -175,8 +179,13 @@ class Services:
         }
 
     async def reconcile(self, installation_id: int) -> list[Outcome]:
-        """The periodic repair job for one installation."""
-        return await reconcile.run_reconcile(self.workspace(installation_id))
+        """The periodic pass over one installation: repair what webhooks missed, then refresh
+        the drift reports whose schedule has a slot since the previous pass."""
+        ws = self.workspace(installation_id)
+        outcomes = await reconcile.run_reconcile(ws)
+        since = ws.clock() - self.pass_interval
+        await drift_report.publish_due(ws, since=since, default_schedule=self.drift_schedule)
+        return outcomes
 
 
 def build_router(
@@ -216,6 +225,8 @@ async def run_bot(
         async with GitHubGateway.from_settings(settings) as gateway:
             installations = FreshInstallations(gateway.installation_ids)
             router, services = build_router(gateway.ports_for, utc_now, queue, installations)
+            services.drift_schedule = settings.drift_schedule
+            services.pass_interval = timedelta(seconds=settings.reconcile_interval)
             policy = retry or RetryPolicy(max_attempts=settings.max_attempts)
             processor = JobProcessor(queue, router)
             worker = Worker(queue, processor, concurrency=settings.workers, policy=policy)

@@ -15,6 +15,9 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.config.model import Cron
+from bot.core.drift.schedule import DEFAULT_SCHEDULE
+
 ENV_PREFIX = "PROMOTION_BOT_"
 MIN_SECRET_LENGTH = 16
 GITHUB_MAX_BODY_BYTES = 25 * 1024 * 1024
@@ -52,6 +55,9 @@ class Settings(BaseSettings):
     request_timeout: float = 10.0
     workers: int = 4
     reconcile_interval: float = 3600.0
+    # When drift reports are refreshed, unless a repository's config says (``drift.schedule``);
+    # checked at each reconcile pass, so its precision is ``reconcile_interval``.
+    drift_schedule: Cron = DEFAULT_SCHEDULE
     lease_seconds: float = 300.0
     max_attempts: int = 8
     # The pace of content-creating requests per installation: GitHub's secondary limits (80 a

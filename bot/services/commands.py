@@ -34,7 +34,7 @@ from bot.core.promotion.envfiles import running_tags
 from bot.core.promotion.model import Request
 from bot.core.promotion.planner import Candidate, Skip
 from bot.core.review.pull import upstream_of
-from bot.services import holds, rollbacks
+from bot.services import drift_report, holds, rollbacks
 from bot.services.proposals import choose, propose_choice
 from bot.services.replies import Answer, Refused, answer, done, help_text, lane_of
 from bot.services.review import review_pull
@@ -130,6 +130,19 @@ async def carry_out(ws: Workspace, loaded: LoadedConfig, command: Command, asked
     await answer(ws, asked, result)
 
 
+async def _audit_now(ws: Workspace, loaded: LoadedConfig, asked: Asked) -> Answer:
+    """``/drift`` on an issue of the config's repository: the drift audit, now."""
+    if asked.repo.lower() != loaded.repo.full_name.lower():
+        raise Refused(
+            f"/drift on an issue audits the environments of {loaded.repo.full_name}: "
+            "comment there, or on a pull request into an environment"
+        )
+    done, number = await drift_report.publish(ws, loaded)
+    if number is None:
+        return Answer(True, "Audited the environments now: no drift.")
+    return Answer(True, f"Audited the environments now: the drift report #{number} is {done}.")
+
+
 async def _run(
     ws: Workspace,
     loaded: LoadedConfig,
@@ -141,7 +154,9 @@ async def _run(
         return Answer(True, help_text(loaded.config))
     if isinstance(command, Drift):
         await _allow(ws, loaded, asked, "drift", (None, None))
-        if not asked.is_pull or not await review_pull(ws, asked.repo, asked.number):
+        if not asked.is_pull:
+            return await _audit_now(ws, loaded, asked)
+        if not await review_pull(ws, asked.repo, asked.number):
             raise Refused("/drift works on an open pull request into an environment")
         return Answer(True, "Recomputed the review comment and the promotion-policy check.")
     if isinstance(command, Promote):

@@ -211,6 +211,10 @@ def _cron(expression: str) -> str:
     return expression
 
 
+# A cron expression (five fields, UTC), checked when read.
+Cron = Annotated[str, AfterValidator(_cron)]
+
+
 class Drift(BaseModel):
     """The drift audit of these environments and its drift-report issue."""
 
@@ -219,7 +223,7 @@ class Drift(BaseModel):
     ignore: tuple[DriftIgnore, ...] = Field(
         default=(), description="Differences that are meant to be: not reported."
     )
-    schedule: Annotated[str, AfterValidator(_cron)] | None = Field(
+    schedule: Cron | None = Field(
         default=None,
         description="When to audit, as a cron expression in UTC (five fields, e.g. "
         "`0 6 * * 1-5`); none: the bot's `PROMOTION_BOT_DRIFT_SCHEDULE`.",
