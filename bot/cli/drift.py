@@ -1,15 +1,19 @@
-"""``promotion-bot drift PATH``: the drift audit of a local clone of an environment repository.
+"""``promotion-bot drift PATH|OWNER/NAME``: the drift audit of an environment repository.
 
-Reads ``.github/promotion.yml`` from the clone's default branch and each environment from its
-branch (``bot.adapters.local_git``), runs the pure audit and prints it as a table, JSON or the
-issue's Markdown. Exit status: 0 in sync, 1 drift found (a CI job fails on it), 2 the clone or
-its config cannot be read.
+A directory is a local clone: ``.github/promotion.yml`` from its default branch and each
+environment from its branch (``bot.adapters.local_git``), audited by the pure core. Otherwise
+``OWNER/NAME`` is read through the API as the App (``PROMOTION_BOT_APP_ID`` and its private
+key) with ``bot.services.drift.audit_repository``. The report prints as a table, JSON or the
+issue's Markdown. Exit status: 0 in sync, 1 drift found (a CI job fails on it), 2 the
+repository or its config cannot be read.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import re
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.adapters.catalog import PolicyError, builtin_policies
+from bot.adapters.github import GitHubGateway
 from bot.adapters.local_git import (
     LocalClone,
     LocalGitError,
@@ -24,10 +29,16 @@ from bot.adapters.local_git import (
     config_text,
     read_clone,
 )
+from bot.adapters.versions_memory import VersionsInMemory
 from bot.core.config import DEFAULT_FILE, ConfigError, parse_config
+from bot.core.config.model import REPO_PATTERN
 from bot.core.drift.audit import audit
 from bot.core.drift.model import DriftReport
 from bot.core.drift.report import render_issue, render_text, report_json
+from bot.services.drift import audit_repository
+from bot.services.github_ports import GitHubError
+from bot.services.workspace import ConfigCache, Workspace
+from bot.settings import Settings, SettingsError
 
 DRIFT, USAGE = 1, 2
 WEB_URL = "https://github.com"
@@ -43,7 +54,12 @@ def register(subparsers: Any) -> None:
         "default branch, then each environment's local branch or origin/<branch>). Exit 0: in "
         "sync; 1: drift found; 2: the clone or its config cannot be read.",
     )
-    parser.add_argument("path", metavar="PATH", help="a clone of the environment repository")
+    parser.add_argument(
+        "path",
+        metavar="PATH|OWNER/NAME",
+        help="a clone of the environment repository, or the repository on GitHub (read as "
+        "the App: PROMOTION_BOT_APP_ID and PROMOTION_BOT_PRIVATE_KEY[_FILE])",
+    )
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="print the report as JSON")
     shape.add_argument(
@@ -61,13 +77,16 @@ def register(subparsers: Any) -> None:
 def run_drift(args: argparse.Namespace) -> int:
     try:
         now = _now(args.now)
-        report, web_url = audit_clone(Path(args.path), now=now, progress=_progress(sys.stderr))
+        if _is_remote(args.path):
+            report, web_url = asyncio.run(_audit_remote(args.path, now=now))
+        else:
+            report, web_url = audit_clone(Path(args.path), now=now, progress=_progress(sys.stderr))
     except ConfigError as err:
         print(f"promotion-bot drift: invalid config path={args.path}", file=sys.stderr)
         for issue in err.errors:
             print(f"  {issue}", file=sys.stderr)
         return USAGE
-    except (LocalGitError, PolicyError, ValueError) as err:
+    except (LocalGitError, PolicyError, SettingsError, GitHubError, ValueError) as err:
         print(f"promotion-bot drift: {err}", file=sys.stderr)
         return USAGE
     for where, why in report.skipped.items():
@@ -97,6 +116,34 @@ def audit_clone(
     read = read_clone(clone, config, repo=repo, default=default, web_url=web_url, progress=progress)
     report = audit(config, read.views, read.facts, repo=repo, now=now)
     return without(report, read.unread), web_url or WEB_URL
+
+
+def _is_remote(target: str) -> bool:
+    """``OWNER/NAME`` that is not a directory here: read through the API."""
+    return not Path(target).is_dir() and re.fullmatch(REPO_PATTERN, target) is not None
+
+
+async def _audit_remote(slug: str, *, now: datetime) -> tuple[DriftReport, str]:
+    settings = Settings()
+    async with GitHubGateway.from_settings(settings) as gateway:
+        return await audit_remote(gateway, slug, now=now), gateway.web_url
+
+
+async def audit_remote(gateway: GitHubGateway, slug: str, *, now: datetime) -> DriftReport:
+    """The drift report of ``slug`` through the API, from the App installation that reaches
+    it; ``ValueError`` when none does or its config is missing or invalid."""
+    configs = ConfigCache(builtin_policies())
+    for installation in await gateway.installation_ids():
+        ports = gateway.ports_for(installation)
+        ws = Workspace(ports, configs, lambda: now, VersionsInMemory(), installation)
+        repo = (await ws.repositories()).get(slug.lower())
+        if repo is None:
+            continue
+        loaded = await ws.config_of(repo)
+        if loaded is None:
+            raise ValueError(f"no valid {DEFAULT_FILE} on the default branch repo={slug}")
+        return await audit_repository(ws, loaded)
+    raise ValueError(f"repository not reachable by any installation of the App repo={slug}")
 
 
 def without(report: DriftReport, unread: dict[str, str]) -> DriftReport:

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import json
 import shlex
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
+from bot.adapters.github import GitHubGateway
 from bot.cli import COMMAND_MODULES, build_parser, main
-from bot.cli.drift import USAGE
+from bot.cli.drift import USAGE, audit_remote
+from github_sandbox import admin_client as calls
 from tests.adapters import gitrepos
+from tests.adapters.test_github_ports import grant
+from tests.sandbox.conftest import OWNER, World
+from tests.services.conftest import CONFIG_FILE, DIRECTORY_CONFIG, values
+
+pytest_plugins = ["tests.adapters.test_github_ports"]
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / "examples" / "github-actions" / "drift.yml"
@@ -108,3 +116,29 @@ def test_the_example_workflow_runs_this_command() -> None:
         words = shlex.split(line.split("promotion-bot", 1)[1].split("|")[0].split(">")[0])
         args = build_parser().parse_args(words)
         assert args.command == "drift" and args.path == "."
+
+
+async def test_owner_name_is_audited_through_the_api(gateway: GitHubGateway, world: World) -> None:
+    files = {CONFIG_FILE: DIRECTORY_CONFIG, "envs/dev/values.yaml": values("1.3.0")}
+    files |= {f"envs/{env}/values.yaml": values("1.2.0") for env in ("staging", "prod")}
+    await world.admin.run(calls.create_repo(OWNER, "gitops", files=files))
+    await world.admin.run(grant(world.installation_id, "gitops"))
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    report = await audit_remote(gateway, f"{OWNER}/gitops", now=now)
+    assert report.repo == f"{OWNER}/gitops"
+    assert [(b.app, b.environment, b.version) for b in report.syncs()] == [
+        ("api", "staging", "1.3.0")
+    ]
+    with pytest.raises(ValueError, match="not reachable by any installation"):
+        await audit_remote(gateway, f"{OWNER}/elsewhere", now=now)
+
+
+def test_owner_name_without_app_credentials_exits_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # acme/gitops is no directory here
+    for name in ("APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_FILE"):
+        monkeypatch.delenv(f"PROMOTION_BOT_{name}", raising=False)
+    assert main(["drift", "acme/gitops"]) == USAGE
+    err = capsys.readouterr().err
+    assert "PROMOTION_BOT_APP_ID" in err and "Traceback" not in err
