@@ -44,6 +44,7 @@ from bot.core.inputs.events import (
     ConfigPushed,
     ImagePushed,
     InstallationChanged,
+    IssueEdited,
     PullChanged,
     PullClosed,
     ReleasePublished,
@@ -51,7 +52,16 @@ from bot.core.inputs.events import (
 )
 from bot.entrypoints.routing import EventContext, Handler, JobProcessor, Router
 from bot.entrypoints.web import create_app
-from bot.services import bump, commands, config_watch, drift_report, promote, reconcile, review
+from bot.services import (
+    bump,
+    commands,
+    config_watch,
+    drift_report,
+    drift_ticks,
+    promote,
+    reconcile,
+    review,
+)
 from bot.services.github_ports import NotFound, PortsFactory
 from bot.services.ports import Clock, JobRejected, RetryLater, VersionsSeen
 from bot.services.proposals import Outcome
@@ -176,6 +186,7 @@ class Services:
             InstallationChanged: self.route(config_watch.handle_installation_changed),
             CommentCreated: self.route(commands.handle_comment_created),
             CheckActionRequested: self.route(commands.handle_check_action),
+            IssueEdited: self.route(drift_ticks.handle_issue_edited),
         }
 
     async def reconcile(self, installation_id: int) -> list[Outcome]:

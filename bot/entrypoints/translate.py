@@ -23,6 +23,7 @@ from bot.core.inputs.events import (
     ConfigPushed,
     ImagePushed,
     InstallationChanged,
+    IssueEdited,
     PullChanged,
     PullClosed,
     ReleasePublished,
@@ -217,6 +218,23 @@ def _issue_comment(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
     return (event,)
 
 
+def _issues(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
+    # Only an edit of the body (``changes.body.from``): ticks in the drift report.
+    if r.text("action") != "edited" or r.get("changes.body", dict, required=False) is None:
+        return ()
+    event = IssueEdited(
+        repo=r.text("repository.full_name"),
+        number=r.number("issue.number"),
+        issue_author=r.optional_text("issue.user.login"),
+        editor=r.text("sender.login"),
+        editor_is_bot=r.optional_text("sender.type") == "Bot",
+        body=r.optional_text("issue.body"),
+        old_body=r.optional_text("changes.body.from"),
+        **r.common(delivery_id),
+    )
+    return (event,)
+
+
 def _check_run(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
     if r.text("action") != "requested_action":
         return ()
@@ -256,6 +274,7 @@ TRANSLATORS: Mapping[str, Translator] = {
     "push": _push,
     "pull_request": _pull_request,
     "issue_comment": _issue_comment,
+    "issues": _issues,
     "check_run": _check_run,
     "installation": _installation,
     "installation_repositories": _installation,

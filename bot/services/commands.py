@@ -118,8 +118,8 @@ async def config_at(ws: Workspace, repo: str) -> LoadedConfig | None:
     return None
 
 
-async def carry_out(ws: Workspace, loaded: LoadedConfig, command: Command, asked: Asked) -> None:
-    """Check who asked, then do it and say what happened."""
+async def carry_out(ws: Workspace, loaded: LoadedConfig, command: Command, asked: Asked) -> Answer:
+    """Check who asked, then do it and say what happened (the answer is returned too)."""
     if asked.comment_id is not None:
         await ws.gh.comments.react(asked.repo, asked.comment_id, "eyes")
     lane = await lane_of(ws, asked) if asked.is_pull else None
@@ -128,6 +128,7 @@ async def carry_out(ws: Workspace, loaded: LoadedConfig, command: Command, asked
     except Refused as refused:
         result = Answer(False, escape_md(refused.reason, limit=1_000))
     await answer(ws, asked, result)
+    return result
 
 
 async def _audit_now(ws: Workspace, loaded: LoadedConfig, asked: Asked) -> Answer:

@@ -31,7 +31,7 @@ async def publish(ws: Workspace, loaded: LoadedConfig) -> tuple[Published, int |
     report = await audit_repository(ws, loaded)
     repo = loaded.repo.full_name
     found = await ws.gh.issues.newest_by_bot(repo, label=DRIFT_LABEL)
-    issue = found if found is not None and _is_report(found.body) else None
+    issue = found if found is not None and is_report(found.body) else None
     ticked = ticked_keys(issue.body) if issue is not None else frozenset()
     body = render_issue(report, web_url=ws.gh.web_url, ticked=ticked)
     done: Published
@@ -55,7 +55,8 @@ async def publish(ws: Workspace, loaded: LoadedConfig) -> tuple[Published, int |
     return done, number
 
 
-def _is_report(body: str) -> bool:
+def is_report(body: str) -> bool:
+    """Whether ``body`` is a drift report's (its hidden marker says so)."""
     meta = extract(body)
     return meta is not None and meta.kind == "drift-report"
 

@@ -59,3 +59,16 @@ def check_run_requested_action(identifier: str = "promote") -> dict[str, Any]:
         "repository": {"full_name": "acme/env"},
         "installation": {"id": 3},
     }
+
+
+def drift_box_ticked(old: str = "- [ ] sync", new: str = "- [x] sync") -> dict[str, Any]:
+    """The fields of an ``issues`` ``edited`` delivery the bot reads: a body edit (GitHub's
+    ``changes.body.from`` holds the body before it), as when a person ticks a box."""
+    return {
+        "action": "edited",
+        "issue": {"number": 7, "body": new, "user": {"login": "promotion-bot[bot]"}},
+        "changes": {"body": {"from": old}},
+        "sender": {"login": "alice", "type": "User"},
+        "repository": {"full_name": "acme/env"},
+        "installation": {"id": 3},
+    }

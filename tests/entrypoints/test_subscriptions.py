@@ -23,6 +23,7 @@ from bot.services.workspace import ConfigCache
 from tests.entrypoints.payloads import (
     check_run_requested_action,
     config_push,
+    drift_box_ticked,
     load,
     tagged_ghcr_push,
 )
@@ -47,6 +48,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         load("extra/pull_request/closed.merged.create-issue-branch.json"),
     ],
     "issue_comment": [load("extra/issue_comment/created.on-pull-request.atlantis.json")],
+    "issues": [drift_box_ticked()],
     "check_run": [check_run_requested_action()],
     "installation": [load("api.github.com/installation/created.payload.json")],
     "installation_repositories": [

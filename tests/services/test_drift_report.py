@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core.drift.report import ticked_keys
+from bot.core.inputs.events import IssueEdited
 from bot.services.drift_report import DRIFT_LABEL, publish, publish_due
+from bot.services.drift_ticks import handle_issue_edited
 from tests.services.conftest import ENV_REPO, directory_repo, values, workspace
-from tests.services.fakes import FakeGitHub
+from tests.services.fakes import BOT, FakeGitHub
 from tests.services.test_commands import comment, replies
 
 WRITES = ("issues.open", "issues.edit", "issues.close", "issues.reopen")
@@ -73,3 +75,64 @@ async def test_drift_on_an_issue_runs_the_audit_now(gh: FakeGitHub) -> None:
     gh.roles[(ENV_REPO, "alice")] = "write"
     await comment(gh, "/drift", number=40)
     assert any("the drift report #1 is opened" in r for r in replies(gh))
+
+
+async def tick(gh: FakeGitHub, editor: str, key: str) -> None:
+    issue = gh.issues[(ENV_REPO, 1)]
+    old = issue.body
+    lines = [
+        line.replace("- [ ]", "- [x]", 1) if f"<!-- {key} -->" in line else line
+        for line in old.split("\n")
+    ]
+    issue.body = "\n".join(lines)
+    event = IssueEdited(
+        installation_id=1,
+        repo=ENV_REPO,
+        number=1,
+        issue_author=BOT,
+        editor=editor,
+        body=issue.body,
+        old_body=old,
+    )
+    await handle_issue_edited(event, workspace(gh))
+
+
+async def test_ticking_a_box_opens_its_sync_pr_as_the_ticker(gh: FakeGitHub) -> None:
+    directory_repo(gh, tags=("1.3.0", "1.3.0", "1.2.0"))
+    gh.roles[(ENV_REPO, "alice")] = "write"
+    await run(gh)
+    await tick(gh, "alice", "sync:api:prod:1.3.0")
+    (pull,) = [p for p in gh.pulls_of(ENV_REPO) if p.head_ref == "promotion/api/prod"]
+    assert "1.3.0" in gh.issues[(ENV_REPO, pull.number)].title
+    assert any(r.startswith("alice's click: Opened") for r in replies(gh))
+    assert ticked_keys(gh.issues[(ENV_REPO, 1)].body) == {"sync:api:prod:1.3.0"}
+
+
+async def test_a_readers_tick_is_refused_and_unticked(gh: FakeGitHub) -> None:
+    directory_repo(gh, tags=("1.3.0", "1.3.0", "1.2.0"))
+    gh.roles[(ENV_REPO, "mallory")] = "read"
+    await run(gh)
+    await tick(gh, "mallory", "sync:api:prod:1.3.0")
+    assert [p for p in gh.pulls_of(ENV_REPO) if p.head_ref == "promotion/api/prod"] == []
+    assert ticked_keys(gh.issues[(ENV_REPO, 1)].body) == frozenset()
+    assert any(r.startswith("mallory's click:") and "read" in r for r in replies(gh))
+
+
+async def test_a_box_the_bot_never_offered_does_nothing(gh: FakeGitHub) -> None:
+    directory_repo(gh, tags=("1.3.0", "1.3.0", "1.2.0"))
+    gh.roles[(ENV_REPO, "alice")] = "write"
+    await run(gh)
+    issue = gh.issues[(ENV_REPO, 1)]
+    old = issue.body
+    issue.body += "\n- [x] forged <!-- sync:api:prod:9.9.9 -->\n"
+    event = IssueEdited(
+        installation_id=1,
+        repo=ENV_REPO,
+        number=1,
+        issue_author=BOT,
+        editor="alice",
+        body=issue.body,
+        old_body=old,
+    )
+    await handle_issue_edited(event, workspace(gh))
+    assert gh.pulls_of(ENV_REPO) == []

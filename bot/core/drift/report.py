@@ -32,7 +32,7 @@ _KEY_CHARS = 600
 _VALUE_CHARS = 80
 _JSON_DEPTH = 64
 _NONE = "—"
-_TICKED = re.compile(r"[-*+][ \t]+\[[xX]\][ \t]")
+_BOX = re.compile(r"[-*+][ \t]+\[([ xX])\][ \t]")
 _HEX = re.compile(r"[0-9a-fA-F]{4,64}")
 _MERMAID_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ._-/:")
 _HTML_PUNCT = frozenset("\\`*_{}[]()#+!|~\"'")
@@ -394,19 +394,41 @@ def ticked_keys(body: str) -> frozenset[str]:
     the line's wording is ignored. Anyone can type such a line, so callers act only on keys the
     current report offers. Linear in the body, which is cut at the size GitHub allows.
     """
-    keys = (_ticked_key(line) for line in body[:MAX_BODY_CHARS].splitlines())
-    return frozenset(key for key in keys if key)
+    return frozenset(key for key, ticked in box_keys(body).items() if ticked)
 
 
-def _ticked_key(line: str) -> str | None:
+def box_keys(body: str) -> dict[str, bool]:
+    """The key of every box in ``body`` (ticked or not) -> whether it is ticked: the items the
+    bot offered, when ``body`` is what the bot wrote."""
+    found: dict[str, bool] = {}
+    for line in body[:MAX_BODY_CHARS].splitlines():
+        box = _box(line)
+        if box is not None:
+            found[box[0]] = box[1]
+    return found
+
+
+def untick(body: str, keys: frozenset[str]) -> str:
+    """``body`` with the boxes of ``keys`` unticked (a tick the bot refused), else unchanged."""
+    lines = body.split("\n")
+    for index, line in enumerate(lines):
+        box = _box(line)
+        if box is not None and box[1] and box[0] in keys:
+            start = line.index("[", line.index(line.strip()[0]))
+            lines[index] = line[:start] + "[ ]" + line[start + 3 :]
+    return "\n".join(lines)
+
+
+def _box(line: str) -> tuple[str, bool] | None:
     text = line.strip()
-    if not text.endswith("-->") or not _TICKED.match(text):
+    matched = _BOX.match(text)
+    if not text.endswith("-->") or matched is None:
         return None
     start = text.rfind("<!--")
     token = text[start + 4 : -3].strip() if start >= 0 else ""
     if not token.startswith(_SYNC) or len(token) > _KEY_CHARS or any(c.isspace() for c in token):
         return None
-    return unquote(token, errors="surrogatepass")
+    return unquote(token, errors="surrogatepass"), matched.group(1) != " "
 
 
 # ---------------------------------------------------------------------------------------------

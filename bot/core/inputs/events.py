@@ -198,6 +198,23 @@ class CommentCreated(BaseEvent):
         return self.repo
 
 
+class IssueEdited(BaseEvent):
+    """An issue's body was edited: how a person ticks a box of the drift report."""
+
+    kind: Literal["issue_edited"] = "issue_edited"
+    repo: str
+    number: int
+    issue_author: str
+    editor: str
+    editor_is_bot: bool = False
+    body: str
+    old_body: str
+
+    @property
+    def serial_key(self) -> str:
+        return self.repo
+
+
 class ConfigPushed(BaseEvent):
     """The promotion config changed on a repository's default branch."""
 
@@ -251,6 +268,7 @@ Event = Annotated[
     | PullClosed
     | PullChanged
     | CommentCreated
+    | IssueEdited
     | ConfigPushed
     | CheckActionRequested
     | InstallationChanged,
