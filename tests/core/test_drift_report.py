@@ -6,6 +6,7 @@ import json
 import os
 import re
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,11 +18,13 @@ from bot.core.drift.model import Behind, Commit, DriftReport, PairDrift
 from bot.core.drift.report import (
     HIDDEN,
     ISSUE_LIMIT,
+    box_keys,
     render_issue,
     render_text,
     report_json,
     summary_line,
     ticked_keys,
+    untick,
 )
 from bot.core.markup.metadata import Meta, extract
 from bot.core.promotion.holds import Hold
@@ -477,3 +480,18 @@ def test_json_is_json_with_utc_times() -> None:
     assert [v["old"] for v in out["values"]] == ["nan", "2026-01-01T12:00:00Z", {"1": "b'raw'"}]
     assert [v["new"] for v in out["values"]] == ["inf", {"absent": True}, [None, True, 1.5]]
     assert data["syncs"] == ["sync:api:prod:2"]
+
+
+def test_links_go_to_the_environments_own_repository() -> None:
+    report = replace(REPORT, repos={"staging": "acme/staging-env"})
+    body = render_issue(report, web_url=WEB)
+    assert f"{WEB}/acme/staging-env/pull/41" in body
+
+
+def test_box_keys_and_untick() -> None:
+    body = render_issue(REPORT, web_url=WEB, ticked=frozenset({"sync:api:prod:1.4.0"}))
+    assert box_keys(body) == {"sync:api:prod:1.4.0": True} | {
+        k: False for k in box_keys(body) if k != "sync:api:prod:1.4.0"
+    }
+    assert ticked_keys(untick(body, frozenset({"sync:api:prod:1.4.0"}))) == frozenset()
+    assert untick(body, frozenset({"sync:other:prod:1"})) == body

@@ -98,6 +98,7 @@ def audit(
         pairs=tuple(pairs.values()),
         holds=facts.holds,
         skipped=skipped,
+        repos={name: views[name].repo for name in names if views[name].repo != repo},
     )
 
 

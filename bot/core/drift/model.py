@@ -154,10 +154,15 @@ class DriftReport:
     pairs: tuple[PairDrift, ...]
     holds: tuple[Hold, ...] = ()
     skipped: Mapping[str, str] = field(default_factory=dict)  # "env: path" -> why
+    repos: Mapping[str, str] = field(default_factory=dict)  # env -> its repository, if another
 
     @property
     def count(self) -> int:
         return sum(pair.count for pair in self.pairs)
+
+    def repo_of(self, environment: str) -> str:
+        """The repository an environment's branch, PRs and commits are in."""
+        return self.repos.get(environment, self.repo)
 
     def syncs(self) -> tuple[Behind, ...]:
         """The items a sync PR can fix: versions behind that nothing but a person stops."""

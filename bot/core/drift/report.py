@@ -72,10 +72,15 @@ class _Links:
     """URLs on the web host: only http(s) hosts link, so a bad setting shows plain text."""
 
     def __init__(self, web_url: str, repo: str) -> None:
+        self.web_url = web_url
         ok = web_url.startswith(("https://", "http://")) and repo.count("/") == 1
         owner, _, name = repo.partition("/")
         self.base = f"{web_url.rstrip('/')}/{quote(owner, safe='')}/{quote(name, safe='')}"
         self.ok = ok
+
+    def at(self, repo: str) -> _Links:
+        """The links of another repository (an environment's own) on the same host."""
+        return _Links(self.web_url, repo)
 
     def issue(self, number: int | None, text: str) -> str:
         if number is None:
@@ -109,7 +114,10 @@ def _full(report: DriftReport, links: _Links, ticked: frozenset[str]) -> list[Se
         Section(_summary(report), 100),
         Section(_holds(report.holds, links), 90),
         Section("### Environment pairs" if report.pairs else "", 60),
-        *(Section(_pair_details(pair, links), 60) for pair in report.pairs),
+        *(
+            Section(_pair_details(pair, links.at(report.repo_of(pair.environment))), 60)
+            for pair in report.pairs
+        ),
         Section(_syncs(report.syncs(), ticked), 80),
         Section(_skipped(report.skipped), 30),
     ]
