@@ -15,6 +15,7 @@ import logging
 from datetime import datetime
 
 from bot.core.config import Environment
+from bot.core.drift.history import commit_of
 from bot.core.inputs.actions import ACTIONS
 from bot.core.inputs.events import PullChanged
 from bot.core.markup.metadata import Meta, extract
@@ -140,6 +141,7 @@ async def _review_environment(
         upstream,
         None if previous is None else snapshot_of(previous.texts),
         skipped,
+        await _hotfixes(ws, loaded, upstream, where),
     )
     body, meaningful = await asyncio.to_thread(
         review_comment, loaded.config, review, meta, arrived_at=arrived, now=ws.clock()
@@ -153,6 +155,23 @@ async def _files(ws: Workspace, repo: str, tree: Tree | None, paths: tuple[str, 
     if tree is None:
         return Files({}, {})
     return await ws.read_files(repo, tree, tuple(p for p in paths if p in tree.blobs))
+
+
+async def _hotfixes(
+    ws: Workspace, loaded: LoadedConfig, upstream: str | None, where: Location
+) -> tuple[str, ...]:
+    """The commits the environment's branch has that its upstream's branch lacks and no
+    promotion brought (``"abc1234 message"``), when both are branches of one repository: the
+    ``branch-ahead`` warning names them. One call (``compare``)."""
+    if upstream is None:
+        return ()
+    theirs = await ws.location(loaded, loaded.config.environment(upstream))
+    if theirs.repo.lower() != where.repo.lower() or theirs.branch == where.branch:
+        return ()
+    commits = await ws.gh.git.commits_between(where.repo, theirs.branch, where.branch)
+    bot = ws.gh.bot_login
+    found = (commit_of(c.sha, c.author, c.at, c.message, merges={}, bot=bot) for c in commits)
+    return tuple(f"{c.sha[:7]} {c.message}" for c in found if not c.promotion)
 
 
 async def _upstream_files(

@@ -231,7 +231,7 @@ SHORT = _image("values.yaml", "image", "acme/user-service", "1.4.0")
 
 WARNING_CASES = [
     ("clean", {}, []),
-    ("no previous environment", {"previous_environment": None, "ahead_by": 3}, []),
+    ("no previous environment", {"previous_environment": None, "ahead": ["abc1234 x"]}, []),
     (
         "downgrade",
         {
@@ -295,8 +295,14 @@ WARNING_CASES = [
     ("soaked", {"arrived_at": NOW - timedelta(days=2), "soak": timedelta(hours=24)}, []),
     (
         "branch ahead",
-        {"ahead_by": 2},
-        [("branch-ahead", "prod has 2 commit(s) that staging lacks")],
+        {"ahead": ["abc1234 hotfix: raise the timeout", "def5678 bump replicas"]},
+        [
+            (
+                "branch-ahead",
+                "prod has 2 commit(s) that staging lacks, brought by no promotion: "
+                "abc1234 hotfix: raise the timeout; def5678 bump replicas",
+            )
+        ],
     ),
     (
         "secret added",

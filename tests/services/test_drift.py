@@ -7,7 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from bot.core.drift.model import DriftReport
+from bot.core.inputs.events import PullChanged
 from bot.services.drift import audit_repository
+from bot.services.review import handle_pull_changed
 from tests.services.conftest import CONFIG_FILE, ENV_REPO, values, workspace
 from tests.services.fakes import FakeGitHub, blob_sha
 from tests.services.test_layouts import BRANCH_CONFIG, Where, directory_layout, repo_layout
@@ -82,3 +84,32 @@ async def test_files_equal_by_blob_are_never_read(gh: FakeGitHub) -> None:
     await audited(gh)
     reads = [c for c in gh.calls if c[0] == "git.read_blob"]
     assert all(c[2] != blob_sha(shared) for c in reads)
+
+
+async def test_a_prod_pr_whose_branch_carries_a_hotfix_gets_branch_ahead(gh: FakeGitHub) -> None:
+    """docs/drift.md promised it and nothing computed it: the commits prod's branch has that
+    staging's lacks, brought by no promotion, are named in the review comment."""
+    branch_layout(gh)
+    gh.push(
+        ENV_REPO,
+        "env/prod",
+        {"values.yaml": values("1.2.0", "timeout: 30\n")},
+        message="hotfix: raise the timeout",
+    )
+    gh.push(
+        ENV_REPO,
+        "env/staging",
+        {"values.yaml": values("1.3.0")},
+        message="Promote api 1.3.0 to staging (#3)",
+    )
+    gh.branch(
+        ENV_REPO, "bob/prod", {"values.yaml": values("1.3.0", "timeout: 30\n")}, start="env/prod"
+    )
+    pull = gh.open_person_pr(ENV_REPO, head="bob/prod", base="env/prod")
+    event = PullChanged(
+        installation_id=1, repo=ENV_REPO, number=pull.number, action="opened", base_ref="env/prod"
+    )
+    await handle_pull_changed(event, workspace(gh))
+    (body,) = [c.body for r, n, c in gh.comments.values() if n == pull.number]
+    assert "**branch-ahead**" in body and "hotfix: raise the timeout" in body
+    assert "Promote api 1.3.0" not in body.split("branch-ahead")[1].split("\n")[0]

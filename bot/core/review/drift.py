@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from bot.core.markup.markdown import clean_text
 from bot.core.promotion.gates import soak_check
 from bot.core.promotion.model import Promotion, Snapshot
 from bot.core.review.diff import YAML_SUFFIXES, meaningful_diff
@@ -44,12 +45,13 @@ def drift_warnings(
     arrived_at: datetime | None = None,
     soak: timedelta | None = None,
     now: datetime | None = None,
-    ahead_by: int | None = None,
+    ahead: Sequence[str] = (),
 ) -> tuple[DriftWarning, ...]:
     """Everything a reviewer should know before merging a promotion PR.
 
     ``previous`` is the previous environment's snapshot, ``arrived_at`` when the version reached
-    it, ``ahead_by`` how many commits the target branch has that the previous one lacks.
+    it, ``ahead`` the commits (``"abc1234 message"``) the target branch has that the previous
+    environment's branch lacks and no promotion brought: hotfixes not brought back.
     """
     warnings = _secret_warnings(target_before, target_after)
     warnings += [
@@ -73,12 +75,15 @@ def drift_warnings(
         )
         if not check.passed:
             warnings.append(DriftWarning("not-soaked", check.reason))
-    if ahead_by:
+    if ahead:
         target = promotions[0].environment if promotions else "the target"
+        shown = "; ".join(clean_text(c) for c in ahead[:_MAX_LISTED])
+        more = f" and {len(ahead) - _MAX_LISTED} more" if len(ahead) > _MAX_LISTED else ""
         warnings.append(
             DriftWarning(
                 "branch-ahead",
-                f"{target} has {ahead_by} commit(s) that {previous_environment} lacks",
+                f"{target} has {len(ahead)} commit(s) that {previous_environment} lacks, "
+                f"brought by no promotion: {shown}{more}",
             )
         )
     return tuple(warnings)

@@ -35,6 +35,7 @@ class EnvReview:
     upstream: str | None = None
     previous: Snapshot | None = None
     skipped: Mapping[str, str] = field(default_factory=dict)
+    ahead: tuple[str, ...] = ()  # commits only this environment's branch has ("sha message")
 
 
 def upstream_of(config: PromotionConfig, app: str | None, environment: str) -> str | None:
@@ -106,6 +107,7 @@ def review_comment(
         arrived_at=arrived_at,
         soak=soak,
         now=now,
+        ahead=review.ahead,
     )
     version = promotions[0].to_tag if promotions else ""
     body = render_review_comment(
