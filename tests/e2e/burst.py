@@ -14,6 +14,12 @@ from github_sandbox import admin_client as calls
 
 ENVS = ("dev", "staging")
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A PR's last writes, one each.
+LAST_WRITES = (
+    "POST /repos/{owner}/{repo}/issues/{issue_number}/labels",
+    "POST /repos/{owner}/{repo}/check-runs",
+    "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
+)
 
 
 def config(org: str, apps: int) -> str:
@@ -73,9 +79,16 @@ def run_burst(stack: Stack, org: str, apps: int, *, deadline: float = 600.0) -> 
             return pulls if len(pulls) >= apps else None
 
         wait_until(all_open, f"{apps} dev PRs org={org}", timeout=deadline)
-        # Then their labels, check runs and comments, paced too: the queue drains later.
-        stack.admin.run(calls.flush_deliveries())
-        wait_until(stack.bot.idle, "the bot's queue to drain", timeout=deadline)
+
+        def finished() -> bool:
+            # Each PR's labels, check run and review comment come later (paced too, and the
+            # review from the ``pull_request`` delivery, which the bot takes in before it
+            # queues it): the queue alone can look empty in between.
+            stack.admin.run(calls.flush_deliveries())
+            done = stack.admin.run(calls.counters(installation_id=installation))["by_route"]
+            return all(done.get(route, 0) >= apps for route in LAST_WRITES) and stack.bot.idle()
+
+        wait_until(finished, f"every PR's labels, check run and comment org={org}", deadline)
         seconds = time.perf_counter() - started
         pulls = view.pulls(f"{org}/env", "all")
     finally:
