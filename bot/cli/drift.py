@@ -124,8 +124,12 @@ def _is_remote(target: str) -> bool:
 
 
 async def _audit_remote(slug: str, *, now: datetime) -> tuple[DriftReport, str]:
-    settings = Settings()
-    async with GitHubGateway.from_settings(settings) as gateway:
+    try:
+        gateway = GitHubGateway.from_settings(Settings())
+    except SettingsError as err:
+        why = f"{slug} is no directory here, so it is read through the API: {err}"
+        raise SettingsError(why) from err
+    async with gateway:
         return await audit_remote(gateway, slug, now=now), gateway.web_url
 
 

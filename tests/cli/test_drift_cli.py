@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ import yaml
 
 from bot.adapters.github import GitHubGateway
 from bot.cli import COMMAND_MODULES, build_parser, main
-from bot.cli.drift import USAGE, audit_remote
+from bot.cli.drift import USAGE, _progress, audit_remote
 from github_sandbox import admin_client as calls
 from tests.adapters import gitrepos
 from tests.adapters.test_github_ports import grant
@@ -141,4 +142,22 @@ def test_owner_name_without_app_credentials_exits_2(
         monkeypatch.delenv(f"PROMOTION_BOT_{name}", raising=False)
     assert main(["drift", "acme/gitops"]) == USAGE
     err = capsys.readouterr().err
+    assert "acme/gitops is no directory here, so it is read through the API" in err
     assert "PROMOTION_BOT_APP_ID" in err and "Traceback" not in err
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_terminal_only() -> None:
+    assert _progress(io.StringIO()) is None
+    out = Terminal()
+    show = _progress(out)
+    assert show is not None
+    for done in range(1, 501):
+        show(done, 500)
+    assert out.getvalue() == "\rreading files 200/500\rreading files 400/500" + (
+        "\rreading files 500/500\r\x1b[K"
+    )
