@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -306,7 +307,7 @@ def _text(blob: bytes | None, sha: str, texts: dict[str, str]) -> str | None:
         text = blob.decode("utf-8")
     except UnicodeDecodeError:
         return NOT_TEXT_REASON
-    why = yaml_refusal(text)
+    why = yaml_refusal(text, cpu_clock=time.thread_time)
     if why is None:
         texts[sha] = text
     return why

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -236,7 +237,9 @@ def unreadable(tree: Tree, path: str) -> str | None:
 
 
 def _yaml_refusals(texts: Mapping[str, str]) -> dict[str, str]:
-    refused = ((path, yaml_refusal(text)) for path, text in texts.items())
+    refused = (
+        (path, yaml_refusal(text, cpu_clock=time.thread_time)) for path, text in texts.items()
+    )
     return {path: why for path, why in refused if why is not None}
 
 

@@ -14,8 +14,10 @@ Pure: the services (or the command line, on a local clone) read the environments
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import functools
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -66,8 +68,12 @@ def audit(
     names = tuple(env.name for env in config.environments)
     empty = {name: EnvView(name, repo, "", "") for name in names}
     views = {name: views.get(name, empty[name]) for name in names}
+    indexes = {name: _FileIndex(views[name].files) for name in names}
     running = {
-        app: {name: _running(config, app, views[name]) for name in _envs_of(config, app)}
+        app: {
+            name: _running(config, app, views[name], indexes[name])
+            for name in _envs_of(config, app)
+        }
         for app in config.apps
     }
     pairs: dict[tuple[str, str], PairDrift] = {
@@ -106,10 +112,36 @@ def _envs_of(config: PromotionConfig, app: str) -> tuple[str, ...]:
     return tuple(env.name for env in config.environments_of(app))
 
 
-def _running(config: PromotionConfig, app: str, view: EnvView) -> str | None:
+class _FileIndex:
+    """An environment's paths, sorted, so an app's globs are matched only against the paths
+    under their literal prefix (``api/values.yaml`` is one look-up, not a scan of every file:
+    an audit of 1,000 apps would otherwise match every glob against every file)."""
+
+    def __init__(self, files: Mapping[str, str]) -> None:
+        self.paths = sorted(files)
+        self._chosen: dict[tuple[str, ...] | None, tuple[str, ...]] = {}
+
+    def chosen(self, globs: tuple[str, ...] | None) -> tuple[str, ...]:
+        if globs not in self._chosen:
+            candidates = self.paths if globs is None else self._under(globs)
+            self._chosen[globs] = environment_files(candidates, root=".", globs=globs)
+        return self._chosen[globs]
+
+    def _under(self, globs: tuple[str, ...]) -> list[str]:
+        found: set[str] = set()
+        for glob in globs:
+            prefix = re.split(r"[*?\[]", glob, maxsplit=1)[0]
+            start = bisect.bisect_left(self.paths, prefix)
+            for path in itertools.islice(self.paths, start, None):
+                if not path.startswith(prefix):
+                    break
+                found.add(path)
+        return sorted(found)
+
+
+def _running(config: PromotionConfig, app: str, view: EnvView, index: _FileIndex) -> str | None:
     spec = config.apps[app]
-    globs = spec.files or config.defaults.files
-    chosen = environment_files(view.files, root=".", globs=globs)
+    chosen = index.chosen(spec.files or config.defaults.files)
     state = EnvState(view.name, {path: view.files[path] for path in chosen})
     try:
         tags = running_tags(state, spec.image)

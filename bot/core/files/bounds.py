@@ -17,7 +17,6 @@ here: the readers report them with their line.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import yaml
@@ -46,12 +45,10 @@ def size_refusal(size: int) -> str | None:
 
 
 def yaml_refusal(
-    text: str,
-    *,
-    cpu_seconds: float = MAX_CPU_SECONDS,
-    cpu_clock: Callable[[], float] = time.thread_time,
+    text: str, *, cpu_clock: Callable[[], float], cpu_seconds: float = MAX_CPU_SECONDS
 ) -> str | None:
-    """Why ``text`` is not parsed as YAML (past a bound), or ``None``."""
+    """Why ``text`` is not parsed as YAML (past a bound), or ``None``; ``cpu_clock`` is the
+    reading thread's CPU time (``time.thread_time``, handed in: the core reads no clock)."""
     refused = size_refusal(len(text.encode("utf-8", "surrogatepass")))
     if refused is not None:
         return refused
