@@ -40,6 +40,11 @@ class ActAs:
         path = f"/_sandbox/repos/{owner}/{repo}/issues/{number}/comments"
         return Call("POST", path, _raw, {"user": self.user, "body": body})
 
+    def edit_body(self, owner: str, repo: str, number: int, body: str) -> Call[dict[str, Any]]:
+        """Replace an issue's body as this person (how a task-list box is ticked)."""
+        path = f"/_sandbox/repos/{owner}/{repo}/issues/{number}/body"
+        return Call("POST", path, _raw, {"user": self.user, "body": body})
+
     def close(self, owner: str, repo: str, number: int) -> Call[dict[str, Any]]:
         return self._state(owner, repo, number, "closed")
 

@@ -109,6 +109,25 @@ def act_set_state(
     )
 
 
+class BodyAct(BaseModel):
+    user: str
+    body: str
+
+
+@router.post("/repos/{owner}/{name}/issues/{number}/body")
+def act_edit_body(
+    request: Request, owner: str, name: str, number: int, body: BodyAct
+) -> dict[str, Any]:
+    """Edit an issue's body, as ticking a task-list box does: ``issues`` ``edited`` with the
+    old body in ``changes.body.from``, sent as the person (write access, as on GitHub)."""
+    sandbox, repo = _repo_as(request, owner, name, body.user, "write")
+    issue = find_issue(sandbox, repo, number)
+    issue = edit_issue(sandbox, repo, issue, actor=body.user, body=body.body)
+    return issue_shape(
+        sandbox, repo, issue, sees_private=member_sees_private(sandbox, repo, body.user)
+    )
+
+
 class MergeAct(BaseModel):
     user: str
     merge_method: Literal["merge", "squash", "rebase"] = "merge"

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from githubkit import AppAuthStrategy, GitHub
 
 from bot.adapters.worker import RetryPolicy
@@ -43,30 +44,17 @@ from bot.demo.runners import (
     free_port,
     wait_until,
 )
+from bot.entrypoints.setup import find_manifest
 from bot.settings import load_settings
 from github_sandbox import admin_client as calls
 from github_sandbox.admin_client import AdminClient, AppCredentials, Call, UserToken
 from github_sandbox.server import run_sandbox
 
 APP_NAME = "promotion-bot"
-PERMISSIONS = {
-    "contents": "write",
-    "pull_requests": "write",
-    "issues": "write",
-    "checks": "write",
-    "packages": "read",
-    "members": "read",
-    "metadata": "read",
-}
-EVENTS = [
-    "push",
-    "create",
-    "release",
-    "registry_package",
-    "pull_request",
-    "issue_comment",
-    "check_run",
-]
+# The App the demo and the tests register asks for what the real one does: its manifest's.
+_MANIFEST = yaml.safe_load(find_manifest().read_text(encoding="utf-8"))
+PERMISSIONS: dict[str, str] = dict(_MANIFEST["default_permissions"])
+EVENTS: list[str] = list(_MANIFEST["default_events"])
 # Short retries: in the demo a failing job should show within seconds, not minutes.
 DEMO_RETRIES = RetryPolicy(base=timedelta(seconds=0.5), cap=timedelta(seconds=2), max_attempts=3)
 
