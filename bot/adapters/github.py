@@ -7,7 +7,7 @@ rate limit) and the caches of immutable git objects. Use it as an async context 
 the life of the process::
 
     async with GitHubGateway.from_settings(settings) as gateway:
-        router, services = build_router(gateway.ports_for, clock)
+        router, services = build_router(gateway.ports_for, clock, queue)
 """
 
 from __future__ import annotations

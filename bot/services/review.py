@@ -168,6 +168,8 @@ async def _hotfixes(
     theirs = await ws.location(loaded, loaded.config.environment(upstream))
     if theirs.repo.lower() != where.repo.lower() or theirs.branch == where.branch:
         return ()
+    if theirs.branch not in await ws.heads(where.repo):
+        return ()  # the upstream's branch does not exist (yet): nothing to be ahead of
     commits = await ws.gh.git.commits_between(where.repo, theirs.branch, where.branch)
     bot = ws.gh.bot_login
     found = (commit_of(c.sha, c.author, c.at, c.message, merges={}, bot=bot) for c in commits)
