@@ -205,6 +205,9 @@ class FakeGitHub:
     async def commits_between(self, repo: str, base: str, head: str) -> tuple[CommitRecord, ...]:
         self._call("git.commits_between", repo, base, head)
         branches = self._repo(repo).branches
+        for ref in (base, head):
+            if ref not in branches and ref not in self.commits:
+                raise NotFound(f"comparing repo={repo} base={base} head={head}: no ref {ref}")
         known = set(self._ancestry(branches.get(base, base)))
         mine = [sha for sha in self._ancestry(branches.get(head, head)) if sha not in known]
         return tuple(self._record(sha) for sha in reversed(mine))

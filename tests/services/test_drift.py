@@ -113,3 +113,16 @@ async def test_a_prod_pr_whose_branch_carries_a_hotfix_gets_branch_ahead(gh: Fak
     (body,) = [c.body for r, n, c in gh.comments.values() if n == pull.number]
     assert "**branch-ahead**" in body and "hotfix: raise the timeout" in body
     assert "Promote api 1.3.0" not in body.split("branch-ahead")[1].split("\n")[0]
+
+
+async def test_a_prod_pr_is_reviewed_when_staging_has_no_branch_yet(gh: FakeGitHub) -> None:
+    branch_layout(gh)
+    del gh.repos[ENV_REPO].branches["env/staging"]
+    gh.branch(ENV_REPO, "bob/prod", {"values.yaml": values("1.3.0")}, start="env/prod")
+    pull = gh.open_person_pr(ENV_REPO, head="bob/prod", base="env/prod")
+    event = PullChanged(
+        installation_id=1, repo=ENV_REPO, number=pull.number, action="opened", base_ref="env/prod"
+    )
+    await handle_pull_changed(event, workspace(gh))  # before: compare answered 404, dead-lettered
+    (body,) = [c.body for r, n, c in gh.comments.values() if n == pull.number]
+    assert "branch-ahead" not in body
