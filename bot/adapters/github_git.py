@@ -282,6 +282,7 @@ def _commit_record(item: Any) -> CommitRecord:
         at=datetime.fromisoformat(date) if date else None,
         message=str(commit.get("message", "")).split("\n", 1)[0],
         html_url=item.get("html_url", ""),
+        root=not item.get("parents"),
     )
 
 

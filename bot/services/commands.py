@@ -138,6 +138,8 @@ async def _audit_now(ws: Workspace, loaded: LoadedConfig, asked: Asked) -> Answe
             f"/drift on an issue audits the environments of {loaded.repo.full_name}: "
             "comment there, or on a pull request into an environment"
         )
+    if not loaded.config.drift.report:
+        raise Refused("the drift report is off for this repository (drift: {report: false})")
     done, number = await drift_report.publish(ws, loaded)
     if number is None:
         return Answer(True, "Audited the environments now: no drift.")

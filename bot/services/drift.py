@@ -138,11 +138,12 @@ async def _facts(
                 continue
             only_mine = await ws.gh.git.commits_between(mine.repo, theirs.branch, mine.branch)
             only_theirs = await ws.gh.git.commits_between(mine.repo, mine.branch, theirs.branch)
-            ahead[name] = _people(map(commit, only_mine))
-            behind[name] = _people(map(commit, only_theirs))
+            ahead[name] = _people(commit(c) for c in only_mine if not c.root)
+            behind[name] = _people(commit(c) for c in only_theirs if not c.root)
         elif _differs(views[upstream], views[name]) and views[name].head is not None:
             log = await ws.gh.git.log(mine.repo, mine.branch, mine.path)
-            direct[name] = _since_last_promotion([commit(c) for c in log])
+            # The commit that created the repository is no change to an environment.
+            direct[name] = _since_last_promotion([commit(c) for c in log if not c.root])
     return Facts(
         lanes=lanes(promotions),
         holds=await ws.holds(loaded),

@@ -161,6 +161,7 @@ class CommitRecord:
     at: datetime | None
     message: str
     html_url: str = ""
+    root: bool = False  # it has no parent: the commit that created the repository
 
 
 @dataclass(frozen=True)

@@ -221,7 +221,8 @@ class FakeGitHub:
 
     def _record(self, sha: str) -> CommitRecord:
         message = self.commit_messages.get(sha, "")
-        return CommitRecord(sha, "alice", self.commit_dates[sha], message)
+        root = self.commits[sha][1] is None
+        return CommitRecord(sha, "alice", self.commit_dates[sha], message, root=root)
 
     async def last_commit_at(self, repo: str, branch: str, path: str) -> datetime | None:
         self._call("git.last_commit_at", repo, branch, path)

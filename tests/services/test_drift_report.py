@@ -9,7 +9,7 @@ from bot.core.drift.report import ticked_keys
 from bot.core.inputs.events import IssueEdited
 from bot.services.drift_report import DRIFT_LABEL, publish, publish_due
 from bot.services.drift_ticks import handle_issue_edited
-from tests.services.conftest import ENV_REPO, directory_repo, values, workspace
+from tests.services.conftest import DIRECTORY_CONFIG, ENV_REPO, directory_repo, values, workspace
 from tests.services.fakes import BOT, FakeGitHub
 from tests.services.test_commands import comment, replies
 
@@ -136,3 +136,15 @@ async def test_a_box_the_bot_never_offered_does_nothing(gh: FakeGitHub) -> None:
     )
     await handle_issue_edited(event, workspace(gh))
     assert gh.pulls_of(ENV_REPO) == []
+
+
+async def test_a_repository_can_turn_the_report_off(gh: FakeGitHub) -> None:
+    config = DIRECTORY_CONFIG + "drift: {report: false}\n"
+    directory_repo(gh, config=config, tags=("1.3.0", "1.3.0", "1.2.0"))
+    gh.roles[(ENV_REPO, "alice")] = "write"
+    ws = workspace(gh)
+    since = ws.clock() - timedelta(hours=1)
+    assert await publish_due(ws, since=since, default_schedule="* * * * *") == []
+    await comment(gh, "/drift", number=40)
+    assert any("the drift report is off" in r for r in replies(gh))
+    assert not [i for (r, _), i in gh.issues.items() if DRIFT_LABEL in i.labels]

@@ -26,7 +26,7 @@ _HELP_LINES = {
     "unhold": "`/unhold`, `/unhold APP in ENV`, `/unhold in ENV`: resume updates",
     "rollback": "`/rollback [APP] [to VERSION] [in ENV]`: open a PR back to the previous "
     "or a given version",
-    "drift": "`/drift`: recompute the drift review comment",
+    "drift": "`/drift`: recompute the drift review comment (on an issue: audit drift now)",
     "help": "`/help`: this message",
 }
 
