@@ -8,7 +8,7 @@ Pure: the services (or the command line, on a local clone) read the environments
   those that run a newer one;
 - per environment and its upstream (the environment before it): the YAML values and files that
   differ, minus the differences the config declares (``drift.ignore``); values that may be
-  secret are marked hidden;
+  secret or are encrypted are marked sensitive (``bot.core.review.secrets.sensitive``);
 - the commits on one side only, and changes that came through no promotion PR (from ``Facts``).
 """
 
@@ -45,14 +45,9 @@ from bot.core.promotion.envfiles import (
     snapshot_of,
 )
 from bot.core.promotion.holds import holding
-from bot.core.review.diff import ValueDelta, meaningful_diff
+from bot.core.review.diff import meaningful_diff
 from bot.core.review.pull import promotion_gates, upstream_of
 from bot.core.versions.selection import TagPolicyError, change_kind, is_newer
-
-# Encrypted values are shown only as changed: SOPS values (``ENC[...]``) and its metadata, and
-# a SealedSecret's ciphertext.
-_SOPS_VALUE = "ENC["
-_ENCRYPTED_PATHS = ("sops", "spec.encryptedData")
 
 
 def audit(
@@ -223,9 +218,7 @@ def _compare(config: PromotionConfig, upstream: EnvView, view: EnvView, facts: F
         snapshot_of({p: upstream.files[p] for p in differing if p in upstream.files}),
         snapshot_of({p: view.files[p] for p in differing if p in view.files}),
     )
-    values = tuple(
-        _hide(delta) for delta in diff.values if not _declared(rules, delta.file, delta.path)
-    )
+    values = tuple(d for d in diff.values if not _declared(rules, d.file, d.path))
     return PairDrift(
         upstream=upstream.name,
         environment=view.name,
@@ -277,15 +270,3 @@ def _tails(path: str) -> list[str]:
 
 def _undeclared(rules: Sequence[DriftIgnore], files: Sequence[str]) -> tuple[str, ...]:
     return tuple(f for f in files if not _declared(rules, f, None))
-
-
-def _hide(delta: ValueDelta) -> ValueDelta:
-    """Encrypted values (SOPS, sealed secrets) are shown only as changed, like secrets."""
-    if delta.sensitive:
-        return delta
-    sops = any(
-        isinstance(value, str) and value.startswith(_SOPS_VALUE) for value in (delta.old, delta.new)
-    )
-    if sops or delta.path.startswith(_ENCRYPTED_PATHS):
-        return replace(delta, sensitive=True)
-    return delta

@@ -69,8 +69,14 @@ def scan_change(before: str | None, after: str, *, file: str) -> tuple[SecretFin
 
 
 def sensitive(path: YamlPath, value: object, *, document_kind: str | None = None) -> bool:
-    """True when a parsed value at ``path`` must not be shown, e.g. in a diff comment."""
+    """True when a parsed value at ``path`` must not be shown, e.g. in a diff comment: a
+    Secret's data, an encrypted value (SOPS ``ENC[...]`` and its ``sops`` metadata, a
+    SealedSecret's ``spec.encryptedData``) or a value that looks like a credential."""
     if document_kind == "Secret" and path[:1] in (("data",), ("stringData",)):
+        return True
+    if path[:1] == ("sops",) or path[:2] == ("spec", "encryptedData"):
+        return True
+    if isinstance(value, str) and value.startswith("ENC["):
         return True
     key = path[-1] if path and isinstance(path[-1], str) else ""
     return isinstance(value, str) and _classify(key, value) is not None
