@@ -23,7 +23,8 @@ from bot.adapters.worker import RetryPolicy
 from bot.settings import ENV_PREFIX, Settings
 
 HOST = "127.0.0.1"
-START_TIMEOUT_S = 15.0
+# Starting loads githubkit's models (seconds); under load on 2 cores it has taken 12 s.
+START_TIMEOUT_S = 60.0
 DEADLINE_S = 20.0
 T = TypeVar("T")
 
@@ -159,7 +160,11 @@ class BotProcess(BotProbes):
             self.proc = subprocess.Popen(
                 command, env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
             )
-        self.await_health(self._failure)
+        try:
+            self.await_health(self._failure)
+        except BaseException:
+            self.stop()  # a bot that did not come up in time is not left running
+            raise
 
     def _failure(self) -> str | None:
         if self.proc is None or self.proc.poll() is None:

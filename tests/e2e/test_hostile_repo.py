@@ -77,11 +77,11 @@ def peak_rss_kb(bot: BotProcess) -> int:
 
 def test_a_hostile_environment_hurts_nobody(stack: Stack) -> None:
     assert isinstance(stack.bot, BotProcess)
-    files = directory_repo("hostile")
+    files = directory_repo("hostile-repo")
     files[".github/promotion.yml"] = files[".github/promotion.yml"].replace(
         'files: ["values.yaml"]', 'files: ["*.yaml"]'
     )
-    org = organisation(stack, "hostile", {"env": files, "api": APP_REPO})
+    org = organisation(stack, "hostile-repo", {"env": files, "api": APP_REPO})
     env = org.repo("env")
     hostile = {
         VALUES: values(org.name, "1.2.0"),
