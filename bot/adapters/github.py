@@ -24,6 +24,7 @@ from githubkit.cache import MemCacheStrategy
 
 from bot.adapters.github_client import (
     AppIdentity,
+    GitHubPace,
     Lru,
     Rest,
     RetryDecision,
@@ -171,6 +172,7 @@ class GitHubGateway:
             checks=GitHubChecks(session),
             sources=GitHubSources(session),
             people=GitHubPeople(session),
+            pace=GitHubPace(session),
             web_url=self.web_url,
             bot_login=self.identity.known,
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
@@ -111,6 +112,10 @@ class SharedTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+# Writes a job reserved (``Rest.reserve``), per job: each job runs in a task of its own, which
+# copies the context, so one job's reservation is never spent by another's writes.
+_RESERVED: ContextVar[tuple[int, int]] = ContextVar("reserved_writes", default=(0, 0))
+
 _GIT_OBJECT = re.compile(r"/git/(?:blobs|trees)/[0-9a-f]{40}$")
 
 
@@ -178,14 +183,8 @@ class Rest:
         accept: Collection[int] = (),
     ) -> Response[Any]:
         """One request; a status in ``accept`` is returned instead of raised."""
-        if method.upper() in WRITE_METHODS:
-            wait = self.pace.take()
-            if wait is not None:
-                raise RetryLater(
-                    wait,
-                    f"pacing content-creating requests installation_id={self.installation_id} "
-                    f"before {what}",
-                )
+        if method.upper() in WRITE_METHODS and not self._reserved():
+            self._pace(1, what)
         try:
             response = await self.github.arequest(
                 method,
@@ -205,6 +204,31 @@ class Rest:
         observe_github_response(response.raw_response, self.installation_id)
         self.backoff.reset()
         return response
+
+    def reserve(self, count: int, what: str) -> None:
+        """Take ``count`` writes of the installation's budget for the job that runs now (its
+        next ``count`` writes are sent without waiting), or raise ``RetryLater`` before any of
+        them: a job that would be stopped half-way by the pace would redo its writes when it
+        runs again (a new tree and commit each time)."""
+        self._pace(count, what)
+        _RESERVED.set((id(self), min(count, self.pace.per_minute)))
+
+    def _reserved(self) -> bool:
+        """Spend one write reserved by this job, if it has one left."""
+        owner, left = _RESERVED.get()
+        if owner != id(self) or left <= 0:
+            return False
+        _RESERVED.set((owner, left - 1))
+        return True
+
+    def _pace(self, count: int, what: str) -> None:
+        wait = self.pace.take(count)
+        if wait is not None:
+            raise RetryLater(
+                wait,
+                f"pacing content-creating requests installation_id={self.installation_id} "
+                f"before {what}",
+            )
 
     def _mapped(self, err: GitHubException, what: str) -> Exception:
         if not secondary_limit(err):
@@ -329,3 +353,13 @@ class Session:
     blobs: Lru[str, bytes]
     repositories: tuple[Repository, ...] | None = None
     package_scopes: dict[str, str] = field(default_factory=dict)  # owner -> "orgs" or "users"
+
+
+class GitHubPace:
+    """``Pace`` over one installation's session: reservations on its ``WritePace``."""
+
+    def __init__(self, session: Session) -> None:
+        self.rest = session.rest
+
+    async def reserve(self, count: int) -> None:
+        self.rest.reserve(count, f"{count} writes reserved")

@@ -39,21 +39,23 @@ class WritePace:
     clock: Callable[[], float] = time.monotonic
     _sent: deque[float] = field(default_factory=deque)
 
-    def take(self) -> timedelta | None:
-        """Count one write sent now (``None``), or the wait until the budget allows one (and
-        count nothing)."""
+    def take(self, count: int = 1) -> timedelta | None:
+        """Count ``count`` writes sent now (``None``), or the wait until the budget allows them
+        all (and count nothing). ``count`` is at most a minute's budget."""
+        count = min(count, self.per_minute)
         now = self.clock()
         minute, hour = 60 * self.window_scale, 3600 * self.window_scale
         while self._sent and self._sent[0] <= now - hour:
             self._sent.popleft()
+        sent = len(self._sent)
         wait = 0.0
-        if len(self._sent) >= self.per_hour:
-            wait = self._sent[-self.per_hour] + hour - now
-        if len(self._sent) >= self.per_minute:
-            wait = max(wait, self._sent[-self.per_minute] + minute - now)
+        if sent + count > self.per_hour:  # the oldest ones must leave the hour first
+            wait = self._sent[sent + count - self.per_hour - 1] + hour - now
+        if sent + count > self.per_minute:
+            wait = max(wait, self._sent[sent + count - self.per_minute - 1] + minute - now)
         if wait > 0:
             return timedelta(seconds=wait)
-        self._sent.append(now + self.margin)
+        self._sent.extend([now + self.margin] * count)
         return None
 
 

@@ -320,6 +320,15 @@ class Sources(Protocol):
         ``NotFound`` when the package is not on GitHub's registry."""
 
 
+class Pace(Protocol):
+    """The installation's budget of content-creating requests (GitHub's secondary limits)."""
+
+    async def reserve(self, count: int) -> None:
+        """Take ``count`` writes for the job that runs now, or raise ``RetryLater`` before any
+        of them is sent: a job the pace stopped half-way would redo its writes (a new tree and
+        commit) when it runs again. No call."""
+
+
 @dataclass(frozen=True)
 class GitHubPorts:
     """Everything one installation offers the use cases; built per job by the adapter.
@@ -336,6 +345,7 @@ class GitHubPorts:
     checks: Checks
     sources: Sources
     people: People
+    pace: Pace
     web_url: str = "https://github.com"
     bot_login: str = ""
 

@@ -35,6 +35,8 @@ from bot.services.workspace import LoadedConfig, Location, Workspace, pull_recor
 
 log = logging.getLogger("bot.services")
 
+PROPOSAL_WRITES = 4
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -146,6 +148,8 @@ async def _apply(
         branch=plan.branch,
         create=not branch_exists,
     )
+    # A tree, a commit, the ref, the PR: taken together, so the pace never stops this half-way.
+    await ws.gh.pace.reserve(PROPOSAL_WRITES)
     await ws.gh.git.commit_files(repo, spec)
     ws.forget_heads(repo)
     if plan.action == "update" and plan.pull_number is not None:

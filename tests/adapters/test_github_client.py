@@ -3,6 +3,7 @@ truncated tree and paged branches through ``httpx.MockTransport``."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -348,6 +349,44 @@ async def test_a_write_past_the_pace_waits_unsent() -> None:
         assert len(github.requests) == 2
         await gateway.ports_for(8).comments.create("o/r", 1, "other installation")
         assert len(github.requests) == 3
+
+
+def test_write_pace_takes_several_writes_or_none() -> None:
+    now = [0.0]
+    pace = WritePace(per_minute=5, per_hour=8, clock=lambda: now[0])
+    assert pace.take(3) is None
+    assert pace.take(3) == timedelta(seconds=60)  # only 2 left this minute: none taken
+    assert pace.take(2) is None
+    now[0] = 60.0
+    assert pace.take(4) == timedelta(seconds=3540)  # 5 + 4 > 8 this hour
+    assert pace.take(3) is None
+
+
+async def test_a_reserved_job_is_never_stopped_half_way_by_the_pace() -> None:
+    """A job that reserves its writes sends them all, or none: stopped between its tree and
+    its commit, it would write both again when it runs again."""
+    github = Limited()
+    github.limited = False
+    async with GitHubGateway(
+        app_id=1,
+        private_key=private_key(),
+        transport=httpx.MockTransport(github),
+        http_cache=False,
+        write_pace=lambda: WritePace(per_minute=4, per_hour=10),
+    ) as gateway:
+        ports = gateway.ports_for(7)
+
+        async def job(count: int) -> None:
+            await ports.pace.reserve(count)
+            for n in range(count):
+                await ports.comments.create("o/r", 1, f"write {n}")
+
+        await asyncio.create_task(job(3))
+        with pytest.raises(RetryLater, match="pacing"):
+            await asyncio.create_task(job(3))  # 1 left: refused before any write
+        assert len(github.requests) == 3
+        await ports.comments.create("o/r", 1, "an unreserved write takes the last one")
+        assert len(github.requests) == 4
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from bot.core.inputs.events import (
     ConfigPushed,
     ImagePushed,
     InstallationChanged,
+    IssueEdited,
     PullChanged,
     PullClosed,
     ReleasePublished,
@@ -42,6 +43,9 @@ SAMPLES: list[BaseEvent] = [
     ConfigPushed(repo="acme/env", ref="refs/heads/main", after="def"),
     CheckActionRequested(repo="acme/env", identifier="promote", head_sha="abc"),
     InstallationChanged(action="created", account="acme", repositories_added=("acme/env",)),
+    IssueEdited(
+        repo="acme/env", number=7, issue_author="bot", editor="ann", body="- [x]", old_body="- [ ]"
+    ),
 ]
 
 

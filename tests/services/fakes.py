@@ -98,6 +98,7 @@ class FakeGitHub:
             self,
             self,
             FakePeople(self),
+            FakePace(self),
             web_url="https://github.example",
             bot_login=BOT,
         )
@@ -500,3 +501,13 @@ class FakeIssues:
     async def reopen(self, repo: str, number: int) -> None:
         self.gh._call("issues.reopen", repo, number)
         self.gh.issues[(repo, number)].state = "open"
+
+
+class FakePace:
+    """``Pace``: every reservation is granted and recorded."""
+
+    def __init__(self, gh: FakeGitHub) -> None:
+        self.gh = gh
+
+    async def reserve(self, count: int) -> None:
+        self.gh.calls.append(("pace.reserve", count))
