@@ -29,6 +29,7 @@ from bot.adapters.local_git import LocalClone, config_text, read_clone
 from bot.cli.drift import audit_clone
 from bot.core.config import parse_config
 from bot.core.drift.audit import audit
+from tests.adapters.gitrepos import commit
 
 APPS = 1000
 ENVS = ("dev", "staging", "prod")
@@ -67,19 +68,6 @@ def values(app: int, tag: str, replicas: int = 2) -> str:
         f"replicas: {replicas}\nresources:\n  limits:\n    cpu: 500m\n    memory: 256Mi\n"
         f"env:\n  - name: LOG_LEVEL\n    value: info\n  - name: APP\n    value: app{app:04}\n"
     )
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-
-def commit(root: Path, message: str, files: dict[str, str]) -> None:
-    write(root, files)
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", message)
 
 
 def make_repo(root: Path) -> int:

@@ -331,16 +331,22 @@ async def test_a_secondary_limit_backs_the_installation_off_longer_each_time() -
         assert raised.value.after == timedelta(minutes=1)  # another installation's own count
 
 
-async def test_a_write_past_the_pace_waits_unsent() -> None:
-    github = Limited()
+def paced(github: Limited, per_minute: int) -> GitHubGateway:
+    """A gateway to ``github`` (answering, not limited) whose writes are paced at
+    ``per_minute``."""
     github.limited = False
-    async with GitHubGateway(
+    return GitHubGateway(
         app_id=1,
         private_key=private_key(),
         transport=httpx.MockTransport(github),
         http_cache=False,
-        write_pace=lambda: WritePace(per_minute=2, per_hour=10),
-    ) as gateway:
+        write_pace=lambda: WritePace(per_minute=per_minute, per_hour=10),
+    )
+
+
+async def test_a_write_past_the_pace_waits_unsent() -> None:
+    github = Limited()
+    async with paced(github, per_minute=2) as gateway:
         comments = gateway.ports_for(7).comments
         await comments.create("o/r", 1, "one")
         await comments.create("o/r", 1, "two")
@@ -366,14 +372,7 @@ async def test_a_reserved_job_is_never_stopped_half_way_by_the_pace() -> None:
     """A job that reserves its writes sends them all, or none: stopped between its tree and
     its commit, it would write both again when it runs again."""
     github = Limited()
-    github.limited = False
-    async with GitHubGateway(
-        app_id=1,
-        private_key=private_key(),
-        transport=httpx.MockTransport(github),
-        http_cache=False,
-        write_pace=lambda: WritePace(per_minute=4, per_hour=10),
-    ) as gateway:
+    async with paced(github, per_minute=4) as gateway:
         ports = gateway.ports_for(7)
 
         async def job(count: int) -> None:

@@ -8,15 +8,7 @@ import time
 import pytest
 
 from bot.core.files.bounds import MAX_FILE_BYTES, size_refusal, yaml_refusal
-
-
-def laughs(levels: int, width: int = 9) -> str:
-    """The "billion laughs" document: each level lists the one before ``width`` times."""
-    lines = [f"l0: &l0 [{', '.join(['lol'] * width)}]"]
-    for level in range(1, levels + 1):
-        items = ", ".join([f"*l{level - 1}"] * width)
-        lines.append(f"l{level}: &l{level} [{items}]")
-    return "\n".join(lines) + "\n"
+from tests.hostile import laughs
 
 
 def nested(depth: int) -> str:

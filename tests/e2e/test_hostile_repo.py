@@ -21,6 +21,7 @@ from tests.e2e.harness import organisation
 from tests.e2e.scenes import APP_REPO, directory_repo, values
 from tests.e2e.test_promotion import publish, pull_for
 from tests.e2e.test_review import bot_comments
+from tests.hostile import laughs, padding
 
 VALUES = "envs/dev/values.yaml"
 LINK = "envs/dev/current.yaml"
@@ -31,15 +32,8 @@ BIG_BYTES = 50 * (1 << 20)
 RSS_LIMIT_KB = 256 * 1024
 
 
-def laughs(levels: int = 9) -> str:
-    lines = ["l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
-    lines += [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, levels + 1)]
-    return "\n".join(lines) + "\n"
-
-
 def big() -> str:
-    line = "# a values file nobody should ever have committed\n"
-    return line * (BIG_BYTES // len(line) + 1)
+    return padding(BIG_BYTES)
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from bot.core.files.bounds import MAX_FILE_BYTES
 from bot.core.inputs.events import ImagePushed, PullChanged
 from bot.services.bump import handle_image_pushed
 from bot.services.review import handle_pull_changed
+from tests.hostile import laughs, padding
 from tests.services.conftest import ENV_REPO, directory_repo, workspace
 from tests.services.fakes import FakeGitHub, blob_sha
 
@@ -23,15 +24,8 @@ BOMB_REASON = "over 250,000 YAML nodes once its aliases are expanded"
 BIG_REASON = "1.1 MiB, over the 1 MiB the bot reads"
 
 
-def laughs(levels: int = 9) -> str:
-    lines = ["l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
-    lines += [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, levels + 1)]
-    return "\n".join(lines) + "\n"
-
-
 def big() -> str:
-    line = "# padding: a file too big to read\n"
-    return line * (MAX_FILE_BYTES // len(line) + 1)
+    return padding(MAX_FILE_BYTES)
 
 
 BINARY = "envs/dev/logo.yaml"
