@@ -158,3 +158,17 @@ async def test_a_long_running_bot_prunes_old_work_while_it_runs(tmp_path: Path) 
         stop.set()
         await loop
         queue.close()
+
+
+async def test_the_reconcile_pass_refreshes_the_drift_reports_that_are_due(gh: FakeGitHub) -> None:
+    directory_repo(gh, tags=("1.3.0", "1.3.0", "1.2.0"))
+    _, services = build_router(lambda _: gh.ports(), lambda: gh.now, VersionsInMemory())
+    services.drift_schedule = "* * * * *"  # a slot every minute: due at every pass
+    await services.reconcile(1)
+    (report,) = [i for i in gh.issues.values() if "promotion-drift" in i.labels]
+    # The pass first proposed 1.3.0 to prod (#1); the report, refreshed after, says so.
+    assert "proposed" in report.body and "/pull/1)" in report.body
+    services.drift_schedule = "0 0 1 1 *"  # not due within the last hour: left alone
+    gh.push(ENV_REPO, "main", {"envs/prod/extra.yaml": "a: 1\n"})
+    await services.reconcile(1)
+    assert "extra.yaml" not in report.body
