@@ -2,9 +2,10 @@
 
 A directory is a local clone: ``.github/promotion.yml`` from its default branch and each
 environment from its branch (``bot.adapters.local_git``), audited by the pure core. Otherwise
-``OWNER/NAME`` is read through the API as the App (``PROMOTION_BOT_APP_ID`` and its private
-key) with ``bot.services.drift.audit_repository``. The report prints as a table, JSON or the
-issue's Markdown. Exit status: 0 in sync, 1 drift found (a CI job fails on it), 2 the
+``OWNER/NAME`` is read through the API with ``bot.services.drift.audit_repository``: as the App
+(``PROMOTION_BOT_APP_ID`` and its private key) or, without App credentials, with a plain token
+(``GITHUB_TOKEN`` or ``GH_TOKEN``, as in GitHub Actions). The report prints as a table, JSON or
+the issue's Markdown. Exit status: 0 in sync, 1 drift found (a CI job fails on it), 2 the
 repository or its config cannot be read.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import sys
 from dataclasses import replace
@@ -22,6 +24,12 @@ from typing import Any, TextIO
 
 from bot.adapters.catalog import PolicyError, builtin_policies
 from bot.adapters.github import GitHubGateway
+from bot.adapters.github_token import (
+    DEFAULT_BOT_LOGIN,
+    TOKEN_VARIABLES,
+    TokenGateway,
+    token_from_environment,
+)
 from bot.adapters.local_git import (
     LocalClone,
     LocalGitError,
@@ -37,6 +45,7 @@ from bot.core.drift.model import DriftReport
 from bot.core.drift.report import render_issue, render_text, report_json
 from bot.services.drift import audit_repository
 from bot.services.github_ports import GitHubError
+from bot.services.ports import RetryLater
 from bot.services.workspace import ConfigCache, Workspace
 from bot.settings import Settings, SettingsError
 
@@ -47,7 +56,8 @@ WEB_URL = "https://github.com"
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "drift",
-        help="audit a local clone for drift between environments",
+        help="audit an environment repository (a local clone, or OWNER/NAME through the API) "
+        "for drift between environments",
         description="Compare each environment of a local clone's .github/promotion.yml with "
         "the one before it: versions behind, values and files that differ, commits on one "
         "branch only, changes that came through no promotion PR. Reads git objects only (the "
@@ -58,7 +68,8 @@ def register(subparsers: Any) -> None:
         "path",
         metavar="PATH|OWNER/NAME",
         help="a clone of the environment repository, or the repository on GitHub (read as "
-        "the App: PROMOTION_BOT_APP_ID and PROMOTION_BOT_PRIVATE_KEY[_FILE])",
+        "the App: PROMOTION_BOT_APP_ID and PROMOTION_BOT_PRIVATE_KEY[_FILE]; without them, "
+        "with GITHUB_TOKEN or GH_TOKEN)",
     )
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -71,6 +82,13 @@ def register(subparsers: Any) -> None:
         metavar="ISO",
         help="the time gates are checked at (ISO 8601; default: now)",
     )
+    parser.add_argument(
+        "--bot-login",
+        default=DEFAULT_BOT_LOGIN,
+        metavar="LOGIN",
+        help="with a token: the bot's account, whose PRs and issues are trusted "
+        f"(default: {DEFAULT_BOT_LOGIN}); the App reads its own",
+    )
     parser.set_defaults(func=run_drift)
 
 
@@ -78,7 +96,8 @@ def run_drift(args: argparse.Namespace) -> int:
     try:
         now = _now(args.now)
         if _is_remote(args.path):
-            report, web_url = asyncio.run(_audit_remote(args.path, now=now))
+            remote = _audit_remote(args.path, now=now, bot_login=args.bot_login)
+            report, web_url = asyncio.run(remote)
         else:
             report, web_url = audit_clone(Path(args.path), now=now, progress=_progress(sys.stderr))
     except ConfigError as err:
@@ -86,7 +105,7 @@ def run_drift(args: argparse.Namespace) -> int:
         for issue in err.errors:
             print(f"  {issue}", file=sys.stderr)
         return USAGE
-    except (LocalGitError, PolicyError, SettingsError, GitHubError, ValueError) as err:
+    except (LocalGitError, PolicyError, SettingsError, GitHubError, RetryLater, ValueError) as err:
         print(f"promotion-bot drift: {err}", file=sys.stderr)
         return USAGE
     for where, why in report.skipped.items():
@@ -123,12 +142,20 @@ def _is_remote(target: str) -> bool:
     return not Path(target).is_dir() and re.fullmatch(REPO_PATTERN, target) is not None
 
 
-async def _audit_remote(slug: str, *, now: datetime) -> tuple[DriftReport, str]:
+async def _audit_remote(slug: str, *, now: datetime, bot_login: str) -> tuple[DriftReport, str]:
+    """As the App when its credentials are set, else with a token from the environment."""
+    settings = Settings()
+    found = token_from_environment(os.environ)
+    if settings.app_id is None and found is not None:
+        variable, token = found
+        async with TokenGateway.from_settings(settings, token, bot_login=bot_login) as tokens:
+            report = await audit_with_token(tokens, slug, now=now, variable=variable)
+            return report, tokens.web_url
     try:
-        gateway = GitHubGateway.from_settings(Settings())
+        gateway = GitHubGateway.from_settings(settings)
     except SettingsError as err:
-        why = f"{slug} is no directory here, so it is read through the API: {err}"
-        raise SettingsError(why) from err
+        why = f"{slug} is no directory here, so it is read through the API: {err} (or a token: "
+        raise SettingsError(f"{why}{' or '.join(TOKEN_VARIABLES)})") from err
     async with gateway:
         return await audit_remote(gateway, slug, now=now), gateway.web_url
 
@@ -148,6 +175,27 @@ async def audit_remote(gateway: GitHubGateway, slug: str, *, now: datetime) -> D
             raise ValueError(f"no valid {DEFAULT_FILE} on the default branch repo={slug}")
         return await audit_repository(ws, loaded)
     raise ValueError(f"repository not reachable by any installation of the App repo={slug}")
+
+
+async def audit_with_token(
+    gateway: TokenGateway, slug: str, *, now: datetime, variable: str = TOKEN_VARIABLES[0]
+) -> DriftReport:
+    """The drift report of ``slug`` read with the gateway's token; ``ValueError`` when the
+    token cannot read it or its config is missing or invalid. Environments in other
+    repositories are read with the same token; one it cannot see stops the audit (``NotFound``),
+    as one outside the App's installation does."""
+    configs = ConfigCache(builtin_policies())
+    ws = Workspace(gateway.ports(slug), configs, lambda: now, VersionsInMemory())
+    repo = (await ws.repositories()).get(slug.lower())
+    if repo is None:
+        raise ValueError(f"repository not readable with the token in {variable} repo={slug}")
+    loaded = await ws.config_of(repo)
+    if loaded is None:
+        raise ValueError(f"no valid {DEFAULT_FILE} on the default branch repo={slug}")
+    others = tuple(env.repo for env in loaded.config.environments if env.repo)
+    if others:
+        ws = Workspace(gateway.ports(slug, *others), configs, lambda: now, VersionsInMemory())
+    return await audit_repository(ws, loaded)
 
 
 def without(report: DriftReport, unread: dict[str, str]) -> DriftReport:

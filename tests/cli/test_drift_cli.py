@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import shlex
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from bot.adapters.github import GitHubGateway
+from bot.adapters.github_token import TokenGateway
 from bot.cli import COMMAND_MODULES, build_parser, main
-from bot.cli.drift import USAGE, _progress, audit_remote
+from bot.cli import drift as drift_cli
+from bot.cli.drift import USAGE, _progress, audit_remote, audit_with_token
+from bot.services.github_ports import Repository
 from github_sandbox import admin_client as calls
 from tests.adapters import gitrepos
-from tests.adapters.test_github_ports import grant
+from tests.adapters.test_github_ports import BRANCH, ENV, grant, promote, reset
 from tests.sandbox.conftest import OWNER, World
 from tests.services.conftest import CONFIG_FILE, DIRECTORY_CONFIG, values
 
@@ -140,10 +146,13 @@ def test_owner_name_without_app_credentials_exits_2(
     monkeypatch.chdir(tmp_path)  # acme/gitops is no directory here
     for name in ("APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_FILE"):
         monkeypatch.delenv(f"PROMOTION_BOT_{name}", raising=False)
+    for name in ("GITHUB_TOKEN", "GH_TOKEN"):  # set when the tests run in GitHub Actions
+        monkeypatch.delenv(name, raising=False)
     assert main(["drift", "acme/gitops"]) == USAGE
     err = capsys.readouterr().err
     assert "acme/gitops is no directory here, so it is read through the API" in err
-    assert "PROMOTION_BOT_APP_ID" in err and "Traceback" not in err
+    assert "PROMOTION_BOT_APP_ID" in err and "GITHUB_TOKEN or GH_TOKEN" in err
+    assert "Traceback" not in err
 
 
 class Terminal(io.StringIO):
@@ -161,3 +170,99 @@ def test_progress_on_a_terminal_only() -> None:
     assert out.getvalue() == "\rreading files 200/500\rreading files 400/500" + (
         "\rreading files 500/500\r\x1b[K"
     )
+
+
+# A plain token (GITHUB_TOKEN in GitHub Actions): the same audit without the App's credentials.
+
+BOT = "promoter[bot]"  # the sandbox App's account (tests.sandbox.conftest names it "promoter")
+
+
+async def gitops_with_a_reader(world: World) -> str:
+    """A private ``acme/gitops`` drifted by one version, and the token of a user who may read
+    it."""
+    files = {CONFIG_FILE: DIRECTORY_CONFIG, "envs/dev/values.yaml": values("1.3.0")}
+    files |= {f"envs/{env}/values.yaml": values("1.2.0") for env in ("staging", "prod")}
+    await world.admin.run(calls.create_repo(OWNER, "gitops", files=files, private=True))
+    reader = await world.admin.run(calls.create_user("ci"))
+    await world.admin.run(calls.grant_role(OWNER, "gitops", reader.login, "read"))
+    return reader.token
+
+
+def tokens(world: World, token: str) -> TokenGateway:
+    return TokenGateway(token, bot_login=BOT, base_url=world.base_url, transport=world.transport)
+
+
+async def test_a_token_reads_the_named_repository_and_trusts_the_given_login(
+    gateway: GitHubGateway, world: World
+) -> None:
+    token = await gitops_with_a_reader(world)
+    app = gateway.ports_for(world.installation_id)
+    await promote(app, "1.1.0")
+    pull = await app.pulls.open(ENV, head=BRANCH, base="main", title="Promote web", body="b")
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    await reset(world)
+    async with tokens(world, token) as gw:
+        report = await audit_with_token(gw, f"{OWNER}/gitops", now=now)
+        ports = gw.ports(ENV, f"{OWNER}/missing")
+        assert await ports.installation.repositories() == (Repository(ENV, "main", False),)
+        assert [(p.number, p.by_bot) for p in await ports.pulls.recent(ENV, state="open")] == [
+            (pull.number, True)
+        ]
+    assert [(b.app, b.environment, b.version) for b in report.syncs()] == [
+        ("api", "staging", "1.3.0")
+    ]
+    log = await world.admin.run(calls.requests_log())
+    routes = {r["route"] for r in log}
+    assert "/repos/{owner}/{repo}" in routes and "/app" not in routes
+
+
+@pytest.fixture
+def token_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, world: World
+) -> Callable[[str], None]:
+    """``main`` reads the sandbox with the token it is given, as in GitHub Actions."""
+    monkeypatch.chdir(tmp_path)  # acme/gitops is no directory here
+    for name in ("APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_FILE"):
+        monkeypatch.delenv(f"PROMOTION_BOT_{name}", raising=False)
+    monkeypatch.delenv("GH_TOKEN", raising=False)
+    monkeypatch.setenv("PROMOTION_BOT_GITHUB_URL", world.base_url)
+
+    class SandboxTokens(TokenGateway):
+        def __init__(self, token: str, **options: Any) -> None:
+            super().__init__(token, transport=world.transport, **options)
+
+    monkeypatch.setattr(drift_cli, "TokenGateway", SandboxTokens)
+    return lambda token: monkeypatch.setenv("GITHUB_TOKEN", token)
+
+
+async def test_main_uses_github_token_without_app_credentials(
+    world: World, token_env: Callable[[str], None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = await gitops_with_a_reader(world)
+    token_env(token)
+    args = ["drift", f"{OWNER}/gitops", "--json", "--bot-login", BOT]
+    assert await asyncio.to_thread(main, args) == 1
+    out, err = capsys.readouterr()
+    assert json.loads(out)["count"] == 1
+    assert token not in out + err
+
+
+async def test_a_token_that_cannot_read_the_repository_exits_2(
+    world: World,
+    token_env: Callable[[str], None],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await gitops_with_a_reader(world)
+    stranger = await world.admin.run(calls.create_user("stranger"))
+    cases = [
+        (stranger.token, "repository not readable with the token in GITHUB_TOKEN repo=acme/gitops"),
+        ("ghs_" + "x" * 36, "status=401"),  # no such token
+    ]
+    for token, message in cases:
+        token_env(token)
+        assert await asyncio.to_thread(main, ["drift", f"{OWNER}/gitops"]) == USAGE
+        out, err = capsys.readouterr()
+        assert out == "" and err.startswith("promotion-bot drift: ")
+        assert message in err and "Traceback" not in err
+        assert token not in out + err + caplog.text
