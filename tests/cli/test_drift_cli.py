@@ -125,6 +125,21 @@ def test_the_example_workflow_runs_this_command() -> None:
         assert args.command == "drift" and args.path == "."
 
 
+def test_the_example_workflows_api_alternative_runs_this_command() -> None:
+    """The commented API step, uncommented, is a step whose command the CLI has, with a token."""
+    lines = WORKFLOW.read_text("utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if "# - name: Audit drift through" in line)
+    step = yaml.safe_load("\n".join(line.replace("# ", "", 1) for line in lines[start:]))[0]
+    assert step["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+    command = step["run"].replace("\\\n", " ").split("promotion-bot", 1)[1].split("||")[0]
+    args = build_parser().parse_args(shlex.split(command.split(">")[0]))
+    assert (args.path, args.bot_login, args.markdown) == (
+        "$GITHUB_REPOSITORY",
+        "promotion-bot[bot]",
+        True,
+    )
+
+
 async def test_owner_name_is_audited_through_the_api(gateway: GitHubGateway, world: World) -> None:
     files = {CONFIG_FILE: DIRECTORY_CONFIG, "envs/dev/values.yaml": values("1.3.0")}
     files |= {f"envs/{env}/values.yaml": values("1.2.0") for env in ("staging", "prod")}
