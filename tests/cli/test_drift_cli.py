@@ -19,7 +19,7 @@ from bot.adapters.github_token import TokenGateway
 from bot.cli import COMMAND_MODULES, build_parser, main
 from bot.cli import drift as drift_cli
 from bot.cli.drift import USAGE, _progress, audit_remote, audit_with_token
-from bot.services.github_ports import Repository
+from bot.services.github_ports import NotFound, Repository
 from github_sandbox import admin_client as calls
 from tests.adapters import gitrepos
 from tests.adapters.test_github_ports import BRANCH, ENV, grant, promote, reset
@@ -281,3 +281,25 @@ async def test_a_token_that_cannot_read_the_repository_exits_2(
         assert out == "" and err.startswith("promotion-bot drift: ")
         assert message in err and "Traceback" not in err
         assert token not in out + err + caplog.text
+
+
+async def test_a_token_reads_an_environment_in_another_repository(world: World) -> None:
+    """``repo:`` names a repository the token reads too; one it cannot see stops the audit."""
+    config = DIRECTORY_CONFIG.replace(
+        "    path: envs/prod\n", "    path: envs/prod\n    repo: acme/prod-env\n"
+    )
+    files = {CONFIG_FILE: config, "envs/dev/values.yaml": values("1.3.0")}
+    files |= {"envs/staging/values.yaml": values("1.3.0")}
+    prod = {"envs/prod/values.yaml": values("1.2.0")}
+    await world.admin.run(calls.create_repo(OWNER, "gitops", files=files, private=True))
+    await world.admin.run(calls.create_repo(OWNER, "prod-env", files=prod, private=True))
+    reader = await world.admin.run(calls.create_user("ci"))
+    await world.admin.run(calls.grant_role(OWNER, "gitops", reader.login, "read"))
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    async with tokens(world, reader.token) as gw:
+        with pytest.raises(NotFound, match="repo=acme/prod-env"):
+            await audit_with_token(gw, f"{OWNER}/gitops", now=now)
+    await world.admin.run(calls.grant_role(OWNER, "prod-env", reader.login, "read"))
+    async with tokens(world, reader.token) as gw:
+        report = await audit_with_token(gw, f"{OWNER}/gitops", now=now)
+    assert [(b.app, b.environment, b.version) for b in report.syncs()] == [("api", "prod", "1.3.0")]
