@@ -247,6 +247,28 @@ def _reviewed(scene: Scene) -> Verdict:
     return Verdict(True, f"#{number} review comment, warnings: {', '.join(kinds)}", link)
 
 
+def _ask_for_the_drift_report(scene: Scene) -> None:
+    """The developer opens an issue and comments ``/drift`` there: the audit runs now."""
+    stack = scene.running
+    issue = stack.admin.run(
+        calls.ActAs(c.DEVELOPER).open_issue(c.ORG, c.ENV_REPO, title="How far apart are we?")
+    )
+    stack.admin.run(calls.ActAs(c.DEVELOPER).comment(c.ORG, c.ENV_REPO, issue["number"], "/drift"))
+
+
+def _drift_reported(scene: Scene) -> Verdict:
+    found = scene.view.get(f"/repos/{ENV_REPO}/issues", state="all", labels="promotion-drift")
+    if not found:
+        return Verdict(False, f"no drift-report issue in {ENV_REPO}")
+    report = found[0]
+    link = (str(report["html_url"]),)
+    lines = str(report["body"]).splitlines()
+    summary = next((line.strip("*") for line in lines if "environment pair" in line), "")
+    if "What runs where" not in report["body"] or not summary:
+        return Verdict(False, f"#{report['number']} is no drift report", link)
+    return Verdict(True, f"#{report['number']} {report['title']}: {summary}", link)
+
+
 STEPS: tuple[Step, ...] = (
     Step("start the sandbox and the bot on loopback", _start, _started),
     Step("seed the app repo, two environment repos, people; install the App", _seed, _seeded),
@@ -280,5 +302,10 @@ STEPS: tuple[Step, ...] = (
         f"{c.DEVELOPER} opens a hand-made PR to prod: the bot comments diff and drift warnings",
         _hand_made_pull,
         _reviewed,
+    ),
+    Step(
+        f"{c.DEVELOPER} comments /drift on an issue: the bot files the drift report",
+        _ask_for_the_drift_report,
+        _drift_reported,
     ),
 )
