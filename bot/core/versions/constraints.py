@@ -2,8 +2,9 @@
 
 Syntax: comparators ``=``, ``!=``, ``>``, ``<``, ``>=``, ``<=`` (also ``=>``/``=<``), ``~``/``~>``,
 ``^``, wildcards ``x``/``X``/``*`` in any position, hyphen ranges ``1.2 - 1.4`` (spaces required:
-``1.1-3`` is version 1.1 with pre-release ``3``), ``,`` or spaces for AND, ``||`` for OR. The empty
-constraint means ``*``.
+``1.1-3`` is version 1.1 with pre-release ``3``), ``,`` or spaces for AND, ``||`` for OR. Like
+Masterminds ``NewConstraint``, the empty string is rejected (only its single-term parser reads
+``""`` as ``*``): leave a constraint out to accept any version.
 
 Pre-releases: unless the caller asks for them, a pre-release version satisfies an OR-group only
 when a comparator of that group carries a pre-release itself (``>=1.2.3-0``, ``*-0``).
@@ -298,7 +299,7 @@ def parse_constraint(text: str) -> Constraint:
     if len(text) > MAX_CONSTRAINT_LENGTH:
         raise _error(text[:40] + "...", f"longer than {MAX_CONSTRAINT_LENGTH} characters")
     if text == "":
-        return parse_constraint("*")
+        raise _error(text, "empty; leave the constraint out to accept any version")
     groups = []
     for segment in _rewrite_ranges(text).split("||"):
         terms = _scan_terms(text, segment)
