@@ -1,35 +1,34 @@
-"""The command line. Each subcommand family lives in its own module with a ``register`` function.
+"""The command line. ``bot.cli.parsers`` declares every command with argparse alone; the table
+``bot.cli.commands.RUNS`` names the function that runs each, in a module imported only when that
+command runs: ``--help`` and ``set-image`` never import the web stack, githubkit or the sandbox.
 
-A module's ``register(subparsers)`` adds its subcommands and sets ``func`` on each parser; ``func``
-takes the parsed namespace and returns the process exit code.
+A command's function takes the parsed namespace and returns the process exit code.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 from collections.abc import Sequence
 
-# One visible list of every command family; add a module here to add commands.
-COMMAND_MODULES: tuple[str, ...] = (
-    "bot.cli.versions",
-    "bot.cli.images",
-    "bot.cli.config",
-    "bot.cli.drift",
-    "bot.cli.serve",
-    "bot.cli.sandbox",
-    "bot.cli.demo",
-)
+from bot.cli.commands import RUNS, CommandParser
+from bot.cli.parsers import FAMILIES
+
+__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+
+# The modules that run the commands, each imported only when one of its commands runs.
+COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(r.partition(":")[0] for r in RUNS.values()))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="promotion-bot",
         description="GitOps environment promotion by pull request.",
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=argparse.ArgumentParser
+    )
+    for declare in FAMILIES:
+        declare(subparsers)
     return parser
 
 

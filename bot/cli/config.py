@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.adapters.catalog import ConfigFileError, builtin_policies, config_file, read_config
+from bot.cli import parsers
 from bot.core.config import (
     ConfigError,
     ConfigIssue,
@@ -19,23 +20,26 @@ from bot.core.config import (
 )
 from bot.schema import config_schema
 
+__all__ = ["register", "run_check_config", "run_config_schema"]  # run through bot.cli.commands.RUNS
+
 
 def register(subparsers: Any) -> None:
-    check = subparsers.add_parser(
-        "check-config", help="validate .github/promotion.yml of a checkout (or a file)"
-    )
-    check.add_argument("path", metavar="PATH", help="environment repo checkout or config file")
-    check.set_defaults(func=run_check_config)
-
-    schema = subparsers.add_parser(
-        "config-schema", help="print the JSON Schema of .github/promotion.yml"
-    )
-    schema.set_defaults(func=run_config_schema)
+    """``check-config`` and ``config-schema`` on a parser of one's own, run by this module."""
+    declared = parsers.config(subparsers)
+    declared["check-config"].set_defaults(func=run_check_config)
+    declared["config-schema"].set_defaults(func=run_config_schema)
 
 
 def run_check_config(args: argparse.Namespace) -> int:
     root = Path(args.path)
     file = config_file(root)
+    if file.is_dir():
+        why = "is a directory; a file is needed here"
+        print(
+            f"promotion-bot check-config: cannot read config file path={file}: {why}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         text = read_config(file)
     except ConfigFileError as err:

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.cli.sandbox import sandbox_installed
 from bot.logs import log_to_file
@@ -25,33 +25,6 @@ if TYPE_CHECKING:
     from bot.demo.scene import StepReport
 
 PASS, FAIL = "✓", "✗"
-
-
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "demo",
-        help="run the bot against the bundled GitHub sandbox and play the promotion story",
-        description="Start the GitHub sandbox and the bot on loopback, seed an app repository "
-        "and two environment repositories, and play the story: an image push opens the dev "
-        "PR, merges open staging and prod, prod waits on its gates, a newer push updates the "
-        "open PR in place, a hand-made PR gets the review comment.",
-    )
-    parser.add_argument(
-        "--no-wait",
-        action="store_true",
-        help="exit when the story ends (0 when every step happened) instead of serving the pages",
-    )
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=None,
-        help="keep the sandbox's and the bot's state in this (new or empty) directory; default: "
-        "a temporary directory, removed at the end",
-    )
-    parser.add_argument(
-        "--port", type=int, default=0, help="sandbox port for the pages (default: a free one)"
-    )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

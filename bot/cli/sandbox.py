@@ -11,39 +11,6 @@ import importlib.util
 import secrets
 import sys
 import threading
-from pathlib import Path
-from typing import Any
-
-
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "sandbox",
-        help="run the local GitHub-compatible server",
-        description="Serve the GitHub sandbox (REST API, git repos, signed webhooks, admin API "
-        "under /_sandbox/) on loopback. State lives in --data and survives restarts.",
-    )
-    parser.add_argument("--port", type=int, default=8765, help="TCP port (0 picks a free one)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
-    parser.add_argument("--data", type=Path, default=Path(".sandbox"), help="state directory")
-    parser.add_argument("--seed", type=int, default=0, help="seed for fault injection")
-    parser.add_argument("--rate-limit", type=int, default=5000, help="requests/hour per token")
-    parser.add_argument(
-        "--no-admin-token", action="store_true", help="leave the /_sandbox/ admin API open"
-    )
-    limits = parser.add_argument_group(
-        "secondary rate limits",
-        "GitHub's secondary limits per credential (docs: rate limits for the REST API); off "
-        "unless --secondary-limits, GitHub's figures by default",
-    )
-    limits.add_argument("--secondary-limits", action="store_true", help="turn them on")
-    limits.add_argument("--concurrent-limit", type=int, default=100, help="requests in flight")
-    limits.add_argument("--points-per-minute", type=int, default=900, help="GET 1, writes 5")
-    limits.add_argument("--content-per-minute", type=int, default=80, help="writes a minute")
-    limits.add_argument("--content-per-hour", type=int, default=500, help="writes an hour")
-    limits.add_argument(
-        "--window-scale", type=float, default=1.0, help="the minute and hour times this"
-    )
-    parser.set_defaults(func=run)
 
 
 def sandbox_installed(command: str) -> bool:

@@ -7,11 +7,13 @@ import asyncio
 import json
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 
 from bot.adapters.github import GitHubGateway
 from bot.adapters.versions_memory import VersionsInMemory
 from bot.bootstrap import build_router, run_bot, utc_now
+from bot.cli import parsers
+from bot.cli.inputs import InputError, read_bytes
 from bot.core.inputs.events import BaseEvent
 from bot.entrypoints.routing import EventContext, events_of_delivery
 from bot.entrypoints.setup import run_setup, settings_for_setup
@@ -19,27 +21,14 @@ from bot.logs import configure_logging
 from bot.services.ports import Delivery, JobRejected
 from bot.settings import Settings, SettingsError, get_settings
 
+__all__ = ["register", "run_replay", "run_serve"]  # run through bot.cli.commands.RUNS
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = subparsers.add_parser(
-        "serve",
-        help="Run the bot: webhooks, worker, reconcile and redelivery loops (or the setup page "
-        "when no GitHub App is configured yet).",
-    )
-    serve.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
-    serve.add_argument("--port", type=int, default=8000, help="Port to listen on.")
-    serve.set_defaults(func=run_serve)
-    replay = subparsers.add_parser(
-        "replay",
-        help="Feed a saved delivery through translation and the wired use cases (with "
-        "credentials), or print the events it would dispatch.",
-    )
-    replay.add_argument("event", help="The X-GitHub-Event name, e.g. pull_request.")
-    replay.add_argument("file", type=Path, help="The saved JSON payload.")
-    replay.add_argument(
-        "--dry-run", action="store_true", help="Only print the events; call no use case."
-    )
-    replay.set_defaults(func=run_replay)
+
+def register(subparsers: Any) -> None:
+    """``serve`` and ``replay`` on a parser of one's own, run by this module."""
+    declared = parsers.serve(subparsers)
+    declared["serve"].set_defaults(func=run_serve)
+    declared["replay"].set_defaults(func=run_replay)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -59,8 +48,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def run_replay(args: argparse.Namespace) -> int:
     try:
-        body = args.file.read_bytes()
-    except OSError as err:
+        body = read_bytes(args.file)
+    except InputError as err:
         print(f"promotion-bot replay: cannot read file={args.file}: {err}", file=sys.stderr)
         return 2
     delivery = Delivery(

@@ -4,39 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from bot.adapters.catalog import PolicyError, load_policy
 from bot.core.versions.constraints import ConstraintError, parse_constraint
 from bot.core.versions.selection import TagPolicyError, pick_tag
 from bot.core.versions.semver import VersionError, parse_version
 
-
-def register(subparsers: Any) -> None:
-    versions = subparsers.add_parser("versions", help="semver constraints and tag selection")
-    commands = versions.add_subparsers(dest="versions_command", metavar="COMMAND", required=True)
-
-    match = commands.add_parser(
-        "match",
-        help="check versions against a Masterminds constraint",
-        description="Print VERSION<TAB>true|false|invalid per version (loose parsing, as "
-        "Masterminds NewVersion). Exit 2 when the constraint is invalid.",
-    )
-    match.add_argument("constraint", metavar="CONSTRAINT")
-    match.add_argument("versions", nargs="+", metavar="VERSION")
-    match.add_argument("--prerelease", action="store_true", help="let pre-release versions match")
-    match.set_defaults(func=run_match)
-
-    pick = commands.add_parser(
-        "pick",
-        help="choose a tag under a policy",
-        description="Print the chosen tag (tag@digest when given so); exit 1 with the reason "
-        "on stderr when no tag qualifies, 2 when the policy is bad.",
-    )
-    pick.add_argument("--policy", required=True, metavar="NAME_OR_FILE")
-    pick.add_argument("--current", default=None, metavar="TAG")
-    pick.add_argument("tags", nargs="+", metavar="TAG")
-    pick.set_defaults(func=run_pick)
+__all__ = ["run_match", "run_pick"]  # run through bot.cli.commands.RUNS
 
 
 def run_match(args: argparse.Namespace) -> int:

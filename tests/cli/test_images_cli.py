@@ -116,7 +116,8 @@ def test_set_image_refuses_stale_digest(work, capsys):
 
 
 def test_set_image_nothing_matched(work, capsys):
-    assert run("set-image", str(work / CRLF), "--image", "ghcr.io/acme/none", "--tag", "1") == 0
+    # Exit 1: a script tells "edited" from "no such image".
+    assert run("set-image", str(work / CRLF), "--image", "ghcr.io/acme/none", "--tag", "1") == 1
     assert "no reference to image=ghcr.io/acme/none" in capsys.readouterr().err
 
 

@@ -1,0 +1,77 @@
+"""The command line starts without the modules its command does not run: ``--help``, ``images``
+and ``set-image`` import no pydantic, githubkit, web stack or sandbox (bench/bench_cli_start.py
+times it; this guards it without a clock)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+VALUES = Path(__file__).parent.parent / "data" / "yamledit" / "quotes" / "original" / "values.yaml"
+CONFIG = Path(__file__).parent.parent / "data" / "config" / "valid" / "full.yml"
+WEB_AND_SANDBOX = ("githubkit", "httpx", "fastapi", "starlette", "uvicorn", "github_sandbox")
+# Runs the command line in this process and prints the modules then loaded.
+PROBE = """
+import sys
+from bot.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print("loaded=" + ",".join(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def loaded_after(*argv: str, cwd: Path) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("loaded="), done.stderr
+    return {name.partition(".")[0] for name in last.removeprefix("loaded=").split(",")}
+
+
+SET_IMAGE = ("set-image", str(VALUES), "--image", "ghcr.io/acme/api", "--tag", "v2")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--help",),
+        ("set-image", "--help"),
+        ("drift", "--help"),
+        ("serve", "--help"),
+        ("images", str(VALUES)),
+        ("images", "--json", str(VALUES.parent)),
+        SET_IMAGE,
+        (*SET_IMAGE, "--diff"),
+        ("versions", "match", "~1.4", "1.4.2"),
+    ],
+    ids=" ".join,
+)
+def test_light_commands_import_no_heavy_module(argv: tuple[str, ...], tmp_path: Path) -> None:
+    loaded = loaded_after(*argv, cwd=tmp_path)
+    assert [name for name in WEB_AND_SANDBOX if name in loaded] == []
+    if argv[0] != "versions":  # versions match reads constraints, whose model is pydantic's
+        assert "pydantic" not in loaded
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("versions", "pick", "--policy", "minor", "1.5.0"),
+        ("check-config", str(CONFIG)),
+    ],
+    ids=" ".join,
+)
+def test_config_commands_import_no_web_stack(argv: tuple[str, ...], tmp_path: Path) -> None:
+    loaded = loaded_after(*argv, cwd=tmp_path)
+    assert [name for name in WEB_AND_SANDBOX if name in loaded] == []

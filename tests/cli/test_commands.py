@@ -1,0 +1,62 @@
+"""The command table: every command is declared once, runs a function that exists, and says
+what it does, how it exits and how it is used."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from bot.adapters.github_token import DEFAULT_BOT_LOGIN
+from bot.cli import COMMAND_MODULES, build_parser, commands, parsers
+from bot.cli import drift as drift_cli
+from bot.cli.docs import leaf_commands
+
+
+def test_every_command_runs_a_function_of_a_command_module() -> None:
+    for name, run in commands.RUNS.items():
+        assert run.partition(":")[0] in COMMAND_MODULES, name
+        assert callable(commands.resolve(run)), name
+
+
+def test_every_parsed_command_is_in_the_table_with_its_help() -> None:
+    leaves = leaf_commands(build_parser())
+    assert sorted(leaves) == sorted(commands.RUNS)
+    for name, parser in leaves.items():
+        assert parser.get_default("run") == commands.RUNS[name]
+        assert parser.description, name
+        about = commands.HELP[name]
+        assert about.examples and all(
+            e.startswith("promotion-bot ") or "promotion-bot" in e for e in about.examples
+        ), name
+        assert "example:" in parser.format_help() and "exit status:" in parser.format_help()
+
+
+def test_the_parsed_command_gets_its_function() -> None:
+    args = build_parser().parse_args(["set-image", "f.yaml", "--image", "a/b", "--tag", "1"])
+    assert args.func is commands.resolve("bot.cli.images:run_set_image")
+
+
+@pytest.mark.parametrize("help_", [commands.Help("s", ((0, "fine"),), ("x",))])
+def test_the_usage_status_joins_a_commands_own(help_: commands.Help) -> None:
+    assert help_.statuses() == ((0, "fine"), (2, "The arguments are wrong (the usage is printed)"))
+    both = commands.Help("s", ((2, "refused"),), ("x",))
+    assert both.statuses() == ((2, "refused; or the arguments are wrong (the usage is printed)"),)
+
+
+def _shape(parser: argparse.ArgumentParser) -> list[tuple[object, ...]]:
+    return [
+        (a.option_strings, a.dest, a.default, a.help, a.metavar, a.nargs, a.required)
+        for a in parser._actions
+    ]
+
+
+def test_drift_is_declared_as_its_module_declares_it() -> None:
+    """bot.cli.drift keeps a ``register`` of its own; the light declaration must not drift."""
+    ours = argparse.ArgumentParser(prog="p")
+    theirs = argparse.ArgumentParser(prog="p")
+    light = parsers.drift(ours.add_subparsers())["drift"]
+    drift_cli.register(theirs.add_subparsers())
+    [full] = leaf_commands(theirs).values()
+    assert _shape(light) == _shape(full)
+    assert parsers.DEFAULT_BOT_LOGIN == DEFAULT_BOT_LOGIN
