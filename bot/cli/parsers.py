@@ -40,11 +40,12 @@ def versions(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
         "pick",
         parent="versions",
         help="choose a tag under a policy",
-        description="Print the chosen tag (tag@digest when given so), and why on stderr.",
+        description="Print the chosen tag (tag@digest when given so); when none qualifies, say why "
+        "on stderr, naming the pre-releases the policy left out.",
         exits={
             0: "a tag was chosen",
             1: "no tag qualifies (the reason is on stderr)",
-            2: "the policy is unknown or bad, or --current is not a tag",
+            2: "the policy is unknown or bad, or --current or a TAG is not a Docker tag",
         },
         example=f"{PROGRAM} versions pick --policy minor --current 1.4.2 1.4.3 1.5.0 2.0.0",
     )
