@@ -99,6 +99,8 @@ def edit_file(file: str, image: str, tag: str, digest: str | None) -> FileEdit:
     if result.changes and digest is None:
         return FileEdit(file, text, result, matched=True)
     name = parse_image_ref(image).name
+    if not result.changes and name.rsplit("/", 1)[-1] not in text:
+        return FileEdit(file, text, result, matched=False)  # as set_image, without parsing
     found = [o for o in find_images(text, file) if o.repository == name]
     if digest is not None and found and not any(o.digest for o in found):
         raise InputError(
