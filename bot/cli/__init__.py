@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = CommandParser(
         prog="promotion-bot",
         description="GitOps environment promotion by pull request.",
+        epilog="promotion-bot COMMAND --help: a command's options, exit statuses and example "
+        "(all of them: docs/cli.md).",
     )
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=argparse.ArgumentParser

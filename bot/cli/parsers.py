@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bot.cli.commands import PROGRAM, command
+from bot.cli.commands import HELP, PROGRAM, Formatter, command
 
 # The default of ``drift --bot-login``; a test holds it equal to bot.adapters.github_token's.
 DEFAULT_BOT_LOGIN = "promotion-bot[bot]"
@@ -19,7 +19,9 @@ def versions(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
     family = subparsers.add_parser(
         "versions",
         help="semver constraints and tag selection",
-        description="Test versions against a constraint, or choose a tag under a policy.",
+        description="Test versions against a constraint, or choose a tag under a policy. "
+        "promotion-bot versions COMMAND --help: its options, exit statuses and example.",
+        formatter_class=Formatter,
     )
     commands = family.add_subparsers(dest="versions_command", metavar="COMMAND", required=True)
     match = command(
@@ -54,6 +56,11 @@ def versions(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
     )
     pick.add_argument("--current", default=None, metavar="TAG", help="the tag deployed now")
     pick.add_argument("tags", nargs="+", metavar="TAG", help="the candidates (tag or tag@digest)")
+    family.epilog = "examples:\n" + "\n".join(
+        f"  {example}"
+        for name in ("versions match", "versions pick")
+        for example in HELP[name].examples
+    )
     return {"versions match": match, "versions pick": pick}
 
 

@@ -60,3 +60,21 @@ def test_drift_is_declared_as_its_module_declares_it() -> None:
     [full] = leaf_commands(theirs).values()
     assert _shape(light) == _shape(full)
     assert parsers.DEFAULT_BOT_LOGIN == DEFAULT_BOT_LOGIN
+
+
+def _every_subcommand(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += [sub, *_every_subcommand(sub)]
+    return found
+
+
+def test_every_subcommand_help_has_a_description_and_an_example() -> None:
+    subcommands = _every_subcommand(build_parser())
+    assert len(subcommands) == len(commands.RUNS) + 1  # and the "versions" family
+    for parser in subcommands:
+        text = parser.format_help()
+        assert parser.description and parser.epilog, parser.prog
+        assert "\n  promotion-bot " in text.partition("example")[2], parser.prog
