@@ -22,6 +22,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from bot.demo.runners import START_TIMEOUT_S
 from bot.entrypoints.setup import create_setup_app
 from bot.settings import ENV_PREFIX, Settings
 from github_sandbox import admin_client as calls
@@ -67,7 +68,7 @@ def start_bot(workdir: Path, port: int) -> subprocess.Popen[str]:
 
 
 def wait_ready(url: str, bot: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + START_TIMEOUT_S  # githubkit's models load slowly under load
     while time.monotonic() < deadline:
         assert bot.poll() is None, f"bot exited: {bot.communicate()[1]}"
         try:
