@@ -5,10 +5,11 @@ and a prod PR on a branch carrying a hotfix staging lacks gets ``branch-ahead``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from bot.demo.harness import Stack
-from bot.demo.runners import wait_until
+from bot.demo.harness import EVENTS, PERMISSIONS, Stack, bot_options
+from bot.demo.runners import HOST, BotProcess, free_port, wait_until
 from github_sandbox import admin_client as calls
 from github_sandbox.collab_admin import ActAs
 from tests.e2e.harness import Org, organisation
@@ -130,3 +131,44 @@ def test_a_prod_pr_on_a_branch_with_a_hotfix_staging_lacks_gets_branch_ahead(sta
     )
     (comment,) = wait_until(lambda: bot_comments(org, opened["number"]) or None, "the review")
     assert "branch-ahead" in comment["body"] and "hotfix: three replicas" in comment["body"]
+
+
+def test_the_scheduled_run_files_the_report(stack: Stack, tmp_path: Path) -> None:
+    """A bot of its own whose schedule is due at every pass (``* * * * *``: a slot falls in any
+    minute) and whose pass covers the last minute: installed before it starts, its first pass
+    at start-up files the report, with nobody asking."""
+    name = "drift-scheduled"
+    files = {CONFIG_FILE: directory_config(name), "README.md": "# environments\n"}
+    files |= {f"envs/{env}/values.yaml": values(name, "1.3.0") for env in ("dev", "staging")}
+    files["envs/prod/values.yaml"] = values(name, "1.2.0")
+    org = organisation(stack, name, {"env": files, "api": APP_REPO})
+    port = free_port()
+    app = stack.admin.run(
+        calls.create_app(
+            "drift-scheduler",
+            owner=name,
+            webhook_url=f"http://{HOST}:{port}/webhooks/github",
+            permissions=PERMISSIONS,
+            events=EVENTS,
+        )
+    )
+    stack.admin.run(calls.install_app(app.id, name))
+    options = bot_options(tmp_path, app, stack.url) | {
+        "reconcile_interval": "60",
+        "drift_schedule": "* * * * *",
+        "log_level": "INFO",
+    }
+    bot = BotProcess(port, options, tmp_path)
+    bot.start()
+    try:
+        found = wait_until(
+            lambda: (
+                org.view.get(f"/repos/{org.repo('env')}/issues", state="all", labels=LABEL) or None
+            ),
+            "the scheduled drift report",
+        )
+    finally:
+        bot.stop()
+    (issue,) = found
+    assert issue["user"]["login"] == "drift-scheduler[bot]"
+    assert "sync:api:prod:1.3.0" in issue["body"]
