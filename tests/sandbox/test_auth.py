@@ -41,24 +41,22 @@ async def status_of(world: World, method: str, path: str, token: str, **kwargs) 
     return int(response.status_code)
 
 
-now = int(time.time())
-
-
 @pytest.mark.parametrize(
     ("case", "iat", "exp", "other_key", "expected"),
-    [
-        ("valid", now - 60, now + 540, False, 200),
-        ("client id issuer", now - 60, now + 540, None, 200),
-        ("expired", now - 700, now - 100, False, 401),
-        ("too far ahead", now - 60, now + 3600, False, 401),
-        ("signed by another key", now - 60, now + 540, True, 401),
+    [  # issued and expiring, in seconds from the time the test runs
+        ("valid", -60, 540, False, 200),
+        ("client id issuer", -60, 540, None, 200),
+        ("expired", -700, -100, False, 401),
+        ("too far ahead", -60, 3600, False, 401),
+        ("signed by another key", -60, 540, True, 401),
     ],
 )
 async def test_app_jwt_checks(world: World, case, iat, exp, other_key, expected) -> None:
+    now = int(time.time())
     token = jwt_for(
         world,
-        iat=iat,
-        exp=exp,
+        iat=now + iat,
+        exp=now + exp,
         pem=other_key_pem() if other_key else None,
         by_client_id=other_key is None,
     )
