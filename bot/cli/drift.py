@@ -20,12 +20,11 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from bot.adapters.catalog import PolicyError, builtin_policies
 from bot.adapters.github import GitHubGateway
 from bot.adapters.github_token import (
-    DEFAULT_BOT_LOGIN,
     TOKEN_VARIABLES,
     TokenGateway,
     token_from_environment,
@@ -51,45 +50,6 @@ from bot.settings import Settings, SettingsError
 
 DRIFT, USAGE = 1, 2
 WEB_URL = "https://github.com"
-
-
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "drift",
-        help="audit an environment repository (a local clone, or OWNER/NAME through the API) "
-        "for drift between environments",
-        description="Compare each environment of a local clone's .github/promotion.yml with "
-        "the one before it: versions behind, values and files that differ, commits on one "
-        "branch only, changes that came through no promotion PR. Reads git objects only (the "
-        "default branch, then each environment's local branch or origin/<branch>). Exit 0: in "
-        "sync; 1: drift found; 2: the clone or its config cannot be read.",
-    )
-    parser.add_argument(
-        "path",
-        metavar="PATH|OWNER/NAME",
-        help="a clone of the environment repository, or the repository on GitHub (read as "
-        "the App: PROMOTION_BOT_APP_ID and PROMOTION_BOT_PRIVATE_KEY[_FILE]; without them, "
-        "with GITHUB_TOKEN or GH_TOKEN)",
-    )
-    shape = parser.add_mutually_exclusive_group()
-    shape.add_argument("--json", action="store_true", help="print the report as JSON")
-    shape.add_argument(
-        "--markdown", action="store_true", help="print the drift issue's Markdown body"
-    )
-    parser.add_argument(
-        "--now",
-        default=None,
-        metavar="ISO",
-        help="the time gates are checked at (ISO 8601; default: now)",
-    )
-    parser.add_argument(
-        "--bot-login",
-        default=DEFAULT_BOT_LOGIN,
-        metavar="LOGIN",
-        help="with a token: the bot's account, whose PRs and issues are trusted "
-        f"(default: {DEFAULT_BOT_LOGIN}); the App reads its own",
-    )
-    parser.set_defaults(func=run_drift)
 
 
 def run_drift(args: argparse.Namespace) -> int:

@@ -9,7 +9,6 @@ import pytest
 
 from bot.adapters.github_token import DEFAULT_BOT_LOGIN
 from bot.cli import COMMAND_MODULES, build_parser, commands, parsers
-from bot.cli import drift as drift_cli
 from bot.cli.docs import leaf_commands
 
 
@@ -44,21 +43,7 @@ def test_the_usage_status_joins_a_commands_own(help_: commands.Help) -> None:
     assert both.statuses() == ((2, "refused; or the arguments are wrong (the usage is printed)"),)
 
 
-def _shape(parser: argparse.ArgumentParser) -> list[tuple[object, ...]]:
-    return [
-        (a.option_strings, a.dest, a.default, a.help, a.metavar, a.nargs, a.required)
-        for a in parser._actions
-    ]
-
-
-def test_drift_is_declared_as_its_module_declares_it() -> None:
-    """bot.cli.drift keeps a ``register`` of its own; the light declaration must not drift."""
-    ours = argparse.ArgumentParser(prog="p")
-    theirs = argparse.ArgumentParser(prog="p")
-    light = parsers.drift(ours.add_subparsers())["drift"]
-    drift_cli.register(theirs.add_subparsers())
-    [full] = leaf_commands(theirs).values()
-    assert _shape(light) == _shape(full)
+def test_drift_trusts_the_same_bot_login_as_the_token_gateway() -> None:
     assert parsers.DEFAULT_BOT_LOGIN == DEFAULT_BOT_LOGIN
 
 
