@@ -40,8 +40,10 @@ from bot.adapters.versions_memory import VersionsInMemory
 from bot.core.config import DEFAULT_FILE, ConfigError, parse_config
 from bot.core.config.model import REPO_PATTERN
 from bot.core.drift.audit import audit
+from bot.core.drift.export import report_json
 from bot.core.drift.model import DriftReport
-from bot.core.drift.report import render_issue, render_text, report_json
+from bot.core.drift.report import render_issue
+from bot.core.drift.text import render_text
 from bot.services.drift import audit_repository
 from bot.services.github_ports import GitHubError
 from bot.services.ports import RetryLater

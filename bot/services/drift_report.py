@@ -11,8 +11,9 @@ import logging
 from datetime import datetime
 from typing import Literal
 
-from bot.core.drift.report import render_issue, ticked_keys
+from bot.core.drift.report import render_issue
 from bot.core.drift.schedule import due
+from bot.core.drift.ticks import ticked_keys
 from bot.core.markup.metadata import extract
 from bot.services.drift import audit_repository
 from bot.services.workspace import LoadedConfig, Workspace

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.drift.report import box_keys, ticked_keys, untick
+from bot.core.drift.ticks import box_keys, ticked_keys, untick
 from bot.core.inputs.commands import Promote
 from bot.core.inputs.events import IssueEdited
 from bot.services.commands import Asked, carry_out, config_at

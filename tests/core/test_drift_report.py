@@ -14,18 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.drift.export import report_json
 from bot.core.drift.model import Behind, Commit, DriftReport, PairDrift
-from bot.core.drift.report import (
-    HIDDEN,
-    ISSUE_LIMIT,
-    box_keys,
-    render_issue,
-    render_text,
-    report_json,
-    summary_line,
-    ticked_keys,
-    untick,
-)
+from bot.core.drift.report import ISSUE_LIMIT, render_issue
+from bot.core.drift.text import render_text
+from bot.core.drift.ticks import box_keys, ticked_keys, untick
+from bot.core.drift.words import HIDDEN, summary_line
 from bot.core.markup.metadata import Meta, extract
 from bot.core.promotion.holds import Hold
 from bot.core.review.diff import ABSENT, ValueDelta

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.core.drift.report import ticked_keys
+from bot.core.drift.ticks import ticked_keys
 from bot.core.inputs.events import IssueEdited
 from bot.services.drift_report import DRIFT_LABEL, publish, publish_due
 from bot.services.drift_ticks import handle_issue_edited
