@@ -44,6 +44,7 @@ def test_reads_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.app_id == 42 and settings.github_url == "https://ghes.example.com/api/v3"
     assert settings.registry_tokens["harbor"].get_secret_value() == "harbor-secret-0123456789"
     assert settings.max_body_bytes == 25 * 1024 * 1024
+    assert settings.drift_schedule == "0 6 * * 1-5"  # weekdays at 06:00 UTC
     assert GOOD not in repr(settings) and KEY not in repr(settings)
 
 
@@ -63,6 +64,7 @@ def test_reads_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             "PROMOTION_BOT_REGISTRY_TOKENS[DOCKERHUB] is shorter",
         ),
         ("PROMOTION_BOT_WORKERS", "many-workers-value", "PROMOTION_BOT_WORKERS"),
+        ("PROMOTION_BOT_DRIFT_SCHEDULE", "every morning", "PROMOTION_BOT_DRIFT_SCHEDULE"),
         (
             "PROMOTION_BOT_PRIVATE_KEY_FILE",
             "/nonexistent/key.pem",

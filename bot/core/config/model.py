@@ -207,7 +207,8 @@ def _cron(expression: str) -> str:
     try:
         CronSim(expression, datetime(2026, 1, 1, tzinfo=UTC))
     except CronSimError as err:
-        raise ValueError(f"not a cron expression ({err}): {expression!r}") from err
+        # The value is not repeated: a settings error names the variable, never its value.
+        raise ValueError(f"not a cron expression ({err})") from err
     return expression
 
 
