@@ -98,6 +98,38 @@ def test_numeric_looking_tag_stays_quoted_in_argocd_source():
     assert yaml.safe_load(result.text)["helm"]["parameters"][0]["value"] == "0.3"
 
 
+def variants(text: str) -> list[str]:
+    """The file as stored, with CRLF line ends, and without its final newline."""
+    return [text, text.replace("\n", "\r\n"), text.rstrip("\n")]
+
+
+# Real files for shapes the scanner once missed (issue 14): the repository set, its new tag, and
+# each line fragment the edit must rewrite (old, new); nothing else in the file may change.
+SHAPES = [
+    pytest.param(
+        "kustomize-controller.overrides-images.yaml",
+        "ghcr.io/stefanprodan/podinfo",
+        "5.0.1",
+        [("newTag: 5.0.0", "newTag: 5.0.1")],
+        id="flux-kustomization-spec-images",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "image", "tag", "rewrites"), SHAPES)
+def test_issue_shapes_edit_only_the_tag(name, image, tag, rewrites):
+    for text in variants(read(CORPUS / name)):
+        assert image in {r.repository for r in find_images(text)}
+        expected = text
+        for old, new in rewrites:
+            assert expected.count(old) == 1
+            expected = expected.replace(old, new)
+        result = set_image(text, image=image, tag=tag, file=name)
+        assert result.text == expected
+        assert {r.tag for r in find_images(result.text) if r.repository == image} == {tag}
+        assert len(list(yaml.safe_load_all(result.text))) == len(list(yaml.safe_load_all(text)))
+
+
 VALUES = "image:\n  repository: acme/api\n  tag: v1\n"
 
 

@@ -40,6 +40,7 @@ COUNTS = {
     "ingress-nginx.values.yaml": 3,
     "kube-prometheus-stack.values.yaml": 10,
     "kubeflow.pipeline-env-dev.kustomization.yaml": 11,
+    "kustomize-controller.overrides-images.yaml": 1,
     "microservices-demo.container-images-registry.kustomization.yaml": 0,
     "microservices-demo.kubernetes-manifests.yaml": 13,
     "onedr0p.ocirepository.yaml": 0,
@@ -125,6 +126,15 @@ def test_corpus_counts(name, count):
             None,
             "sha256:e36ec9efe78b4bb56a4b1c24d8241bee3a2b477aeef20ff864d1edef31953cd8",
             "images[0].digest",
+        ),
+        (
+            "kustomize-controller.overrides-images.yaml",
+            34,
+            "kustomize",
+            "ghcr.io/stefanprodan/podinfo",
+            "5.0.0",
+            None,
+            "[2].spec.images[0].newTag",
         ),
         (
             "argo-cd.application-reference.yaml",
@@ -237,6 +247,12 @@ CASES = [
         id="flux-setter-tag-takes-name-marker",
     ),
     pytest.param(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nspec:\n  images:\n"
+        "  - name: app\n    newName: ghcr.io/acme/api\n    digest: " + SHA + "\n",
+        ("kustomize", "ghcr.io/acme/api", None, SHA, "spec.images[0].digest"),
+        id="flux-kustomization-digest",
+    ),
+    pytest.param(
         "\ufeffimage:\r\n  repository: acme/api\r\n  tag: v1\r\n",
         ("helm-values", "docker.io/acme/api", "v1", None, "image.tag"),
         id="bom-crlf",
@@ -262,6 +278,11 @@ def test_rules(text, expected):
         pytest.param("note: |\n  image: nginx:1.0\n", id="inside-block-scalar"),
         pytest.param("images:\n- name: app\n  newName: ghcr.io/acme/api\n", id="kustomize-no-tag"),
         pytest.param('v: 1 # {"$imagepolicy": "ns:p:tag"}\n', id="flux-tag-without-name"),
+        pytest.param(
+            "apiVersion: content.hauler.cattle.io/v1\nkind: Images\nspec:\n  images:\n"
+            "  - name: app\n    newTag: v1\n",
+            id="spec-images-not-flux",
+        ),
         pytest.param("", id="empty"),
     ],
 )

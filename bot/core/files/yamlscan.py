@@ -4,7 +4,8 @@ Rules, most specific first (a scalar claimed by one rule is not reported again b
 
 1. ``flux-setter`` and ``marker``: line-end marker comments (see ``bot.core.files.markers``).
 2. ``kustomize``: a document's top-level ``images:`` entries (``name``, ``newName``, ``newTag``,
-   ``digest``); the image is ``newName`` when given, else ``name``.
+   ``digest``), and the same entries under ``spec.images`` of a Flux ``Kustomization``
+   (``kustomize.toolkit.fluxcd.io``); the image is ``newName`` when given, else ``name``.
 3. ``argocd-kustomize``: ``kustomize.images`` strings (``[alias=]image:tag``) in an Argo CD
    Application or ``.argocd-source*.yaml``.
 4. ``argocd-parameter``: ``helm.parameters`` pairs such as ``image.repository`` + ``image.tag``.
@@ -115,13 +116,33 @@ def _ref_for_field(field: str, repository: str | None, value: str) -> ImageRef |
 
 def _kustomize_sites(parsed: Parsed) -> Iterator[ImageSite]:
     for doc, root in enumerate(parsed.roots):
-        images = mapping_items(root).get("images")
-        if images is None or not isinstance(images[1], SequenceNode):
-            continue
-        for index, entry in enumerate(images[1].value):
-            site = _kustomize_entry(entry, doc, ("images", index))
-            if site is not None:
-                yield site
+        for where in _KUSTOMIZE_IMAGES:
+            images = _kustomize_images(root, where)
+            if images is None:
+                continue
+            for index, entry in enumerate(images.value):
+                site = _kustomize_entry(entry, doc, (*where, index))
+                if site is not None:
+                    yield site
+
+
+# Where a document keeps kustomize image entries, and the apiVersion group it must have there.
+_KUSTOMIZE_IMAGES: dict[tuple[str, ...], str | None] = {
+    ("images",): None,
+    ("spec", "images"): "kustomize.toolkit.fluxcd.io/",
+}
+
+
+def _kustomize_images(root: Node, where: tuple[str, ...]) -> SequenceNode | None:
+    group = _KUSTOMIZE_IMAGES[where]
+    if group is not None and not (scalar_value(mapping_value(root, "apiVersion")) or "").startswith(
+        group
+    ):
+        return None
+    node: Node | None = root
+    for key in where:
+        node = mapping_value(node, key)
+    return node if isinstance(node, SequenceNode) else None
 
 
 def _kustomize_entry(entry: Node, doc: int, path: tuple[PathPart, ...]) -> ImageSite | None:
