@@ -1,0 +1,116 @@
+"""Whether a config can ever promote anything: the image references each app has in each
+environment, and the ``files`` globs that match no file at all.
+
+Values in, values out: the caller lists each environment's paths and reads the files
+``wanted_paths`` names (under the read bounds); ``count_references`` and ``unmatched_globs``
+say what they hold. It lives in the promotion room, not the config room, because an
+environment's files are chosen by ``envfiles`` (and the config room sits below this one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.core.config import PromotionConfig
+from bot.core.files.yamlnodes import YamlEditError
+from bot.core.promotion.envfiles import EnvState, environment_files, image_occurrences
+
+
+@dataclass(frozen=True)
+class ReferenceCount:
+    """The references to ``app``'s image in ``environment``; ``references`` is ``None`` when
+    a file could not be read, and ``reason`` says which."""
+
+    app: str
+    environment: str
+    references: int | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class UnmatchedGlob:
+    """A ``files`` glob at ``loc`` (``apps.NAME.files.I`` or ``defaults.files.I``) that
+    matched no file in ``environments`` (the ones looked at)."""
+
+    loc: tuple[str | int, ...]
+    glob: str
+    environments: tuple[str, ...]
+
+
+def app_globs(config: PromotionConfig, app: str) -> tuple[str, ...] | None:
+    """The globs choosing ``app``'s files: its own, else the defaults', else ``None`` (YAML)."""
+    return config.apps[app].files or config.defaults.files
+
+
+def wanted_paths(config: PromotionConfig, environment: str, paths: tuple[str, ...]) -> set[str]:
+    """Of ``paths`` (repository paths), those some app promoted through ``environment`` reads."""
+    env = config.environment(environment)
+    wanted: set[str] = set()
+    for app in config.apps:
+        if env in config.environments_of(app):
+            wanted |= set(
+                environment_files(paths, root=env.path or ".", globs=app_globs(config, app))
+            )
+    return wanted
+
+
+def count_references(
+    config: PromotionConfig, states: Mapping[str, EnvState]
+) -> tuple[ReferenceCount, ...]:
+    """For each app and each of its environments in ``states`` (those read), in config order."""
+    counts = []
+    for app, spec in config.apps.items():
+        for env in config.environments_of(app):
+            state = states.get(env.name)
+            if state is None:
+                continue
+            chosen = environment_files(
+                state.files, root=env.path or ".", globs=app_globs(config, app)
+            )
+            mine = EnvState(env.name, {path: state.files[path] for path in chosen})
+            try:
+                found: int | None = len(image_occurrences(mine, spec.image))
+                reason = ""
+            except YamlEditError as err:
+                found, reason = None, str(err)
+            counts.append(ReferenceCount(app, env.name, found, reason))
+    return tuple(counts)
+
+
+def unmatched_globs(
+    config: PromotionConfig, paths: Mapping[str, tuple[str, ...]]
+) -> tuple[UnmatchedGlob, ...]:
+    """The globs matching no path in any environment of ``paths`` (environment -> every path
+    under it) they apply to: an app's in its environments, the defaults' in all of them."""
+    unmatched = []
+    for app, spec in config.apps.items():
+        names = [env.name for env in config.environments_of(app) if env.name in paths]
+        for index, glob in enumerate(spec.files or ()):
+            if names and not _matches(config, glob, names, paths):
+                unmatched.append(UnmatchedGlob(("apps", app, "files", index), glob, tuple(names)))
+    everywhere = [env.name for env in config.environments if env.name in paths]
+    for index, glob in enumerate(config.defaults.files or ()):
+        if everywhere and not _matches(config, glob, everywhere, paths):
+            loc: tuple[str | int, ...] = ("defaults", "files", index)
+            unmatched.append(UnmatchedGlob(loc, glob, tuple(everywhere)))
+    return tuple(unmatched)
+
+
+def _matches(
+    config: PromotionConfig, glob: str, names: list[str], paths: Mapping[str, tuple[str, ...]]
+) -> bool:
+    return any(
+        environment_files(paths[name], root=config.environment(name).path or ".", globs=(glob,))
+        for name in names
+    )
+
+
+__all__ = [
+    "ReferenceCount",
+    "UnmatchedGlob",
+    "app_globs",
+    "count_references",
+    "unmatched_globs",
+    "wanted_paths",
+]
