@@ -113,16 +113,26 @@ def config(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
         "check-config",
         help="validate .github/promotion.yml of a checkout (or a file)",
         description="Validate an environment repository's promotion config and summarise "
-        "its environments, apps and policies; warn about environment directories missing "
-        "from the checkout.",
+        "its environments, apps and policies. In a checkout, count each app's image "
+        "references in each environment's directory of the working tree (environments on "
+        "another branch or repository are not checked locally); warn about a missing "
+        "directory, an app with no reference in an environment, and a files glob that "
+        "matches no file.",
         exits={
-            0: "the config is valid",
-            1: "the config is invalid (one issue a line on stdout)",
+            0: "the config is valid (warnings, if any, on stderr)",
+            1: "the config is invalid, or with --strict an environment directory is missing "
+            "or an app has no image reference in one (one issue a line on stdout)",
             2: "the config cannot be read",
         },
         example=f"{PROGRAM} check-config path/to/env-repo",
     )
     check.add_argument("path", metavar="PATH", help="environment repo checkout or config file")
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="a missing environment directory or an app without image references in an "
+        "environment is an error, not a warning",
+    )
     schema = command(
         subparsers,
         "config-schema",

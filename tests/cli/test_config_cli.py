@@ -15,6 +15,7 @@ from bot.cli import config as config_cli
 from bot.cli import main
 
 VALID = Path(__file__).parent.parent / "data" / "config" / "valid"
+API_VALUES = "image:\n  repository: ghcr.io/acme/api\n  tag: 1.4.2\n"
 
 
 def run(*argv: str) -> int:
@@ -27,11 +28,13 @@ def run(*argv: str) -> int:
 
 @pytest.fixture
 def checkout(tmp_path):
-    """An environment repository with the minimal config and both directories."""
+    """An environment repository with the minimal config and both directories, each with a
+    values file that runs the app."""
     (tmp_path / ".github").mkdir()
     shutil.copy(VALID / "minimal.yml", tmp_path / ".github" / "promotion.yml")
     for env in ("dev", "prod"):
         (tmp_path / "envs" / env).mkdir(parents=True)
+        (tmp_path / "envs" / env / "values.yaml").write_text(API_VALUES)
     return tmp_path
 
 
@@ -44,6 +47,9 @@ def test_valid_checkout_prints_ok_and_summary(checkout, capsys):
         "  api (ghcr.io/acme/api):",
         "    dev: auto: pr=auto",
         "    prod: auto: pr=auto, after=dev",
+        "  image references in the working tree:",
+        "    api in dev: 1",
+        "    api in prod: 1",
     ]
     assert err == ""
 
@@ -54,7 +60,7 @@ def test_config_file_path_is_accepted(checkout, capsys):
 
 
 def test_missing_environment_directory_is_a_warning(checkout, capsys):
-    (checkout / "envs" / "prod").rmdir()
+    shutil.rmtree(checkout / "envs" / "prod")
     assert run("check-config", str(checkout)) == 0
     out, err = capsys.readouterr()
     file = checkout / ".github" / "promotion.yml"
@@ -123,5 +129,184 @@ def test_policies_doc_shows_the_real_output(tmp_path, capsys):
     (tmp_path / ".github" / "promotion.yml").write_text(config[1], "utf-8")
     for env in ("dev", "staging", "prod"):
         (tmp_path / "envs" / env).mkdir(parents=True)
+        (tmp_path / "envs" / env / "values.yaml").write_text(API_VALUES)
     assert run("check-config", str(tmp_path)) == 0
-    assert capsys.readouterr().out == shown[1]
+    out, err = capsys.readouterr()
+    # The doc shows the policies; the image references the checkout holds follow them.
+    assert out == shown[1] + "".join(
+        f"{line}\n"
+        for line in [
+            "  image references in the working tree:",
+            "    api in dev: 1",
+            "    api in staging: 1",
+            "    api in prod: 1",
+        ]
+    )
+    assert err == ""
+
+
+TWO_ENVS = """\
+version: 1
+environments:
+  - name: dev
+    path: envs/dev
+  - {prod}
+{defaults}apps:
+  api:
+    image: ghcr.io/acme/api
+    {app_files}
+"""
+
+
+def make_checkout(root: Path, files: dict[str, str], **config: str) -> Path:
+    fields = {"prod": "name: prod\n    path: envs/prod", "defaults": "", "app_files": ""} | config
+    (root / ".github").mkdir()
+    (root / ".github" / "promotion.yml").write_text(TWO_ENVS.format(**fields))
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    return root
+
+
+DEV_ONLY = {"envs/dev/values.yaml": API_VALUES, "envs/prod/README.md": "prod\n"}
+BOTH = {"envs/dev/values.yaml": API_VALUES, "envs/prod/values.yaml": API_VALUES}
+
+
+@pytest.mark.parametrize(
+    ("files", "config", "flags", "code", "counts", "warnings"),
+    [
+        pytest.param(
+            DEV_ONLY,
+            {},
+            (),
+            0,
+            ["dev: 1", "prod: 0"],
+            [
+                "9:12: apps.api.image: no reference to ghcr.io/acme/api in the working tree "
+                "environment=prod path=envs/prod"
+            ],
+            id="no-reference-warns",
+        ),
+        pytest.param(
+            {"envs/dev/values.yaml": API_VALUES},
+            {},
+            (),
+            0,
+            ["dev: 1", "prod: directory not found"],
+            ["6:11: environments.1.path: directory not found"],
+            id="missing-directory-warns-once",
+        ),
+        pytest.param(
+            {"envs/dev/values.yaml": API_VALUES},
+            {"prod": "name: prod\n    branch: env/prod"},
+            ("--strict",),
+            0,
+            ["dev: 1", "prod: not checked locally (branch env/prod)"],
+            [],
+            id="other-branch-is-a-note",
+        ),
+        pytest.param(
+            {"envs/dev/values.yaml": API_VALUES},
+            {"prod": "name: prod\n    repo: acme/prod-env\n    path: envs/prod"},
+            ("--strict",),
+            0,
+            ["dev: 1", "prod: not checked locally (repository acme/prod-env)"],
+            [],
+            id="other-repository-is-a-note",
+        ),
+        pytest.param(
+            BOTH,
+            {"app_files": "files: [values.yaml, kustomization.yaml]"},
+            (),
+            0,
+            ["dev: 1", "prod: 1"],
+            [
+                "10:26: apps.api.files.1: glob 'kustomization.yaml' matches no file in "
+                "environments=dev,prod"
+            ],
+            id="app-glob-matching-nothing-warns",
+        ),
+        pytest.param(
+            BOTH,
+            {"defaults": "defaults:\n  files: ['*.yml']\n", "app_files": "files: ['*.yaml']"},
+            ("--strict",),
+            0,
+            ["dev: 1", "prod: 1"],
+            ["8:11: defaults.files.0: glob '*.yml' matches no file in environments=dev,prod"],
+            id="defaults-glob-warns-even-strict",
+        ),
+        pytest.param(
+            BOTH | {"envs/prod/values.yaml": "image: ghcr.io/acme/api:1\nx: [\n"},
+            {},
+            (),
+            0,
+            ["dev: 1", "prod: unreadable"],
+            [
+                "apps.api.image: cannot look for the image environment=prod path=envs/prod: "
+                "parsing yaml failed"
+            ],
+            id="unparsable-file-warns",
+        ),
+        pytest.param(
+            DEV_ONLY | {"envs/prod/values.yaml": "- " * 120 + "ghcr.io/acme/api:1\n"},
+            {},
+            (),
+            0,
+            ["dev: 1", "prod: 0"],
+            [
+                "environment=prod path=envs/prod; left alone: envs/prod/values.yaml (nested over "
+                "100 levels deep)"
+            ],
+            id="refused-file-is-named",
+        ),
+    ],
+)
+def test_image_references_per_app_and_environment(
+    tmp_path, capsys, files, config, flags, code, counts, warnings
+):
+    checkout = make_checkout(tmp_path, files, **config)
+    assert run("check-config", *flags, str(checkout)) == code
+    out, err = capsys.readouterr()
+    assert out.splitlines()[-len(counts) :] == [f"    api in {count}" for count in counts]
+    assert out.splitlines()[-len(counts) - 1] == "  image references in the working tree:"
+    assert len(err.splitlines()) == len(warnings)
+    for line, expected in zip(err.splitlines(), warnings, strict=True):
+        assert line.startswith("warning: ") and expected in line
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        pytest.param(
+            DEV_ONLY,
+            "9:12: apps.api.image: no reference to ghcr.io/acme/api in the working tree "
+            "environment=prod path=envs/prod",
+            id="no-reference",
+        ),
+        pytest.param(
+            {"envs/dev/values.yaml": API_VALUES},
+            "6:11: environments.1.path: directory not found in checkout",
+            id="missing-directory",
+        ),
+    ],
+)
+def test_strict_makes_a_config_that_cannot_work_an_error(tmp_path, capsys, files, expected):
+    checkout = make_checkout(tmp_path, files)
+    assert run("check-config", "--strict", str(checkout)) == 1
+    out, err = capsys.readouterr()
+    (line,) = out.splitlines()
+    assert line.startswith(str(checkout / ".github" / "promotion.yml")) and expected in line
+    assert err == ""
+
+
+def test_an_environment_at_the_root_leaves_github_and_git_out(tmp_path, capsys):
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "promotion.yml").write_text(
+        "version: 1\nenvironments:\n  - name: prod\napps:\n  api:\n    image: ghcr.io/acme/api\n"
+    )
+    for hidden in (".github/ci.yaml", ".git/x.yaml"):
+        (tmp_path / hidden).parent.mkdir(exist_ok=True)
+        (tmp_path / hidden).write_text(API_VALUES)
+    (tmp_path / "app.yaml").write_text(API_VALUES)
+    assert run("check-config", str(tmp_path)) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "    api in prod: 1"
