@@ -113,6 +113,13 @@ SHAPES = [
         [("newTag: 5.0.0", "newTag: 5.0.1")],
         id="flux-kustomization-spec-images",
     ),
+    pytest.param(
+        "k8s-website.pod-image-volumes.yaml",
+        "quay.io/crio/artifact",
+        "v3",
+        [('reference: "quay.io/crio/artifact:v2"', 'reference: "quay.io/crio/artifact:v3"')],
+        id="image-volume-reference",
+    ),
 ]
 
 

@@ -39,6 +39,7 @@ COUNTS = {
     "ingress-nginx.deploy-cloud.yaml": 3,
     "ingress-nginx.values.yaml": 3,
     "kube-prometheus-stack.values.yaml": 10,
+    "k8s-website.pod-image-volumes.yaml": 2,
     "kubeflow.pipeline-env-dev.kustomization.yaml": 11,
     "kustomize-controller.overrides-images.yaml": 1,
     "microservices-demo.container-images-registry.kustomization.yaml": 0,
@@ -135,6 +136,15 @@ def test_corpus_counts(name, count):
             "5.0.0",
             None,
             "[2].spec.images[0].newTag",
+        ),
+        (
+            "k8s-website.pod-image-volumes.yaml",
+            24,
+            "image-volume",
+            "quay.io/crio/artifact",
+            "v2",
+            None,
+            "spec.volumes[0].image.reference",
         ),
         (
             "argo-cd.application-reference.yaml",
@@ -251,6 +261,12 @@ CASES = [
         "  - name: app\n    newName: ghcr.io/acme/api\n    digest: " + SHA + "\n",
         ("kustomize", "ghcr.io/acme/api", None, SHA, "spec.images[0].digest"),
         id="flux-kustomization-digest",
+    ),
+    pytest.param(
+        "spec:\n  volumes:\n  - name: models\n    image:\n"
+        "      reference: ghcr.io/acme/models:1.0@" + SHA + "\n      pullPolicy: IfNotPresent\n",
+        ("image-volume", "ghcr.io/acme/models", "1.0", SHA, "spec.volumes[0].image.reference"),
+        id="image-volume-block",
     ),
     pytest.param(
         "\ufeffimage:\r\n  repository: acme/api\r\n  tag: v1\r\n",

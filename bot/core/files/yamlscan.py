@@ -14,6 +14,7 @@ Rules, most specific first (a scalar claimed by one rule is not reported again b
    covers Helm values files, Flux ``HelmRelease.spec.values`` and Argo CD ``valuesObject``.
    ``container`` is the kind for ``image`` strings in ``containers``, ``initContainers`` and
    ``ephemeralContainers`` items (any workload, CronJob included, in multi-document files).
+   ``image-volume`` is the kind for ``volumes[].image.reference``.
 
 Values that are not valid references (templates such as ``{{ .Values.tag }}``) are skipped.
 """
@@ -225,14 +226,25 @@ def _helm_sites(parsed: Parsed) -> Iterator[ImageSite]:
         if site is not None:
             yield site
             continue
-        image = mapping_items(node).get("image")
-        if image is not None and isinstance(image[1], ScalarNode):
-            image_path = (*path, "image")
-            field = Field("ref", image[1], format_path(image_path, doc))
-            text = scalar_value(image[1]) or ""
-            found = _site(kind_for_path(image_path, _CONTAINER_LISTS), text, (field,), full=True)
-            if found is not None:
+        for key, (_, value) in mapping_items(node).items():
+            rule = _reference_key(key, path)
+            if rule is None or not isinstance(value, ScalarNode):
+                continue
+            kind, needs_version = rule
+            field = Field("ref", value, format_path((*path, key), doc))
+            found = _site(kind, scalar_value(value) or "", (field,), full=True)
+            if found is not None and (found.ref.tag or found.ref.digest or not needs_version):
                 yield found
+
+
+def _reference_key(key: str, path: tuple[PathPart, ...]) -> tuple[str, bool] | None:
+    """(kind, whether a tag or digest is required) for a key whose string is a whole reference:
+    ``image`` anywhere, and ``reference`` of an image volume (``volumes[i].image.reference``)."""
+    if key == "image":
+        return kind_for_path((*path, key), _CONTAINER_LISTS), False
+    if key == "reference" and path and path[-1] == "image":
+        return "image-volume", False
+    return None
 
 
 def _helm_map(node: MappingNode, doc: int, path: tuple[PathPart, ...]) -> ImageSite | None:
