@@ -64,8 +64,8 @@ def _wanted(
     those whose blob differs from the same file in a neighbouring environment."""
     config = loaded.config
     wanted: dict[str, set[str]] = {name: set() for name in names}
-    for app, spec in config.apps.items():
-        globs = spec.files or config.defaults.files
+    for app in config.apps:
+        globs = config.files_of(app)
         for env in config.environments_of(app):
             wanted[env.name] |= set(environment_files(blobs[env.name], root=".", globs=globs))
     for upstream, name in pairwise(names):

@@ -223,7 +223,7 @@ class Workspace:
         tree = await self.tree_of(where.repo, where.branch)
         if tree is None:
             return where, None, EnvState(environment)
-        globs = config.apps[app].files or config.defaults.files
+        globs = config.files_of(app)
         chosen = environment_files(tree.blobs, root=where.path, globs=globs)
         files = await self.read_files(where.repo, tree, tuple(chosen))
         return where, tree, EnvState(environment, files.texts, skipped=files.skipped)

@@ -310,6 +310,11 @@ class PromotionConfig(BaseModel):
             return tuple(self.environments)
         return tuple(env for env in self.environments if env.name in names)
 
+    def files_of(self, app: str) -> tuple[str, ...] | None:
+        """The globs choosing ``app``'s files: its own, else the defaults', else ``None`` (every
+        YAML file of the environment)."""
+        return self.apps[app].files or self.defaults.files
+
     def with_policies(self, effective: Mapping[tuple[str, str], Policy]) -> PromotionConfig:
         """A copy that answers ``policy_for`` from ``effective`` (see configcheck)."""
         copy = self.model_copy()

@@ -136,7 +136,7 @@ class _FileIndex:
 
 def _running(config: PromotionConfig, app: str, view: EnvView, index: _FileIndex) -> str | None:
     spec = config.apps[app]
-    chosen = index.chosen(spec.files or config.defaults.files)
+    chosen = index.chosen(config.files_of(app))
     state = EnvState(view.name, {path: view.files[path] for path in chosen})
     try:
         tags = running_tags(state, spec.image)

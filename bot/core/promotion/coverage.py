@@ -38,11 +38,6 @@ class UnmatchedGlob:
     environments: tuple[str, ...]
 
 
-def app_globs(config: PromotionConfig, app: str) -> tuple[str, ...] | None:
-    """The globs choosing ``app``'s files: its own, else the defaults', else ``None`` (YAML)."""
-    return config.apps[app].files or config.defaults.files
-
-
 def wanted_paths(config: PromotionConfig, environment: str, paths: tuple[str, ...]) -> set[str]:
     """Of ``paths`` (repository paths), those some app promoted through ``environment`` reads."""
     env = config.environment(environment)
@@ -50,7 +45,7 @@ def wanted_paths(config: PromotionConfig, environment: str, paths: tuple[str, ..
     for app in config.apps:
         if env in config.environments_of(app):
             wanted |= set(
-                environment_files(paths, root=env.path or ".", globs=app_globs(config, app))
+                environment_files(paths, root=env.path or ".", globs=config.files_of(app))
             )
     return wanted
 
@@ -66,7 +61,7 @@ def count_references(
             if state is None:
                 continue
             chosen = environment_files(
-                state.files, root=env.path or ".", globs=app_globs(config, app)
+                state.files, root=env.path or ".", globs=config.files_of(app)
             )
             mine = EnvState(env.name, {path: state.files[path] for path in chosen})
             try:
@@ -109,7 +104,6 @@ def _matches(
 __all__ = [
     "ReferenceCount",
     "UnmatchedGlob",
-    "app_globs",
     "count_references",
     "unmatched_globs",
     "wanted_paths",
