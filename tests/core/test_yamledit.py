@@ -120,6 +120,13 @@ SHAPES = [
         [('reference: "quay.io/crio/artifact:v2"', 'reference: "quay.io/crio/artifact:v3"')],
         id="image-volume-reference",
     ),
+    pytest.param(
+        "mybinder.binderhub-build-image.values.yaml",
+        "docker.io/jupyter/repo2docker",
+        "2024.07.0",
+        [("repo2docker:9f081a2", "repo2docker:2024.07.0")],
+        id="key-named-for-an-image",
+    ),
 ]
 
 

@@ -44,6 +44,7 @@ COUNTS = {
     "kustomize-controller.overrides-images.yaml": 1,
     "microservices-demo.container-images-registry.kustomization.yaml": 0,
     "microservices-demo.kubernetes-manifests.yaml": 13,
+    "mybinder.binderhub-build-image.values.yaml": 1,
     "onedr0p.ocirepository.yaml": 0,
 }
 
@@ -145,6 +146,15 @@ def test_corpus_counts(name, count):
             "v2",
             None,
             "spec.volumes[0].image.reference",
+        ),
+        (
+            "mybinder.binderhub-build-image.values.yaml",
+            30,
+            "helm-values",
+            "docker.io/jupyter/repo2docker",
+            "9f081a2",
+            None,
+            "binderhub.config.BinderHub.build_image",
         ),
         (
             "argo-cd.application-reference.yaml",
@@ -269,6 +279,11 @@ CASES = [
         id="image-volume-block",
     ),
     pytest.param(
+        "spec:\n  inlineImage: ghcr.io/acme/tool@" + SHA + "\n",
+        ("helm-values", "ghcr.io/acme/tool", None, SHA, "spec.inlineImage"),
+        id="camel-case-image-key",
+    ),
+    pytest.param(
         "\ufeffimage:\r\n  repository: acme/api\r\n  tag: v1\r\n",
         ("helm-values", "docker.io/acme/api", "v1", None, "image.tag"),
         id="bom-crlf",
@@ -299,6 +314,7 @@ def test_rules(text, expected):
             "  - name: app\n    newTag: v1\n",
             id="spec-images-not-flux",
         ),
+        pytest.param("enableImage: true\nbaseImage: ubuntu\n", id="image-key-without-version"),
         pytest.param("", id="empty"),
     ],
 )

@@ -14,7 +14,8 @@ Rules, most specific first (a scalar claimed by one rule is not reported again b
    covers Helm values files, Flux ``HelmRelease.spec.values`` and Argo CD ``valuesObject``.
    ``container`` is the kind for ``image`` strings in ``containers``, ``initContainers`` and
    ``ephemeralContainers`` items (any workload, CronJob included, in multi-document files).
-   ``image-volume`` is the kind for ``volumes[].image.reference``.
+   ``image-volume`` is the kind for ``volumes[].image.reference``. Keys named for an image
+   (``sidecar_image``, ``inlineImage``) hold a whole reference when it has a tag or digest.
 
 Values that are not valid references (templates such as ``{{ .Values.tag }}``) are skipped.
 """
@@ -42,6 +43,7 @@ from bot.core.files.yamlnodes import (
 
 _CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers"})
 _PRIMARY_DIGEST_KEYS = ("digest", "sha")
+_IMAGE_KEY_SUFFIXES = ("_image", "Image", "-image")
 
 
 @dataclass(frozen=True)
@@ -238,12 +240,18 @@ def _helm_sites(parsed: Parsed) -> Iterator[ImageSite]:
 
 
 def _reference_key(key: str, path: tuple[PathPart, ...]) -> tuple[str, bool] | None:
-    """(kind, whether a tag or digest is required) for a key whose string is a whole reference:
-    ``image`` anywhere, and ``reference`` of an image volume (``volumes[i].image.reference``)."""
+    """(kind, whether a tag or digest is required) for a key whose string is a whole reference.
+
+    ``image`` anywhere; ``reference`` of an image volume (``volumes[i].image.reference``); and
+    keys named for an image (``sidecar_image``, ``inlineImage``), which count only when the
+    value carries a tag or digest (``enableImage: true`` is no reference).
+    """
     if key == "image":
         return kind_for_path((*path, key), _CONTAINER_LISTS), False
     if key == "reference" and path and path[-1] == "image":
         return "image-volume", False
+    if key.endswith(_IMAGE_KEY_SUFFIXES) and key not in _IMAGE_KEY_SUFFIXES:
+        return "helm-values", True
     return None
 
 
