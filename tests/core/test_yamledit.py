@@ -144,6 +144,24 @@ def test_issue_shapes_edit_only_the_tag(name, image, tag, rewrites):
         assert len(list(yaml.safe_load_all(result.text))) == len(list(yaml.safe_load_all(text)))
 
 
+MARKED = (
+    "spec:\n  values:\n    image:\n"
+    '      repository: ghcr.io/acme/api # {"$imagepolicy": "flux-system:api:name"}\n'
+    '      tag: 1.0.0 # {"$imagepolicy": "flux-system:api:tag"}\n'
+    "      digest: sha256:" + "cd" * 32 + ' # {"$imagepolicy": "flux-system:api:digest"}\n'
+)
+
+
+@pytest.mark.parametrize("text", variants(MARKED))
+def test_flux_tag_and_digest_markers_move_together(text):
+    [row] = find_images(text)
+    assert (row.tag, row.digest) == ("1.0.0", "sha256:" + "cd" * 32)
+    result = set_image(text, image="ghcr.io/acme/api", tag="1.1.0", digest=NEW_DIGEST)
+    expected = text.replace("tag: 1.0.0", "tag: 1.1.0").replace("sha256:" + "cd" * 32, NEW_DIGEST)
+    assert result.text == expected
+    assert [(r.tag, r.digest) for r in find_images(result.text)] == [("1.1.0", NEW_DIGEST)]
+
+
 VALUES = "image:\n  repository: acme/api\n  tag: v1\n"
 
 

@@ -284,6 +284,13 @@ CASES = [
         id="camel-case-image-key",
     ),
     pytest.param(
+        'image:\n  repository: ghcr.io/acme/api # {"$imagepolicy": "ns:p:name"}\n'
+        '  tag: v1 # {"$imagepolicy": "ns:p:tag"}\n'
+        "  digest: " + SHA + ' # {"$imagepolicy": "ns:p:digest"}\n',
+        ("flux-setter", "ghcr.io/acme/api", "v1", SHA, "image.tag"),
+        id="flux-tag-and-digest-markers-are-one-reference",
+    ),
+    pytest.param(
         "\ufeffimage:\r\n  repository: acme/api\r\n  tag: v1\r\n",
         ("helm-values", "docker.io/acme/api", "v1", None, "image.tag"),
         id="bom-crlf",

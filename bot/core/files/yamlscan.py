@@ -2,7 +2,8 @@
 
 Rules, most specific first (a scalar claimed by one rule is not reported again by a later one):
 
-1. ``flux-setter`` and ``marker``: line-end marker comments (see ``bot.core.files.markers``).
+1. ``flux-setter`` and ``marker``: line-end marker comments (see ``bot.core.files.markers``); a
+   tag and a digest marked for one policy in one mapping are one reference.
 2. ``kustomize``: a document's top-level ``images:`` entries (``name``, ``newName``, ``newTag``,
    ``digest``), and the same entries under ``spec.images`` of a Flux ``Kustomization``
    (``kustomize.toolkit.fluxcd.io``); the image is ``newName`` when given, else ``name``.
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.core.files.images import ImageRef, ImageRefError, parse_image_ref, valid_digest
-from bot.core.files.markers import find_markers
+from bot.core.files.markers import Marker, find_markers
 from bot.core.files.sites import Field, ImageSite, kind_for_path, split_tag, tag_field_value
 from bot.core.files.yamlnodes import (
     Parsed,
@@ -85,21 +86,40 @@ def scan_sites(parsed: Parsed) -> list[ImageSite]:
 def _marker_sites(parsed: Parsed) -> Iterator[ImageSite]:
     markers = find_markers(parsed)
     names = {m.target: m.node for m in markers if m.field == "name"}
+    # A tag and a digest marked for one policy in one mapping are one reference, not two.
+    parts: dict[tuple[bool, str, str], list[Marker]] = {}
     for marker in markers:
         if marker.field == "name":
             continue  # a name alone is not a reference; it names the repository for the others
-        kind = "flux-setter" if marker.flux else "marker"
-        value = scalar_value(marker.node) or ""
-        if not marker.flux:
-            repository: str | None = marker.target
-        elif marker.field == "ref":
-            repository = value
-        else:
-            repository = scalar_value(names.get(marker.target))
-        ref = _ref_for_field(marker.field, repository, value)
-        if ref is not None:
-            field = Field(marker.field, marker.node, marker.path)
-            yield ImageSite(kind, marker.path, marker.line, ref, (field,))
+        key = marker.path if marker.field == "ref" else marker.path.rpartition(".")[0]
+        parts.setdefault((marker.flux, marker.target, key), []).append(marker)
+    for group in parts.values():
+        site = _marker_site(group, names)
+        if site is not None:
+            yield site
+
+
+def _marker_site(group: list[Marker], names: dict[str, ScalarNode]) -> ImageSite | None:
+    first = min(group, key=lambda m: _FIELD_ORDER.index(m.field))
+    kind = "flux-setter" if first.flux else "marker"
+    value = scalar_value(first.node) or ""
+    if not first.flux:
+        repository: str | None = first.target
+    elif first.field == "ref":
+        repository = value
+    else:
+        repository = scalar_value(names.get(first.target))
+    ref = _ref_for_field(first.field, repository, value)
+    if ref is None or repository is None:
+        return None
+    fields = [Field(first.field, first.node, first.path)]
+    fields += [Field(m.field, m.node, m.path) for m in group if m is not first]
+    if len(fields) == 1:
+        return ImageSite(kind, first.path, first.line, ref, tuple(fields))
+    return _site(kind, repository, tuple(fields))
+
+
+_FIELD_ORDER = ("ref", "tag", "digest")
 
 
 def _ref_for_field(field: str, repository: str | None, value: str) -> ImageRef | None:
