@@ -162,6 +162,21 @@ def test_flux_tag_and_digest_markers_move_together(text):
     assert [(r.tag, r.digest) for r in find_images(result.text)] == [("1.1.0", NEW_DIGEST)]
 
 
+MERGED = (
+    "defaults:\n  image: &img\n    repository: ghcr.io/acme/api\n    tag: v1\n"
+    "    pullPolicy: IfNotPresent\nworker:\n  image:\n    <<: *img\n    tag: v0.9\n"
+    "other:\n  image: *img\n"
+)
+
+
+@pytest.mark.parametrize("text", variants(MERGED))
+def test_a_merged_image_map_with_its_own_tag_is_set_with_its_anchor(text):
+    assert [r.path for r in find_images(text)] == ["defaults.image.tag", "worker.image.tag"]
+    result = set_image(text, image="ghcr.io/acme/api", tag="v2")
+    assert result.text == text.replace("tag: v1", "tag: v2").replace("tag: v0.9", "tag: v2")
+    assert {r.tag for r in find_images(result.text)} == {"v2"}
+
+
 VALUES = "image:\n  repository: acme/api\n  tag: v1\n"
 
 

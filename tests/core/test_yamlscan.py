@@ -291,6 +291,12 @@ CASES = [
         id="flux-tag-and-digest-markers-are-one-reference",
     ),
     pytest.param(
+        "a: &a {repository: acme/api}\nb: &b {registry: ghcr.io, repository: acme/web}\n"
+        "x: {<<: [*b, *a], tag: v2}\n",
+        ("helm-values", "ghcr.io/acme/web", "v2", None, "x.tag"),
+        id="merged-list-with-own-tag",
+    ),
+    pytest.param(
         "\ufeffimage:\r\n  repository: acme/api\r\n  tag: v1\r\n",
         ("helm-values", "docker.io/acme/api", "v1", None, "image.tag"),
         id="bom-crlf",

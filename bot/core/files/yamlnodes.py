@@ -163,6 +163,26 @@ def mapping_items(node: Node | None) -> dict[str, tuple[ScalarNode, Node]]:
     return {k.value: (k, v) for k, v in node.value if isinstance(k, ScalarNode)}
 
 
+MERGE_KEY = "<<"
+_MERGE_DEPTH = 4
+
+
+def merged_items(node: Node | None, depth: int = 0) -> dict[str, tuple[ScalarNode, Node]]:
+    """``mapping_items`` with YAML merge keys applied: the map's own keys win over merged ones,
+    and of several merged maps (``<<: [*a, *b]``) the first wins. Nested merges are followed a
+    few levels deep, never further (aliases are shared nodes and may be recursive)."""
+    items = mapping_items(node)
+    merge = items.pop(MERGE_KEY, None)
+    if merge is None or depth >= _MERGE_DEPTH:
+        return items
+    sources = merge[1].value if isinstance(merge[1], SequenceNode) else [merge[1]]
+    merged: dict[str, tuple[ScalarNode, Node]] = {}
+    for source in reversed(sources):
+        merged.update(merged_items(source, depth + 1))
+    merged.update(items)
+    return merged
+
+
 def scalar_value(node: Node | None) -> str | None:
     """The text of a non-null scalar, else None."""
     if not isinstance(node, ScalarNode) or is_null(node):

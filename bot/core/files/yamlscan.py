@@ -11,7 +11,9 @@ Rules, most specific first (a scalar claimed by one rule is not reported again b
    Application or ``.argocd-source*.yaml``.
 4. ``argocd-parameter``: ``helm.parameters`` pairs such as ``image.repository`` + ``image.tag``.
 5. ``helm-values``: maps with ``repository``/``image`` (or ``name`` under an ``image:`` key),
-   ``registry``, ``tag``, ``digest``/``sha``; and ``image: repo:tag`` strings. The same rule
+   ``registry``, ``tag``, ``digest``/``sha``; and ``image: repo:tag`` strings. A map that merges
+   an anchored image map (``<<: *img``) and sets its own ``tag`` is a reference of the anchor's
+   repository too. The same rule
    covers Helm values files, Flux ``HelmRelease.spec.values`` and Argo CD ``valuesObject``.
    ``container`` is the kind for ``image`` strings in ``containers``, ``initContainers`` and
    ``ephemeralContainers`` items (any workload, CronJob included, in multi-document files).
@@ -32,11 +34,13 @@ from bot.core.files.images import ImageRef, ImageRefError, parse_image_ref, vali
 from bot.core.files.markers import Marker, find_markers
 from bot.core.files.sites import Field, ImageSite, kind_for_path, split_tag, tag_field_value
 from bot.core.files.yamlnodes import (
+    MERGE_KEY,
     Parsed,
     PathPart,
     format_path,
     mapping_items,
     mapping_value,
+    merged_items,
     parse_yaml,
     scalar_value,
     walk_all,
@@ -276,7 +280,10 @@ def _reference_key(key: str, path: tuple[PathPart, ...]) -> tuple[str, bool] | N
 
 
 def _helm_map(node: MappingNode, doc: int, path: tuple[PathPart, ...]) -> ImageSite | None:
-    items = mapping_items(node)
+    """A map of repository and tag; ``<<`` merges give it a repository, never the fields edited
+    (a merged tag belongs to the anchor's own site)."""
+    own = mapping_items(node)
+    items = merged_items(node) if MERGE_KEY in own else own
     under_image = bool(path) and path[-1] == "image"
     name_keys = ("repository", "image", "name") if under_image else ("repository", "image")
     name_key = next((k for k in name_keys if k in items), None)
@@ -289,10 +296,10 @@ def _helm_map(node: MappingNode, doc: int, path: tuple[PathPart, ...]) -> ImageS
     full = f"{registry}/{repository}" if registry else repository
     digests = tuple(
         (k, "digest" if k in _PRIMARY_DIGEST_KEYS else "extra-digest")
-        for k in items
+        for k in own
         if k in _PRIMARY_DIGEST_KEYS or k.startswith("digest")
     )
-    fields = _fields(items, doc, path, ("tag", "tag"), *digests)
+    fields = _fields(own, doc, path, ("tag", "tag"), *digests)
     return _site("helm-values", full, fields) if fields else None
 
 
