@@ -162,6 +162,23 @@ def test_flux_tag_and_digest_markers_move_together(text):
     assert [(r.tag, r.digest) for r in find_images(result.text)] == [("1.1.0", NEW_DIGEST)]
 
 
+NEW_NAME = (
+    "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n"
+    "- name: api\n  newName: ghcr.io/acme/api:1.2.3\n"
+    "- name: web\n  newName: ghcr.io/acme/web@sha256:" + "cd" * 32 + "\n"
+)
+
+
+@pytest.mark.parametrize("text", variants(NEW_NAME))
+def test_a_kustomize_new_name_with_a_version_is_edited_in_place(text):
+    result = set_image(text, image="ghcr.io/acme/api", tag="1.3.0")
+    assert result.text == text.replace("api:1.2.3", "api:1.3.0")
+    result = set_image(text, image="ghcr.io/acme/web", tag="2.0", digest=NEW_DIGEST)
+    assert result.text == text.replace("web@sha256:" + "cd" * 32, "web:2.0@" + NEW_DIGEST)
+    written = yaml.safe_load(result.text)["images"][1]["newName"]
+    assert written == "ghcr.io/acme/web:2.0@" + NEW_DIGEST
+
+
 MERGED = (
     "defaults:\n  image: &img\n    repository: ghcr.io/acme/api\n    tag: v1\n"
     "    pullPolicy: IfNotPresent\nworker:\n  image:\n    <<: *img\n    tag: v0.9\n"

@@ -297,6 +297,16 @@ CASES = [
         id="merged-list-with-own-tag",
     ),
     pytest.param(
+        "images:\n- name: app\n  newName: ghcr.io/acme/api:1.2.3\n",
+        ("kustomize", "ghcr.io/acme/api", "1.2.3", None, "images[0].newName"),
+        id="kustomize-new-name-with-tag",
+    ),
+    pytest.param(
+        "images:\n- name: app\n  newName: ghcr.io/acme/api@" + SHA + "\n",
+        ("kustomize", "ghcr.io/acme/api", None, SHA, "images[0].newName"),
+        id="kustomize-new-name-with-digest",
+    ),
+    pytest.param(
         "\ufeffimage:\r\n  repository: acme/api\r\n  tag: v1\r\n",
         ("helm-values", "docker.io/acme/api", "v1", None, "image.tag"),
         id="bom-crlf",
@@ -326,6 +336,10 @@ def test_rules(text, expected):
             "apiVersion: content.hauler.cattle.io/v1\nkind: Images\nspec:\n  images:\n"
             "  - name: app\n    newTag: v1\n",
             id="spec-images-not-flux",
+        ),
+        pytest.param(
+            "images:\n- name: app\n  newName: ghcr.io/acme/api:1\n  newTag: '2'\n",
+            id="kustomize-new-name-with-tag-and-new-tag",
         ),
         pytest.param("enableImage: true\nbaseImage: ubuntu\n", id="image-key-without-version"),
         pytest.param("", id="empty"),

@@ -6,7 +6,8 @@ Rules, most specific first (a scalar claimed by one rule is not reported again b
    tag and a digest marked for one policy in one mapping are one reference.
 2. ``kustomize``: a document's top-level ``images:`` entries (``name``, ``newName``, ``newTag``,
    ``digest``), and the same entries under ``spec.images`` of a Flux ``Kustomization``
-   (``kustomize.toolkit.fluxcd.io``); the image is ``newName`` when given, else ``name``.
+   (``kustomize.toolkit.fluxcd.io``); the image is ``newName`` when given, else ``name``. A
+   ``newName`` with a tag or digest of its own and no ``newTag``/``digest`` is the reference.
 3. ``argocd-kustomize``: ``kustomize.images`` strings (``[alias=]image:tag``) in an Argo CD
    Application or ``.argocd-source*.yaml``.
 4. ``argocd-parameter``: ``helm.parameters`` pairs such as ``image.repository`` + ``image.tag``.
@@ -176,9 +177,17 @@ def _kustomize_entry(entry: Node, doc: int, path: tuple[PathPart, ...]) -> Image
     items = mapping_items(entry)
     name = scalar_value(items.get("newName", items.get("name", (None, None)))[1])
     fields = _fields(items, doc, path, ("newTag", "tag"), ("digest", "digest"))
-    if not name or not fields:
+    if not name:
         return None
-    return _site("kustomize", name, fields)
+    if fields:
+        return _site("kustomize", name, fields)
+    # Without newTag or digest, a newName that carries a tag or digest is the whole reference.
+    new_name = items.get("newName", (None, None))[1]
+    if not isinstance(new_name, ScalarNode):
+        return None
+    field = Field("ref", new_name, format_path((*path, "newName"), doc))
+    site = _site("kustomize", name, (field,), full=True)
+    return site if site is not None and (site.ref.tag or site.ref.digest) else None
 
 
 def _argocd_kustomize_sites(parsed: Parsed) -> Iterator[ImageSite]:
