@@ -179,6 +179,19 @@ def test_a_kustomize_new_name_with_a_version_is_edited_in_place(text):
     assert written == "ghcr.io/acme/web:2.0@" + NEW_DIGEST
 
 
+VERSIONED = "app:\n  image:\n    repository: ghcr.io/acme/api\n    version: v1.4.2\n  version: 3\n"
+
+
+@pytest.mark.parametrize("text", variants(VERSIONED))
+def test_an_image_version_key_is_its_tag(text):
+    result = set_image(text, image="ghcr.io/acme/api", tag="v1.5.0")
+    assert result.text == text.replace("version: v1.4.2", "version: v1.5.0")
+    assert yaml.safe_load(result.text)["app"] == {
+        "image": {"repository": "ghcr.io/acme/api", "version": "v1.5.0"},
+        "version": 3,
+    }
+
+
 MERGED = (
     "defaults:\n  image: &img\n    repository: ghcr.io/acme/api\n    tag: v1\n"
     "    pullPolicy: IfNotPresent\nworker:\n  image:\n    <<: *img\n    tag: v0.9\n"

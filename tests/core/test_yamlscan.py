@@ -307,6 +307,11 @@ CASES = [
         id="kustomize-new-name-with-digest",
     ),
     pytest.param(
+        "app:\n  image:\n    repository: ghcr.io/acme/api\n    version: v1.4.2\n",
+        ("helm-values", "ghcr.io/acme/api", "v1.4.2", None, "app.image.version"),
+        id="repository-and-version",
+    ),
+    pytest.param(
         "\ufeffimage:\r\n  repository: acme/api\r\n  tag: v1\r\n",
         ("helm-values", "docker.io/acme/api", "v1", None, "image.tag"),
         id="bom-crlf",
@@ -340,6 +345,11 @@ def test_rules(text, expected):
         pytest.param(
             "images:\n- name: app\n  newName: ghcr.io/acme/api:1\n  newTag: '2'\n",
             id="kustomize-new-name-with-tag-and-new-tag",
+        ),
+        pytest.param(
+            "dependencies:\n- name: redis\n  version: 17.3.0\n"
+            "  repository: https://charts.bitnami.com/bitnami\n",
+            id="chart-dependency-version",
         ),
         pytest.param("enableImage: true\nbaseImage: ubuntu\n", id="image-key-without-version"),
         pytest.param("", id="empty"),

@@ -12,10 +12,10 @@ Rules, most specific first (a scalar claimed by one rule is not reported again b
    Application or ``.argocd-source*.yaml``.
 4. ``argocd-parameter``: ``helm.parameters`` pairs such as ``image.repository`` + ``image.tag``.
 5. ``helm-values``: maps with ``repository``/``image`` (or ``name`` under an ``image:`` key),
-   ``registry``, ``tag``, ``digest``/``sha``; and ``image: repo:tag`` strings. A map that merges
-   an anchored image map (``<<: *img``) and sets its own ``tag`` is a reference of the anchor's
-   repository too. The same rule
-   covers Helm values files, Flux ``HelmRelease.spec.values`` and Argo CD ``valuesObject``.
+   ``registry``, ``tag`` (or ``version``), ``digest``/``sha``; and ``image: repo:tag`` strings.
+   The same rule covers Helm values files, Flux ``HelmRelease.spec.values`` and Argo CD
+   ``valuesObject``. A map that merges an anchored image map (``<<: *img``) and sets its own
+   ``tag`` is a reference of the anchor's repository too.
    ``container`` is the kind for ``image`` strings in ``containers``, ``initContainers`` and
    ``ephemeralContainers`` items (any workload, CronJob included, in multi-document files).
    ``image-volume`` is the kind for ``volumes[].image.reference``. Keys named for an image
@@ -50,6 +50,8 @@ from bot.core.files.yamlnodes import (
 _CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers"})
 _PRIMARY_DIGEST_KEYS = ("digest", "sha")
 _IMAGE_KEY_SUFFIXES = ("_image", "Image", "-image")
+# What an image map calls its tag, in order of preference (``repository`` + ``version`` maps).
+_TAG_KEYS = ("tag", "version")
 
 
 @dataclass(frozen=True)
@@ -296,7 +298,8 @@ def _helm_map(node: MappingNode, doc: int, path: tuple[PathPart, ...]) -> ImageS
     under_image = bool(path) and path[-1] == "image"
     name_keys = ("repository", "image", "name") if under_image else ("repository", "image")
     name_key = next((k for k in name_keys if k in items), None)
-    if name_key is None or ("tag" not in items and not under_image):
+    tag_key = next((k for k in _TAG_KEYS if k in own), "tag")
+    if name_key is None or (tag_key not in items and not under_image):
         return None
     repository = scalar_value(items[name_key][1])
     registry = scalar_value(items.get("registry", (None, None))[1])
@@ -308,7 +311,7 @@ def _helm_map(node: MappingNode, doc: int, path: tuple[PathPart, ...]) -> ImageS
         for k in own
         if k in _PRIMARY_DIGEST_KEYS or k.startswith("digest")
     )
-    fields = _fields(own, doc, path, ("tag", "tag"), *digests)
+    fields = _fields(own, doc, path, (tag_key, "tag"), *digests)
     return _site("helm-values", full, fields) if fields else None
 
 
