@@ -1,4 +1,5 @@
-"""Line-end marker comments that bind a scalar to an image, and the scalar each one names.
+"""Line-end marker comments that bind a scalar to an image, the scalar each one names, and the
+image sites they make.
 
 Two kinds of marker are read:
 
@@ -16,11 +17,21 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from yaml.nodes import ScalarNode
 
-from bot.core.files.yamlnodes import Parsed, format_path, scalar_children, walk_all, yaml_lines
+from bot.core.files.images import ImageRef, ImageRefError, parse_image_ref, valid_digest
+from bot.core.files.sites import Field, ImageSite, make_site, split_tag
+from bot.core.files.yamlnodes import (
+    Parsed,
+    format_path,
+    scalar_children,
+    scalar_value,
+    walk_all,
+    yaml_lines,
+)
 
 FLUX_TOKEN = '"$imagepolicy"'
 OWN_TOKEN = "promotion-bot:"
@@ -120,3 +131,59 @@ def _scalars_by_end_line(parsed: Parsed) -> dict[int, list[_Scalar]]:
                 )
                 by_line.setdefault(node.end_mark.line, []).append(scalar)
     return by_line
+
+
+def marker_sites(parsed: Parsed) -> Iterator[ImageSite]:
+    """The sites marker comments make; a tag and a digest marked for one policy in one mapping
+    are one site."""
+    markers = find_markers(parsed)
+    names = {m.target: m.node for m in markers if m.field == "name"}
+    # A tag and a digest marked for one policy in one mapping are one reference, not two.
+    parts: dict[tuple[bool, str, str], list[Marker]] = {}
+    for marker in markers:
+        if marker.field == "name":
+            continue  # a name alone is not a reference; it names the repository for the others
+        key = marker.path if marker.field == "ref" else marker.path.rpartition(".")[0]
+        parts.setdefault((marker.flux, marker.target, key), []).append(marker)
+    for group in parts.values():
+        site = _marker_site(group, names)
+        if site is not None:
+            yield site
+
+
+def _marker_site(group: list[Marker], names: dict[str, ScalarNode]) -> ImageSite | None:
+    first = min(group, key=lambda m: _FIELD_ORDER.index(m.field))
+    kind = "flux-setter" if first.flux else "marker"
+    value = scalar_value(first.node) or ""
+    if not first.flux:
+        repository: str | None = first.target
+    elif first.field == "ref":
+        repository = value
+    else:
+        repository = scalar_value(names.get(first.target))
+    ref = _ref_for_field(first.field, repository, value)
+    if ref is None or repository is None:
+        return None
+    fields = [Field(first.field, first.node, first.path)]
+    fields += [Field(m.field, m.node, m.path) for m in group if m is not first]
+    if len(fields) == 1:
+        return ImageSite(kind, first.path, first.line, ref, tuple(fields))
+    return make_site(kind, repository, tuple(fields))
+
+
+_FIELD_ORDER = ("ref", "tag", "digest")
+
+
+def _ref_for_field(field: str, repository: str | None, value: str) -> ImageRef | None:
+    try:
+        if repository is None:
+            return None
+        if field == "ref":
+            return parse_image_ref(value)
+        base = parse_image_ref(repository)
+        if field == "tag":
+            tag, digest = split_tag(value)
+            return base.with_version(tag, digest) if tag is not None or not value else None
+        return base.with_version(None, value) if valid_digest(value) else None
+    except ImageRefError:
+        return None

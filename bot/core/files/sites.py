@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from yaml.nodes import ScalarNode
 
-from bot.core.files.images import ImageRef, valid_tag
+from bot.core.files.images import ImageRef, ImageRefError, parse_image_ref, valid_tag
 from bot.core.files.yamlnodes import PathPart, scalar_value
 
 # Lenient on purpose: files hold truncated example digests (``sha256:25a0d4``) worth reporting.
@@ -62,3 +62,29 @@ def kind_for_path(path: tuple[PathPart, ...], container_lists: frozenset[str]) -
     if len(path) >= 3 and isinstance(path[-2], int) and path[-3] in container_lists:
         return "container"
     return "helm-values"
+
+
+def make_site(
+    kind: str, repository: str, fields: tuple[Field, ...], *, full: bool = False
+) -> ImageSite | None:
+    """A site if the repository parses and every tag/digest value is a valid one (or empty)."""
+    try:
+        ref = parse_image_ref(repository)
+    except ImageRefError:
+        return None
+    if not full and (ref.tag is not None or ref.digest is not None):
+        return None
+    tag, digest = ref.tag, ref.digest
+    for field in fields:
+        if field.role in ("ref", "name"):
+            continue
+        value = tag_field_value(field)
+        if value is None:
+            return None
+        if field.role == "tag":
+            tag, digest = value
+        elif field.role == "digest" and value[1]:
+            digest = value[1]
+    main = fields[0]
+    line = main.node.start_mark.line + 1
+    return ImageSite(kind, main.path, line, ref.with_version(tag, digest), fields)

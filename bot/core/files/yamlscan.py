@@ -31,9 +31,8 @@ from dataclasses import dataclass
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bot.core.files.images import ImageRef, ImageRefError, parse_image_ref, valid_digest
-from bot.core.files.markers import Marker, find_markers
-from bot.core.files.sites import Field, ImageSite, kind_for_path, split_tag, tag_field_value
+from bot.core.files.markers import marker_sites
+from bot.core.files.sites import Field, ImageSite, kind_for_path, make_site
 from bot.core.files.yamlnodes import (
     MERGE_KEY,
     Parsed,
@@ -90,60 +89,6 @@ def scan_sites(parsed: Parsed) -> list[ImageSite]:
     return sites
 
 
-def _marker_sites(parsed: Parsed) -> Iterator[ImageSite]:
-    markers = find_markers(parsed)
-    names = {m.target: m.node for m in markers if m.field == "name"}
-    # A tag and a digest marked for one policy in one mapping are one reference, not two.
-    parts: dict[tuple[bool, str, str], list[Marker]] = {}
-    for marker in markers:
-        if marker.field == "name":
-            continue  # a name alone is not a reference; it names the repository for the others
-        key = marker.path if marker.field == "ref" else marker.path.rpartition(".")[0]
-        parts.setdefault((marker.flux, marker.target, key), []).append(marker)
-    for group in parts.values():
-        site = _marker_site(group, names)
-        if site is not None:
-            yield site
-
-
-def _marker_site(group: list[Marker], names: dict[str, ScalarNode]) -> ImageSite | None:
-    first = min(group, key=lambda m: _FIELD_ORDER.index(m.field))
-    kind = "flux-setter" if first.flux else "marker"
-    value = scalar_value(first.node) or ""
-    if not first.flux:
-        repository: str | None = first.target
-    elif first.field == "ref":
-        repository = value
-    else:
-        repository = scalar_value(names.get(first.target))
-    ref = _ref_for_field(first.field, repository, value)
-    if ref is None or repository is None:
-        return None
-    fields = [Field(first.field, first.node, first.path)]
-    fields += [Field(m.field, m.node, m.path) for m in group if m is not first]
-    if len(fields) == 1:
-        return ImageSite(kind, first.path, first.line, ref, tuple(fields))
-    return _site(kind, repository, tuple(fields))
-
-
-_FIELD_ORDER = ("ref", "tag", "digest")
-
-
-def _ref_for_field(field: str, repository: str | None, value: str) -> ImageRef | None:
-    try:
-        if repository is None:
-            return None
-        if field == "ref":
-            return parse_image_ref(value)
-        base = parse_image_ref(repository)
-        if field == "tag":
-            tag, digest = split_tag(value)
-            return base.with_version(tag, digest) if tag is not None or not value else None
-        return base.with_version(None, value) if valid_digest(value) else None
-    except ImageRefError:
-        return None
-
-
 def _kustomize_sites(parsed: Parsed) -> Iterator[ImageSite]:
     for doc, root in enumerate(parsed.roots):
         for where in _KUSTOMIZE_IMAGES:
@@ -182,13 +127,13 @@ def _kustomize_entry(entry: Node, doc: int, path: tuple[PathPart, ...]) -> Image
     if not name:
         return None
     if fields:
-        return _site("kustomize", name, fields)
+        return make_site("kustomize", name, fields)
     # Without newTag or digest, a newName that carries a tag or digest is the whole reference.
     new_name = items.get("newName", (None, None))[1]
     if not isinstance(new_name, ScalarNode):
         return None
     field = Field("ref", new_name, format_path((*path, "newName"), doc))
-    site = _site("kustomize", name, (field,), full=True)
+    site = make_site("kustomize", name, (field,), full=True)
     return site if site is not None and (site.ref.tag or site.ref.digest) else None
 
 
@@ -206,7 +151,7 @@ def _argocd_kustomize_sites(parsed: Parsed) -> Iterator[ImageSite]:
             alias, _, written = text.rpartition("=")
             item_path = format_path((*path, "kustomize", "images", index), doc)
             field = Field("ref", item, item_path, prefix=f"{alias}=" if alias else "")
-            site = _site("argocd-kustomize", written, (field,), full=True)
+            site = make_site("argocd-kustomize", written, (field,), full=True)
             if site is not None:
                 yield site
 
@@ -241,7 +186,7 @@ def _parameter_groups(values: dict[str, tuple[ScalarNode, str]]) -> Iterator[Ima
             digest_node, digest_path = values[f"{base}digest"]
             fields.append(Field("digest", digest_node, digest_path))
         if repository:
-            site = _site("argocd-parameter", repository, tuple(fields))
+            site = make_site("argocd-parameter", repository, tuple(fields))
             if site is not None:
                 yield site
 
@@ -269,7 +214,7 @@ def _helm_sites(parsed: Parsed) -> Iterator[ImageSite]:
                 continue
             kind, needs_version = rule
             field = Field("ref", value, format_path((*path, key), doc))
-            found = _site(kind, scalar_value(value) or "", (field,), full=True)
+            found = make_site(kind, scalar_value(value) or "", (field,), full=True)
             if found is not None and (found.ref.tag or found.ref.digest or not needs_version):
                 yield found
 
@@ -312,7 +257,7 @@ def _helm_map(node: MappingNode, doc: int, path: tuple[PathPart, ...]) -> ImageS
         if k in _PRIMARY_DIGEST_KEYS or k.startswith("digest")
     )
     fields = _fields(own, doc, path, (tag_key, "tag"), *digests)
-    return _site("helm-values", full, fields) if fields else None
+    return make_site("helm-values", full, fields) if fields else None
 
 
 def _fields(
@@ -330,34 +275,8 @@ def _fields(
     return tuple(fields)
 
 
-def _site(
-    kind: str, repository: str, fields: tuple[Field, ...], *, full: bool = False
-) -> ImageSite | None:
-    """A site if the repository parses and every tag/digest value is a valid one (or empty)."""
-    try:
-        ref = parse_image_ref(repository)
-    except ImageRefError:
-        return None
-    if not full and (ref.tag is not None or ref.digest is not None):
-        return None
-    tag, digest = ref.tag, ref.digest
-    for field in fields:
-        if field.role in ("ref", "name"):
-            continue
-        value = tag_field_value(field)
-        if value is None:
-            return None
-        if field.role == "tag":
-            tag, digest = value
-        elif field.role == "digest" and value[1]:
-            digest = value[1]
-    main = fields[0]
-    line = main.node.start_mark.line + 1
-    return ImageSite(kind, main.path, line, ref.with_version(tag, digest), fields)
-
-
 _RULES: tuple[Rule, ...] = (
-    _marker_sites,
+    marker_sites,
     _kustomize_sites,
     _argocd_kustomize_sites,
     _argocd_parameter_sites,
