@@ -25,11 +25,11 @@ from githubkit.cache import MemCacheStrategy
 from bot.adapters.github_client import (
     AppIdentity,
     GitHubPace,
-    Lru,
     Rest,
     RetryDecision,
     Session,
     SharedTransport,
+    git_caches,
 )
 from bot.adapters.github_git import GitHubGit, GitHubInstallation
 from bot.adapters.github_issues import GitHubChecks, GitHubComments, GitHubIssues
@@ -37,14 +37,11 @@ from bot.adapters.github_pacing import SEND_MARGIN_S, WritePace
 from bot.adapters.github_people import GitHubPeople
 from bot.adapters.github_pulls import GitHubPullRequests
 from bot.adapters.github_sources import GitHubSources
-from bot.services.github_ports import GitHubError, GitHubPorts, Tree
+from bot.services.github_ports import GitHubError, GitHubPorts, Installation
 from bot.services.ports import JobRejected
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("bot.github")
-
-TREE_CACHE_SIZE = 512
-BLOB_CACHE_SIZE = 4096
 
 
 def web_url_of(api_url: str) -> str:
@@ -87,8 +84,7 @@ class GitHubGateway:
             auto_retry=retry or RetryDecision(),
         )
         self.identity = AppIdentity(Rest(self.github))
-        self._trees: Lru[str, Tree] = Lru(TREE_CACHE_SIZE)
-        self._blobs: Lru[str, bytes] = Lru(BLOB_CACHE_SIZE)
+        self._trees, self._blobs = git_caches()
         self._sessions: dict[int, Session] = {}
         self._stack = AsyncExitStack()
 
@@ -163,16 +159,27 @@ class GitHubGateway:
         if installation_id is None:
             raise JobRejected("event came without an installation: no GitHub credentials for it")
         session = self.session(installation_id)
-        return GitHubPorts(
-            installation=GitHubInstallation(session),
-            git=GitHubGit(session),
-            pulls=GitHubPullRequests(session),
-            comments=GitHubComments(session),
-            issues=GitHubIssues(session),
-            checks=GitHubChecks(session),
-            sources=GitHubSources(session),
-            people=GitHubPeople(session),
-            pace=GitHubPace(session),
-            web_url=self.web_url,
-            bot_login=self.identity.known,
+        installation = GitHubInstallation(session)
+        return ports_over(
+            session, installation, web_url=self.web_url, bot_login=self.identity.known
         )
+
+
+def ports_over(
+    session: Session, installation: Installation, *, web_url: str, bot_login: str
+) -> GitHubPorts:
+    """The ports over one session: an App installation's, or a plain token's (``TokenGateway``),
+    which differ only in how ``installation`` lists repositories."""
+    return GitHubPorts(
+        installation=installation,
+        git=GitHubGit(session),
+        pulls=GitHubPullRequests(session),
+        comments=GitHubComments(session),
+        issues=GitHubIssues(session),
+        checks=GitHubChecks(session),
+        sources=GitHubSources(session),
+        people=GitHubPeople(session),
+        pace=GitHubPace(session),
+        web_url=web_url,
+        bot_login=bot_login,
+    )

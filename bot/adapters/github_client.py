@@ -151,6 +151,19 @@ class Lru(Generic[K, V]):
             self.weight -= dropped
 
 
+# What the caches of immutable git objects hold at most: blobs by their bytes, trees by their
+# entries (a path, a sha and a mode: a few hundred bytes each in memory).
+BLOB_CACHE_BYTES = 64 << 20
+TREE_CACHE_ENTRIES = 200_000
+
+
+def git_caches() -> tuple[Lru[str, Tree], Lru[str, bytes]]:
+    """Empty caches of trees and blobs (by sha), bounded as above."""
+    trees: Lru[str, Tree] = Lru(TREE_CACHE_ENTRIES, weigh=lambda tree: len(tree.blobs))
+    blobs: Lru[str, bytes] = Lru(BLOB_CACHE_BYTES, weigh=len)
+    return trees, blobs
+
+
 class Rest:
     """REST calls of one client with the API version pinned and errors mapped.
 

@@ -24,29 +24,21 @@ import httpx
 from githubkit import GitHub, TokenAuthStrategy
 from githubkit.cache import MemCacheStrategy
 
-from bot.adapters.github import web_url_of
+from bot.adapters.github import ports_over, web_url_of
 from bot.adapters.github_client import (
     AppIdentity,
-    GitHubPace,
-    Lru,
     Rest,
     RetryDecision,
     Session,
     SharedTransport,
+    git_caches,
 )
-from bot.adapters.github_git import GitHubGit
-from bot.adapters.github_issues import GitHubChecks, GitHubComments, GitHubIssues
-from bot.adapters.github_people import GitHubPeople
-from bot.adapters.github_pulls import GitHubPullRequests
-from bot.adapters.github_sources import GitHubSources
-from bot.services.github_ports import GitHubPorts, NotFound, Repository, Tree
+from bot.services.github_ports import GitHubPorts, NotFound, Repository
 from bot.settings import Settings
 
 # Read in this order; the first one set (and not empty) is the token.
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
 DEFAULT_BOT_LOGIN = "promotion-bot[bot]"
-TREE_CACHE_SIZE = 512
-BLOB_CACHE_SIZE = 4096
 
 
 def token_from_environment(environ: Mapping[str, str]) -> tuple[str, str] | None:
@@ -116,9 +108,7 @@ class TokenGateway:
         rest = Rest(self.github)
         # The login is given, so ``login()`` never asks ``GET /app`` (a token cannot).
         identity = AppIdentity(rest, login=bot_login)
-        trees: Lru[str, Tree] = Lru(TREE_CACHE_SIZE)
-        blobs: Lru[str, bytes] = Lru(BLOB_CACHE_SIZE)
-        self.session = Session(rest, identity, trees, blobs)
+        self.session = Session(rest, identity, *git_caches())
         self._stack = AsyncExitStack()
 
     @classmethod
@@ -146,17 +136,7 @@ class TokenGateway:
 
     def ports(self, *repos: str) -> GitHubPorts:
         """The ports over the token, its ``installation`` answering ``repos``."""
-        session = self.session
-        return GitHubPorts(
-            installation=TokenInstallation(session, repos),
-            git=GitHubGit(session),
-            pulls=GitHubPullRequests(session),
-            comments=GitHubComments(session),
-            issues=GitHubIssues(session),
-            checks=GitHubChecks(session),
-            sources=GitHubSources(session),
-            people=GitHubPeople(session),
-            pace=GitHubPace(session),
-            web_url=self.web_url,
-            bot_login=self.bot_login,
+        installation = TokenInstallation(self.session, repos)
+        return ports_over(
+            self.session, installation, web_url=self.web_url, bot_login=self.bot_login
         )

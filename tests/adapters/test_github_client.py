@@ -26,10 +26,11 @@ from bot.adapters.github_client import (
     Lru,
     RetryDecision,
     SharedTransport,
+    git_caches,
     mapped_error,
 )
 from bot.adapters.github_pacing import SecondaryBackoff, WritePace
-from bot.services.github_ports import GitHubError, NotFound
+from bot.services.github_ports import GitHubError, NotFound, Tree
 from bot.services.ports import RetryLater
 
 SECONDARY = (
@@ -404,3 +405,15 @@ async def test_the_http_cache_keeps_no_copy_of_git_objects(path: str, stored: bo
     transport = SharedTransport(httpx.MockTransport(lambda _: answer))
     response = await transport.handle_async_request(httpx.Request("GET", f"https://x{path}"))
     assert ("no-store" not in response.headers["cache-control"]) is stored
+
+
+def test_the_git_caches_are_bounded_by_bytes_and_entries() -> None:
+    """A few big blobs cannot fill the process: 64 MiB of blobs, 200,000 tree entries."""
+    trees, blobs = git_caches()
+    blobs.put("a", b"x" * (40 << 20))
+    blobs.put("b", b"y" * (40 << 20))
+    assert blobs.get("a") is None and blobs.get("b") is not None
+    big = Tree("c1", "t1", {f"f{n}": "s" for n in range(150_000)})
+    trees.put("c1", big)
+    trees.put("c2", Tree("c2", "t2", {f"g{n}": "s" for n in range(100_000)}))
+    assert trees.get("c1") is None and trees.weight == 100_000
