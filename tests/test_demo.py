@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.catalog import builtin_policies
-from bot.cli.demo import FAIL, PASS, print_step, print_summary
+from bot.cli.demo import FAIL, PASS, STARTING, STOPPED, print_step, print_summary
 from bot.core.config import parse_config
 from bot.core.files.yamlscan import find_images
 from bot.demo import content
@@ -48,6 +48,7 @@ def test_demo_plays_every_step_and_exits_zero(tmp_path: Path) -> None:
             for line in lines
         ), done.stdout
     assert f"{PASS} all {len(STEPS)} steps happened" in done.stdout
+    assert lines[0] == STARTING and lines[-1] == STOPPED  # said at once; says how to browse
     assert "/acme/environments/pull/3" in done.stdout  # the prod PR's page
     assert "Waiting: prod requires 24h in staging" in done.stdout
 

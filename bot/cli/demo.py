@@ -25,6 +25,14 @@ if TYPE_CHECKING:
     from bot.demo.scene import StepReport
 
 PASS, FAIL = "✓", "✗"
+STARTING = (
+    "Starting a GitHub sandbox and the bot on loopback (no account, no network), then playing "
+    "the promotion story:"
+)
+STOPPED = (
+    "The sandbox has stopped with the demo. To keep it up and browse its pull requests, run "
+    "`promotion-bot demo` without --no-wait (Ctrl-C stops it)."
+)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,11 +53,15 @@ def run(args: argparse.Namespace) -> int:
     handler = log_to_file(data / "demo.log")
     scene = Scene(data, sandbox_port=args.port)
     passed = False
+    # Said at once: starting the sandbox and the bot takes a few seconds before the first step.
+    print(STARTING, flush=True)
     try:
         results = play(STEPS, scene, lambda i, r: print_step(i, len(STEPS), r, sys.stdout))
         passed = print_summary(results, len(STEPS), data / "demo.log", sys.stdout)
         if not args.no_wait and scene.stack is not None:
             _serve_until_interrupted(scene.stack.url)
+        elif passed:
+            print(STOPPED, flush=True)
     finally:
         scene.close()
         logging.getLogger().removeHandler(handler)
