@@ -101,6 +101,9 @@ class Workspace:
     _repos: dict[str, Repository] | None = None
     _holds: dict[str, tuple[Hold, ...]] = field(default_factory=dict)
     _roles: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    # Blob sha -> why its YAML is not parsed (None: it is): a job reads one environment's files
+    # more than once (choosing the target, then planning), and a blob's answer never changes.
+    _refusals: dict[str, str | None] = field(default_factory=dict)
 
     async def repositories(self) -> dict[str, Repository]:
         if self._repos is None:
@@ -137,7 +140,11 @@ class Workspace:
         blobs = await self.gh.git.read_blobs(repo, [tree.blobs[path] for path in wanted])
         texts = {path: blobs[tree.blobs[path]] for path in wanted if tree.blobs[path] in blobs}
         skipped |= {path: NOT_TEXT_REASON for path in wanted if path not in texts}
-        refused = await asyncio.to_thread(_yaml_refusals, texts)
+        unchecked = {
+            tree.blobs[p]: t for p, t in texts.items() if tree.blobs[p] not in self._refusals
+        }
+        self._refusals |= await asyncio.to_thread(_yaml_refusals, unchecked)
+        refused = {p: why for p in texts if (why := self._refusals[tree.blobs[p]]) is not None}
         return Files({p: t for p, t in texts.items() if p not in refused}, skipped | refused)
 
     async def holds(self, loaded: LoadedConfig) -> tuple[Hold, ...]:
@@ -236,11 +243,9 @@ def unreadable(tree: Tree, path: str) -> str | None:
     return size_refusal(tree.sizes.get(path, 0))
 
 
-def _yaml_refusals(texts: Mapping[str, str]) -> dict[str, str]:
-    refused = (
-        (path, yaml_refusal(text, cpu_clock=time.thread_time)) for path, text in texts.items()
-    )
-    return {path: why for path, why in refused if why is not None}
+def _yaml_refusals(texts: Mapping[str, str]) -> dict[str, str | None]:
+    """Blob sha -> why its text is not parsed as YAML, or ``None``."""
+    return {sha: yaml_refusal(text, cpu_clock=time.thread_time) for sha, text in texts.items()}
 
 
 def pull_record(pull: Pull) -> PullRecord:

@@ -8,10 +8,14 @@ big is never even fetched.
 from __future__ import annotations
 
 import time
+from typing import Any
+
+import pytest
 
 from bot.core.config import ConfigError
-from bot.core.files.bounds import MAX_FILE_BYTES
+from bot.core.files.bounds import MAX_FILE_BYTES, yaml_refusal
 from bot.core.inputs.events import ImagePushed, PullChanged
+from bot.services import workspace as workspace_module
 from bot.services.bump import handle_image_pushed
 from bot.services.review import handle_pull_changed
 from tests.hostile import laughs, padding
@@ -83,3 +87,21 @@ async def test_a_config_file_too_big_is_an_error_and_never_fetched(gh: FakeGitHu
     assert isinstance(error, ConfigError)
     assert str(error) == f".github/promotion.yml:1:1: (document): file too large: {BIG_REASON}"
     assert ("git.read_blob", ENV_REPO, blob_sha(big())) not in gh.calls
+
+
+async def test_a_job_checks_each_blob_against_the_bounds_once(
+    gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A push reads the first environment to pick the version, then again to plan: the bounds
+    (a stream over every event of the file) are checked once per blob, not per read."""
+    hostile_dev(gh)
+    checked: list[str] = []
+
+    def counting(text: str, **bounds: Any) -> str | None:
+        checked.append(text)
+        return yaml_refusal(text, **bounds)
+
+    monkeypatch.setattr(workspace_module, "yaml_refusal", counting)
+    pushed = ImagePushed(installation_id=1, registry="ghcr.io", repository="acme/api", tag="1.3.0")
+    await handle_image_pushed(pushed, workspace(gh))
+    assert checked.count(laughs()) == 1 and len(checked) == len(set(checked))
