@@ -14,21 +14,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
 from githubkit import AppAuthStrategy, GitHub
-from githubkit.cache import MemCacheStrategy
 
 from bot.adapters.github_client import (
     AppIdentity,
     GitHubPace,
+    OwnedClient,
     Rest,
     RetryDecision,
     Session,
-    SharedTransport,
     git_caches,
 )
 from bot.adapters.github_git import GitHubGit, GitHubInstallation
@@ -71,22 +69,18 @@ class GitHubGateway:
         self.base_url = base_url
         self._write_pace = write_pace
         self.web_url = web_url_of(base_url)
-        self._transport = SharedTransport(transport)
-        self.github: GitHub[AppAuthStrategy] = GitHub(
+        self._client = OwnedClient(
             AppAuthStrategy(app_id, private_key),
             base_url=base_url,
             timeout=timeout,
-            async_transport=self._transport,
-            # Own cache: githubkit's default one is global, and tokens of two gateways (tests)
-            # must not mix.
-            cache_strategy=MemCacheStrategy(),
+            transport=transport,
+            retry=retry,
             http_cache=http_cache,
-            auto_retry=retry or RetryDecision(),
         )
+        self.github: GitHub[AppAuthStrategy] = self._client.github
         self.identity = AppIdentity(Rest(self.github))
         self._trees, self._blobs = git_caches()
         self._sessions: dict[int, Session] = {}
-        self._stack = AsyncExitStack()
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> Self:
@@ -116,7 +110,7 @@ class GitHubGateway:
         )
 
     async def __aenter__(self) -> Self:
-        await self._stack.enter_async_context(self.github)
+        await self._client.open()
         try:
             login = await self.identity.login()
         except GitHubError as err:
@@ -132,8 +126,7 @@ class GitHubGateway:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        await self._stack.aclose()
-        await self._transport.close()
+        await self._client.close()
 
     async def installation_ids(self) -> tuple[int, ...]:
         """Every installation of the App (``GET /app/installations`` with the App's JWT): for

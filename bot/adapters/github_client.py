@@ -15,13 +15,15 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
+from contextlib import AsyncExitStack
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 import httpx
-from githubkit import GitHub
+from githubkit import BaseAuthStrategy, GitHub
+from githubkit.cache import MemCacheStrategy
 from githubkit.exception import (
     GitHubException,
     RateLimitExceeded,
@@ -47,6 +49,7 @@ from bot.services.ports import RetryLater
 # supported version, because GHES servers lag github.com.
 API_VERSION = "2022-11-28"
 PER_PAGE = 100
+A = TypeVar("A", bound=BaseAuthStrategy)
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -376,3 +379,38 @@ class GitHubPace:
 
     async def reserve(self, count: int) -> None:
         self.rest.reserve(count, f"{count} writes reserved")
+
+
+class OwnedClient(Generic[A]):
+    """A githubkit client a gateway owns, with its own connection pool and HTTP cache
+    (githubkit's default cache is global, and two gateways' tokens must not mix): opened and
+    closed with the gateway."""
+
+    def __init__(
+        self,
+        auth: A,
+        *,
+        base_url: str,
+        timeout: float,
+        transport: httpx.AsyncBaseTransport | None,
+        retry: RetryDecision | None,
+        http_cache: bool = True,
+    ) -> None:
+        self.transport = SharedTransport(transport)
+        self.github: GitHub[A] = GitHub(
+            auth,
+            base_url=base_url,
+            timeout=timeout,
+            async_transport=self.transport,
+            cache_strategy=MemCacheStrategy(),
+            http_cache=http_cache,
+            auto_retry=retry or RetryDecision(),
+        )
+        self._stack = AsyncExitStack()
+
+    async def open(self) -> None:
+        await self._stack.enter_async_context(self.github)
+
+    async def close(self) -> None:
+        await self._stack.aclose()
+        await self.transport.close()

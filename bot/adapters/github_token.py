@@ -16,21 +16,19 @@ token is not an installation:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Self
 
 import httpx
 from githubkit import GitHub, TokenAuthStrategy
-from githubkit.cache import MemCacheStrategy
 
 from bot.adapters.github import ports_over, web_url_of
 from bot.adapters.github_client import (
     AppIdentity,
+    OwnedClient,
     Rest,
     RetryDecision,
     Session,
-    SharedTransport,
     git_caches,
 )
 from bot.services.github_ports import GitHubPorts, NotFound, Repository
@@ -96,20 +94,18 @@ class TokenGateway:
         self.base_url = base_url
         self.web_url = web_url_of(base_url)
         self.bot_login = bot_login
-        self._transport = SharedTransport(transport)
-        self.github: GitHub[TokenAuthStrategy] = GitHub(
+        self._client = OwnedClient(
             TokenAuthStrategy(token),
             base_url=base_url,
             timeout=timeout,
-            async_transport=self._transport,
-            cache_strategy=MemCacheStrategy(),
-            auto_retry=retry or RetryDecision(),
+            transport=transport,
+            retry=retry,
         )
+        self.github: GitHub[TokenAuthStrategy] = self._client.github
         rest = Rest(self.github)
         # The login is given, so ``login()`` never asks ``GET /app`` (a token cannot).
         identity = AppIdentity(rest, login=bot_login)
         self.session = Session(rest, identity, *git_caches())
-        self._stack = AsyncExitStack()
 
     @classmethod
     def from_settings(cls, settings: Settings, token: str, *, bot_login: str) -> Self:
@@ -122,7 +118,7 @@ class TokenGateway:
         )
 
     async def __aenter__(self) -> Self:
-        await self._stack.enter_async_context(self.github)
+        await self._client.open()
         return self
 
     async def __aexit__(
@@ -131,8 +127,7 @@ class TokenGateway:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        await self._stack.aclose()
-        await self._transport.close()
+        await self._client.close()
 
     def ports(self, *repos: str) -> GitHubPorts:
         """The ports over the token, its ``installation`` answering ``repos``."""
