@@ -19,9 +19,9 @@ from itertools import pairwise
 from pathlib import Path
 
 from bot.core.config import DEFAULT_FILE, Environment, PromotionConfig
+from bot.core.drift.history import promotion_pull
 from bot.core.drift.model import Commit, EnvView, Facts
 from bot.core.files.bounds import size_refusal, yaml_refusal
-from bot.core.promotion.branches import parse_branch
 from bot.services.github_ports import SYMLINK
 from bot.services.workspace import LINK_REASON, NOT_TEXT_REASON
 
@@ -31,8 +31,6 @@ HISTORY_LIMIT = 50  # commits listed per environment and kind (ahead, behind, di
 _SCANNED = 1000  # commits git lists before promotions are left out
 _FIELD = "\x1f"
 _FORMAT = _FIELD.join(("%H", "%P", "%an", "%aI", "%s"))
-_MERGED = re.compile(r"Merge pull request #(\d+) from [^/\s]+/(\S+)")
-_SQUASHED = re.compile(r"(?:Promote .+ to .+|Roll back .+ in .+ to .+) \(#(\d+)\)")
 _REMOTE = re.compile(
     r"^(?:[\w.+-]+://(?:[^@/]+@)?|[^@/:]+@)?([^/:]+)(?::\d+)?[/:]+([^/]+)/([^/]+?)(?:\.git)?/?$"
 )
@@ -181,20 +179,6 @@ def remote_slug(url: str) -> tuple[str, str] | None:
         return None
     host, owner, name = found.groups()
     return f"https://{host}", f"{owner}/{name}"
-
-
-def promotion_pull(subject: str) -> tuple[int | None, bool]:
-    """``(pull, promotion)`` from a commit's first line: GitHub's merge commit of a PR from one
-    of the bot's ``promotion/<app>/<env>`` branches, or a squash titled as the bot titles its
-    PRs (``Promote api 1.4.0 to prod (#12)``); any other PR's number, not a promotion."""
-    merged = _MERGED.match(subject)
-    if merged is not None:
-        return int(merged[1]), parse_branch(merged[2]) is not None
-    squashed = _SQUASHED.fullmatch(subject)
-    if squashed is not None:
-        return int(squashed[1]), True
-    numbered = re.search(r"\(#(\d+)\)$", subject)
-    return (int(numbered[1]) if numbered else None), False
 
 
 def read_clone(

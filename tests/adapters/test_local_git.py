@@ -12,10 +12,10 @@ import pytest
 from bot.adapters.local_git import (
     LocalClone,
     LocalGitError,
-    promotion_pull,
     remote_slug,
 )
 from bot.cli.drift import audit_clone
+from bot.core.drift.history import promotion_pull
 from bot.core.drift.model import DriftReport, PairDrift
 from bot.services.workspace import LINK_REASON, NOT_TEXT_REASON
 from tests.adapters import gitrepos

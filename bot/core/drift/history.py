@@ -13,10 +13,11 @@ from bot.core.drift.model import Commit, Lane
 from bot.core.markup.metadata import Meta
 from bot.core.promotion.branches import parse_branch
 
-# GitHub's own merge message, and the squash title the bot's PR title gives ("Promote api 1.4.0
-# to prod (#12)"; see ``render_pull_title``).
-_MERGED_BRANCH = re.compile(r"^Merge pull request #(\d+) from [^/\s]+/(\S+)")
-_SQUASHED = re.compile(r"^Promote .+ \(#(\d+)\)$")
+# GitHub's own merge message, and the squash titles the bot's PR titles give ("Promote api 1.4.0
+# to prod (#12)", "Roll back api in prod to 1.3.0 (#13)"; see ``render_pull_title``).
+_MERGED = re.compile(r"Merge pull request #(\d+) from [^/\s]+/(\S+)")
+_SQUASHED = re.compile(r"(?:Promote .+ to .+|Roll back .+ in .+ to .+) \(#(\d+)\)")
+_NUMBERED = re.compile(r"\(#(\d+)\)$")
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,21 @@ def commit_of(
     merge (or squash) commit of a merged promotion PR (``merges``: merge sha -> PR), the bot
     wrote it, or its message is GitHub's merge of a ``promotion/`` branch or the bot's squashed
     PR title."""
-    pull = merges.get(sha)
-    merged = _MERGED_BRANCH.match(message)
-    if pull is None and merged is not None and parse_branch(merged.group(2)) is not None:
-        pull = int(merged.group(1))
-    squashed = _SQUASHED.match(message)
-    if pull is None and squashed is not None:
-        pull = int(squashed.group(1))
-    promotion = pull is not None or (bool(bot) and author == bot)
+    named, promoted = promotion_pull(message)
+    pull = merges.get(sha, named)
+    promotion = sha in merges or promoted or (bool(bot) and author == bot)
     return Commit(sha, author, at, message, url, pull, promotion)
+
+
+def promotion_pull(subject: str) -> tuple[int | None, bool]:
+    """``(pull, promotion)`` from a commit's first line: GitHub's merge commit of a PR from one
+    of the bot's ``promotion/<app>/<env>`` branches, or a squash titled as the bot titles its
+    PRs (``Promote api 1.4.0 to prod (#12)``); any other PR's number, not a promotion."""
+    merged = _MERGED.match(subject)
+    if merged is not None:
+        return int(merged[1]), parse_branch(merged[2]) is not None
+    squashed = _SQUASHED.fullmatch(subject)
+    if squashed is not None:
+        return int(squashed[1]), True
+    numbered = _NUMBERED.search(subject)
+    return (int(numbered[1]) if numbered else None), False
