@@ -18,6 +18,7 @@ order in which pushes arrived (and whichever payload its job kept).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -261,6 +262,26 @@ class InstallationChanged(BaseEvent):
     repositories_removed: tuple[str, ...] = ()
 
 
+class PassDue(BaseEvent):
+    """A periodic pass is due: ``reconcile`` one installation, or ``redeliver`` (sweep the App's
+    failed deliveries). Every replica's scheduler asks for each slot; the dedupe key makes one
+    job of a (pass, installation, slot), so a pass runs once whatever the number of replicas."""
+
+    kind: Literal["pass_due"] = "pass_due"
+    task: Literal["reconcile", "redeliver"]
+    slot: datetime  # when the slot began: a pass covers what happened since the one before
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"PassDue:{self.task}:{self.installation_id}:{self.slot.isoformat()}"
+
+    @property
+    def serial_key(self) -> str:
+        if self.task == "redeliver":
+            return "app:redeliveries"
+        return super().serial_key
+
+
 Event = Annotated[
     ImagePushed
     | TagCreated
@@ -271,7 +292,8 @@ Event = Annotated[
     | IssueEdited
     | ConfigPushed
     | CheckActionRequested
-    | InstallationChanged,
+    | InstallationChanged
+    | PassDue,
     Field(discriminator="kind"),
 ]
 
