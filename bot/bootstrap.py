@@ -45,12 +45,13 @@ from bot.core.inputs.events import (
     ImagePushed,
     InstallationChanged,
     IssueEdited,
+    PassDue,
     PullChanged,
     PullClosed,
     ReleasePublished,
     TagCreated,
 )
-from bot.entrypoints.routing import EventContext, Handler, JobProcessor, Router
+from bot.entrypoints.routing import EventContext, Handler, JobProcessor, Router, event_job
 from bot.entrypoints.web import create_app
 from bot.services import (
     bump,
@@ -65,7 +66,7 @@ from bot.services import (
 from bot.services.github_ports import NotFound, PortsFactory
 from bot.services.ports import Clock, JobRejected, RetryLater, VersionsSeen
 from bot.services.proposals import Outcome
-from bot.services.scheduler import FreshInstallations, InstallationIds, ReconcileScheduler
+from bot.services.scheduler import FreshInstallations, InstallationIds, PassScheduler, Task
 from bot.services.workspace import ConfigCache, Workspace
 from bot.settings import Settings
 
@@ -95,6 +96,8 @@ class Services:
     # Drift reports are refreshed by the reconcile pass, for schedule slots since the last one.
     drift_schedule: str = DEFAULT_SCHEDULE
     pass_interval: timedelta = timedelta(hours=1)
+    # The App's sweep of failed deliveries (``redeliver`` passes); none in the demo.
+    sweep: Callable[[], Awaitable[object]] | None = None
 
     def workspace(self, installation_id: int | None) -> Workspace:
         ports = self.ports_for(installation_id)
@@ -187,14 +190,29 @@ class Services:
             CommentCreated: self.route(commands.handle_comment_created),
             CheckActionRequested: self.route(commands.handle_check_action),
             IssueEdited: self.route(drift_ticks.handle_issue_edited),
+            PassDue: self.run_pass,
         }
 
+    async def run_pass(self, event: PassDue, context: EventContext) -> None:
+        """A periodic pass the scheduler asked for (``bot.services.scheduler``)."""
+        if event.task == "redeliver":
+            if self.sweep is not None:
+                await self.sweep()
+            return
+        await self.route(self._reconcile_pass)(event, context)
+
+    async def _reconcile_pass(self, event: PassDue, ws: Workspace) -> None:
+        await self.reconcile_in(ws, since=event.slot - self.pass_interval)
+
     async def reconcile(self, installation_id: int) -> list[Outcome]:
-        """The periodic pass over one installation: repair what webhooks missed, then refresh
-        the drift reports whose schedule has a slot since the previous pass."""
+        """One pass over ``installation_id`` now (see ``reconcile_in``)."""
         ws = self.workspace(installation_id)
+        return await self.reconcile_in(ws, since=ws.clock() - self.pass_interval)
+
+    async def reconcile_in(self, ws: Workspace, *, since: datetime) -> list[Outcome]:
+        """The periodic pass over one installation: repair what webhooks missed, then refresh
+        the drift reports whose schedule has a slot since ``since`` (the previous pass)."""
         outcomes = await reconcile.run_reconcile(ws)
-        since = ws.clock() - self.pass_interval
         await drift_report.publish_due(ws, since=since, default_schedule=self.drift_schedule)
         return outcomes
 
@@ -241,20 +259,21 @@ async def run_bot(
             policy = retry or RetryPolicy(max_attempts=settings.max_attempts)
             processor = JobProcessor(queue, router)
             worker = Worker(queue, processor, concurrency=settings.workers, policy=policy)
-            scheduler = ReconcileScheduler(
-                services.reconcile,
+            intervals: dict[Task, timedelta] = {"reconcile": services.pass_interval}
+            if not settings.demo:  # the demo's sandbox drops no delivery worth sweeping for
+                services.sweep = sweeper_from_settings(settings).sweep
+                intervals["redeliver"] = SWEEP_INTERVAL
+            scheduler = PassScheduler(
+                lambda due: queue.enqueue(event_job(due)),
                 installations,
                 queue,
-                interval=settings.reconcile_interval,
+                intervals=intervals,
                 record_stats=set_queue_stats,
             )
             background: dict[str, Background] = {
-                "reconcile-scheduler": scheduler.run,
+                "pass-scheduler": scheduler.run,
                 "retention": lambda s: prune_every(queue, s, PRUNE_INTERVAL),
             }
-            if not settings.demo:  # the demo's sandbox drops no delivery worth sweeping for
-                sweeper = sweeper_from_settings(settings)
-                background["redelivery-sweeper"] = lambda s: sweeper.run(s, SWEEP_INTERVAL)
             config = uvicorn.Config(
                 create_app(settings, queue, worker),
                 host=host,

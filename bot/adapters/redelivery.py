@@ -9,7 +9,6 @@ last-run time is kept in a small file so a restart does not sweep the whole wind
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -168,7 +167,15 @@ class RedeliverySweeper:
         for attempt in wanted[: self.limit]:
             (done if await self._redeliver(attempt) else failed).append(attempt)
         self.state.write(started)
-        return SweepResult(since, len(attempts), tuple(done), tuple(failed))
+        result = SweepResult(since, len(attempts), tuple(done), tuple(failed))
+        log.info(
+            "swept deliveries since=%s listed=%d redelivered=%d failed=%d",
+            since.isoformat(),
+            result.listed,
+            len(done),
+            len(failed),
+        )
+        return result
 
     async def _redeliver(self, attempt: Attempt) -> bool:
         try:
@@ -194,26 +201,6 @@ class RedeliverySweeper:
         )
         record_redelivery("requested")
         return True
-
-    async def run(self, stop: asyncio.Event, interval: timedelta) -> None:
-        """Sweep every ``interval`` until ``stop`` is set; a failed sweep is retried next time."""
-        while not stop.is_set():
-            try:
-                result = await self.sweep()
-            except GitHubException as err:
-                log.warning("sweeping failed deliveries failed: %s", err)
-            else:
-                log.info(
-                    "swept deliveries since=%s listed=%d redelivered=%d failed=%d",
-                    result.since.isoformat(),
-                    result.listed,
-                    len(result.redelivered),
-                    len(result.failed),
-                )
-            try:
-                await asyncio.wait_for(stop.wait(), interval.total_seconds())
-            except TimeoutError:
-                continue
 
 
 def sweeper_from_settings(settings: Settings) -> RedeliverySweeper:

@@ -1,9 +1,12 @@
-"""The periodic jobs: reconcile every installation every ``interval`` seconds, and report the
-queue's depth in between.
+"""The periodic passes, asked for as jobs, and the queue's depth reported in between.
 
-A failing installation is logged and the pass goes on with the next one; one that is rate
-limited (``RetryLater``) is left out of the passes until its wait is over. Nothing here is
-fatal: the scheduler runs until it is told to stop.
+Every replica runs a ``PassScheduler``. It does no pass itself: at start, then at each slot of
+each pass's interval, it enqueues a ``PassDue`` per installation (``reconcile``) or one for the
+App (``redeliver``). Slots are aligned on the epoch, so every replica names the same slot, and
+the queue keeps one job per (pass, installation, slot): however many replicas ask, a pass runs
+once, on whichever worker is free. A rate-limited installation's pass waits with its other jobs
+(the queue's per-installation back-off, shared by all replicas), and a failed pass is retried
+like any job. Nothing here is fatal: the scheduler runs until it is told to stop.
 """
 
 from __future__ import annotations
@@ -11,17 +14,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Literal, Protocol
 
-from bot.services.ports import QueueStats, RetryLater
+from bot.core.inputs.events import PassDue
+from bot.services.ports import QueueStats
 
 log = logging.getLogger("bot.scheduler")
 
 InstallationIds = Callable[[], Awaitable[tuple[int, ...]]]
-Reconcile = Callable[[int], Awaitable[object]]
-Monotonic = Callable[[], float]
+Enqueue = Callable[[PassDue], Awaitable[object]]
+Task = Literal["reconcile", "redeliver"]
+WallClock = Callable[[], datetime]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # How often the queue's depth is reported when no reconcile pass is due.
 STATS_INTERVAL_S = 15.0
@@ -59,41 +65,55 @@ class FreshInstallations:
             return self._ids
 
 
-class ReconcileScheduler:
-    """Runs ``reconcile(installation_id)`` for every installation every ``interval`` seconds
-    (the first pass at start: webhooks lost while the bot was down are repaired at once)."""
+def next_slot(now: datetime, interval: timedelta) -> datetime:
+    """The first slot of ``interval`` after ``now``; slots are aligned on the epoch, so every
+    replica computes the same ones."""
+    elapsed = (now - EPOCH) // interval
+    return EPOCH + (elapsed + 1) * interval
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class PassScheduler:
+    """Asks for each pass of ``intervals`` (task -> interval) at start, then at each of its
+    slots; reports the queue's depth every ``stats_interval`` seconds."""
 
     def __init__(
         self,
-        reconcile: Reconcile,
+        enqueue: Enqueue,
         installations: InstallationIds,
         queue: QueueStatsSource,
         *,
-        interval: float,
+        intervals: Mapping[Task, timedelta],
         record_stats: Callable[[QueueStats], None] = lambda _: None,
         stats_interval: float = STATS_INTERVAL_S,
-        clock: Monotonic = time.monotonic,
+        clock: WallClock = _utcnow,
     ) -> None:
-        self.reconcile = reconcile
+        self.enqueue = enqueue
         self.installations = installations
         self.queue = queue
-        self.interval = interval
+        self.intervals = dict(intervals)
         self.record_stats = record_stats
         self.stats_interval = stats_interval
         self.clock = clock
-        self.deferred: dict[int, float] = {}  # installation -> clock() when it may run again
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Pass after pass until ``stop`` is set."""
-        due = self.clock()
+        """Until ``stop`` is set. The first slot of each pass is the start itself: what webhooks
+        missed while no bot ran is repaired at once."""
+        start = self.clock()
+        due = dict.fromkeys(self.intervals, start)
         while not stop.is_set():
             await self.report_queue()
-            if self.clock() >= due:
-                await self.run_pass()
-                due = self.clock() + self.interval
-            wait = min(self.stats_interval, max(due - self.clock(), 0.0))
+            now = self.clock()
+            for task, slot in due.items():
+                if now >= slot:
+                    await self.ask(task, slot)
+                    due[task] = next_slot(now, self.intervals[task])
+            wait = min(self.stats_interval, *((s - now).total_seconds() for s in due.values()))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), wait)
+                await asyncio.wait_for(stop.wait(), max(wait, 0.0))
 
     async def report_queue(self) -> None:
         try:
@@ -101,40 +121,23 @@ class ReconcileScheduler:
         except Exception:
             log.exception("reading the queue's stats failed")
 
-    async def run_pass(self) -> int:
-        """Reconcile every installation that is not waiting; how many were reconciled."""
-        try:
-            ids = await self.installations()
-        except Exception:
-            log.exception("listing the app's installations for reconciling failed")
-            return 0
-        ran = 0
-        for installation_id in ids:
-            if self.deferred.get(installation_id, 0.0) > self.clock():
-                log.info(
-                    "reconcile waits installation_id=%d: rate limited",
-                    installation_id,
-                    extra={"installation_id": installation_id},
-                )
+    async def ask(self, task: Task, slot: datetime) -> int:
+        """Enqueue ``task``'s passes of ``slot``; how many were asked for."""
+        if task == "redeliver":
+            passes = [PassDue(task=task, slot=slot)]
+        else:
+            try:
+                ids = await self.installations()
+            except Exception:
+                log.exception("listing the app's installations for task=%s failed", task)
+                return 0
+            passes = [PassDue(task=task, slot=slot, installation_id=i) for i in ids]
+        asked = 0
+        for due in passes:
+            try:
+                await self.enqueue(due)
+            except Exception:
+                log.exception("asking for pass=%s failed", due.dedupe_key)
                 continue
-            ran += await self._reconcile(installation_id)
-        return ran
-
-    async def _reconcile(self, installation_id: int) -> int:
-        context = {"installation_id": installation_id}
-        try:
-            await self.reconcile(installation_id)
-        except RetryLater as signal:
-            self.deferred[installation_id] = self.clock() + signal.after.total_seconds()
-            log.warning(
-                "reconciling installation_id=%d deferred: %s",
-                installation_id,
-                signal,
-                extra=context,
-            )
-            return 0
-        except Exception:
-            log.exception("reconciling installation_id=%d failed", installation_id, extra=context)
-            return 0
-        self.deferred.pop(installation_id, None)
-        return 1
+            asked += 1
+        return asked

@@ -184,16 +184,6 @@ async def test_sweep_limit_takes_the_oldest(world: World, tmp_path: Path) -> Non
     assert [a.guid for a in result.redelivered] == [d["guid"] for d in oldest[:2]]
 
 
-async def test_run_loop_stops(world: World, tmp_path: Path) -> None:
-    stop = asyncio.Event()
-    bot = sweeper(world, tmp_path)
-    task = asyncio.create_task(bot.run(stop, timedelta(seconds=30)))
-    while not (tmp_path / "queue.sqlite3.redelivery-last-run").exists():
-        await asyncio.sleep(0.02)
-    stop.set()
-    await asyncio.wait_for(task, 5)
-
-
 async def test_sweeper_reads_a_key_file(world: World, receiver: Receiver, tmp_path: Path) -> None:
     key = tmp_path / "key.pem"
     key.write_text(world.app.pem)

@@ -12,7 +12,7 @@ import pytest
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.versions_memory import VersionsInMemory
 from bot.bootstrap import build_router, prune_every
-from bot.core.inputs.events import ImagePushed
+from bot.core.inputs.events import ImagePushed, PassDue
 from bot.entrypoints.routing import EventContext
 from bot.services.github_ports import GitHubError, GitHubPorts, NotFound
 from bot.services.ports import Delivery, JobRejected
@@ -37,6 +37,31 @@ async def test_router_runs_use_cases_with_the_installations_ports(gh: FakeGitHub
     assert asked == [7] and len(gh.pulls_of(ENV_REPO)) == 1
     outcomes = await services.reconcile(7)
     assert all(o.action == "skipped" for o in outcomes)
+
+
+async def test_a_pass_due_reconciles_its_installation_or_sweeps(gh: FakeGitHub) -> None:
+    directory_repo(gh)
+    gh.tags["acme/api"] = ("v1.4.0",)  # missed by the webhooks: the pass proposes it
+    asked: list[int | None] = []
+    swept: list[bool] = []
+
+    def ports_for(installation_id: int | None) -> GitHubPorts:
+        asked.append(installation_id)
+        return gh.ports()
+
+    async def sweep() -> None:
+        swept.append(True)
+
+    async def installations() -> tuple[int, ...]:
+        return (7, 8)
+
+    router, services = build_router(ports_for, lambda: gh.now, VersionsInMemory(), installations)
+    services.sweep = sweep
+    context = EventContext(job_id=1, attempt=1, merged=1)
+    assert await router.dispatch(PassDue(task="reconcile", slot=gh.now, installation_id=7), context)
+    assert asked == [7] and len(gh.pulls_of(ENV_REPO)) == 1
+    assert await router.dispatch(PassDue(task="redeliver", slot=gh.now), context)
+    assert swept == [True] and asked == [7]  # the sweep is the App's: no installation's ports
 
 
 async def test_an_event_without_installation_runs_for_every_installation(gh: FakeGitHub) -> None:

@@ -1,31 +1,33 @@
-"""The reconcile scheduler: every installation each pass, failures contained, rate-limited
-installations left out until their wait is over, the queue's depth reported."""
+"""The pass scheduler: slots every replica agrees on, one pass asked per installation and slot,
+failures contained, the queue's depth reported."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.services.ports import QueueStats, RetryLater
-from bot.services.scheduler import FreshInstallations, ReconcileScheduler
+from bot.core.inputs.events import PassDue
+from bot.services.ports import QueueStats
+from bot.services.scheduler import FreshInstallations, PassScheduler, Task, next_slot
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+START = datetime(2026, 12, 6, 10, 17, 30, tzinfo=UTC)
 
 
 class Queue:
-    """The one method of ``JobQueue`` the scheduler reads."""
+    """The one method of ``JobQueue`` the scheduler reads, and what it was asked to enqueue;
+    like the real queue, a second pass of one dedupe key is dropped."""
+
+    def __init__(self) -> None:
+        self.asked: list[PassDue] = []
 
     async def stats(self) -> QueueStats:
         return QueueStats(ready=2, leased=1)
+
+    async def enqueue(self, due: PassDue) -> None:
+        if due.dedupe_key not in {p.dedupe_key for p in self.asked}:
+            self.asked.append(due)
 
 
 class Installations:
@@ -41,85 +43,110 @@ class Installations:
         return answer
 
 
-class Reconcile:
-    """Raises the scripted error for an installation, once; records every call."""
-
-    def __init__(self, errors: dict[int, Exception]) -> None:
-        self.errors = dict(errors)
-        self.ran: list[int] = []
-
-    async def __call__(self, installation_id: int) -> None:
-        self.ran.append(installation_id)
-        error = self.errors.pop(installation_id, None)
-        if error is not None:
-            raise error
-
-
 def scheduler(
-    reconcile: Reconcile,
+    queue: Queue,
     installations: Installations,
-    clock: Clock,
-    record_stats: Callable[[QueueStats], None] = lambda _: None,
-) -> ReconcileScheduler:
-    return ReconcileScheduler(
-        reconcile,
+    clock: list[datetime],
+    intervals: dict[Task, timedelta] | None = None,
+    reported: list[QueueStats] | None = None,
+) -> PassScheduler:
+    return PassScheduler(
+        queue.enqueue,
         installations,
-        Queue(),
-        interval=60.0,
-        record_stats=record_stats,
+        queue,
+        intervals=intervals or {"reconcile": timedelta(hours=1)},
+        record_stats=(reported if reported is not None else []).append,
         stats_interval=0.01,
-        clock=clock,
+        clock=lambda: clock[0],
     )
 
 
 @pytest.mark.parametrize(
-    ("ids", "errors", "ran", "reconciled"),
+    ("now", "interval", "slot"),
     [
-        ((1, 2, 3), {}, [1, 2, 3], 3),
-        ((1, 2, 3), {2: RuntimeError("GitHub is away")}, [1, 2, 3], 2),
-        ((1, 2), {1: RetryLater(timedelta(minutes=5))}, [1, 2], 1),
-        ((), {}, [], 0),
+        (START, timedelta(hours=1), datetime(2026, 12, 6, 11, tzinfo=UTC)),
+        (
+            datetime(2026, 12, 6, 11, tzinfo=UTC),
+            timedelta(hours=1),
+            datetime(2026, 12, 6, 12, tzinfo=UTC),
+        ),
+        (START, timedelta(minutes=30), datetime(2026, 12, 6, 10, 30, tzinfo=UTC)),
+        (START, timedelta(seconds=20), datetime(2026, 12, 6, 10, 17, 40, tzinfo=UTC)),
     ],
 )
-async def test_a_pass_reconciles_every_installation(
-    ids: tuple[int, ...], errors: dict[int, Exception], ran: list[int], reconciled: int
+def test_slots_are_aligned_on_the_epoch(now: datetime, interval: timedelta, slot: datetime) -> None:
+    assert next_slot(now, interval) == slot
+
+
+@pytest.mark.parametrize(
+    ("ids", "asked"),
+    [((1, 2, 3), [1, 2, 3]), ((), []), (RuntimeError("401"), [])],
+)
+async def test_a_reconcile_slot_asks_one_pass_per_installation(
+    ids: tuple[int, ...] | Exception, asked: list[int]
 ) -> None:
-    reconcile = Reconcile(errors)
-    assert await scheduler(reconcile, Installations(ids), Clock()).run_pass() == reconciled
-    assert reconcile.ran == ran
+    queue = Queue()
+    count = await scheduler(queue, Installations(ids), [START]).ask("reconcile", START)
+    assert count == len(asked)
+    assert [p.installation_id for p in queue.asked] == asked
+    assert {(p.task, p.slot) for p in queue.asked} <= {("reconcile", START)}
 
 
-async def test_listing_installations_failing_ends_the_pass_only() -> None:
-    reconcile = Reconcile({})
-    plan = scheduler(reconcile, Installations(RuntimeError("401"), (1,)), Clock())
-    assert await plan.run_pass() == 0
-    assert await plan.run_pass() == 1 and reconcile.ran == [1]
+async def test_a_redeliver_slot_asks_one_pass_for_the_app() -> None:
+    queue = Queue()
+    installations = Installations((1, 2))
+    assert await scheduler(queue, installations, [START]).ask("redeliver", START) == 1
+    assert [(p.task, p.installation_id) for p in queue.asked] == [("redeliver", None)]
+    assert installations.asked == 0
 
 
-async def test_a_rate_limited_installation_waits_out_its_time() -> None:
-    clock = Clock()
-    reconcile = Reconcile({1: RetryLater(timedelta(seconds=300))})
-    plan = scheduler(reconcile, Installations((1, 2)), clock)
-    await plan.run_pass()
-    clock.now = 299.0
-    await plan.run_pass()
-    clock.now = 300.0
-    await plan.run_pass()
-    assert reconcile.ran == [1, 2, 2, 1, 2]
-    assert plan.deferred == {}
+async def test_two_replicas_asking_for_a_slot_make_one_pass_each() -> None:
+    queue = Queue()
+    for _ in range(2):
+        await scheduler(queue, Installations((1, 2)), [START]).ask("reconcile", START)
+    assert [p.installation_id for p in queue.asked] == [1, 2]
 
 
-async def test_run_reconciles_at_start_reports_the_queue_and_stops() -> None:
-    reported: list[QueueStats] = []
-    reconcile = Reconcile({})
-    plan = scheduler(reconcile, Installations((7,)), Clock(), record_stats=reported.append)
+async def test_run_asks_at_start_then_at_each_slot_and_reports_the_queue() -> None:
+    queue, clock, reported = Queue(), [START], []
+    intervals: dict[Task, timedelta] = {
+        "reconcile": timedelta(hours=1),
+        "redeliver": timedelta(minutes=30),
+    }
+    plan = scheduler(queue, Installations((7,)), clock, intervals, reported)
     stop = asyncio.Event()
     task = asyncio.create_task(plan.run(stop))
     await asyncio.sleep(0.05)
+    clock[0] = datetime(2026, 12, 6, 10, 30, tzinfo=UTC)  # a redeliver slot only
+    await asyncio.sleep(0.05)
+    clock[0] = datetime(2026, 12, 6, 11, 0, 1, tzinfo=UTC)  # both
+    await asyncio.sleep(0.05)
     stop.set()
     await asyncio.wait_for(task, 1)
-    assert reconcile.ran == [7]  # the clock stood still: no second pass was due
+    assert [(p.task, p.slot.time().isoformat()) for p in queue.asked] == [
+        ("reconcile", "10:17:30"),
+        ("redeliver", "10:17:30"),
+        ("redeliver", "10:30:00"),
+        ("reconcile", "11:00:00"),
+        ("redeliver", "11:00:00"),
+    ]
     assert len(reported) > 1 and reported[0] == QueueStats(ready=2, leased=1)
+
+
+async def test_a_failing_enqueue_does_not_stop_the_others() -> None:
+    queue = Queue()
+    calls: list[int | None] = []
+
+    async def enqueue(due: PassDue) -> None:
+        calls.append(due.installation_id)
+        if due.installation_id == 1:
+            raise RuntimeError("database is away")
+        await queue.enqueue(due)
+
+    plan = scheduler(queue, Installations((1, 2)), [START])
+    plan.enqueue = enqueue
+    assert await plan.ask("reconcile", START) == 1
+    assert calls == [1, 2] and [p.installation_id for p in queue.asked] == [2]
 
 
 async def test_installations_are_read_after_each_question() -> None:
