@@ -2,9 +2,9 @@
 and fail, reclaim after a crash, and the counts of ``stats``; the versions seen, recorded as
 their jobs are enqueued.
 
-``JobTable`` runs on the database thread (``SqliteJobQueue`` hands its calls there); the
-delivery index creates the jobs of the deliveries it indexes with ``insert_jobs``, inside its
-own transaction.
+``JobTable`` runs on the database thread (``SqliteJobQueue`` hands its calls there); the queue
+creates the jobs of the deliveries it stores with ``insert_jobs``, in the deliveries' own
+transaction.
 """
 
 from __future__ import annotations

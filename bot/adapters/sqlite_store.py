@@ -1,6 +1,6 @@
 """The SQLite side of the queue: its schema, the lease query, multi-row inserts, and the
 database (one connection, one thread every statement runs on, write transactions; see
-docs/adr/0001-durable-sqlite-queue.md)."""
+docs/adr/0002-sqlite-job-table-and-postgresql.md)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 MAX_VARIABLES = 999  # host parameters per statement: SQLite's smallest limit (before 3.32)
-SPOOL_COLUMNS = ("spool_segment", "spool_offset", "spool_length")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -25,15 +24,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     status TEXT NOT NULL,
     received_at REAL NOT NULL,
     headers TEXT NOT NULL,
-    body BLOB NOT NULL,  -- empty when the body is in the spool
-    spool_segment INTEGER,
-    spool_offset INTEGER,
-    spool_length INTEGER
-);
-CREATE TABLE IF NOT EXISTS spool_position (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    spool_segment INTEGER NOT NULL,
-    spool_offset INTEGER NOT NULL
+    body BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -102,14 +93,8 @@ LIMIT 1
 
 
 def migrate(conn: sqlite3.Connection) -> None:
-    """Create what is missing. A queue file from before the spool keeps its inline bodies and
-    gains the columns that say where a spooled body lies; one from before the count of waits
-    gains it (0)."""
+    """Create what is missing; a queue file from before the count of waits gains it (0)."""
     conn.executescript(SCHEMA)
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(deliveries)")}
-    for column in SPOOL_COLUMNS:
-        if column not in columns:
-            conn.execute(f"ALTER TABLE deliveries ADD COLUMN {column} INTEGER")
     if "waits" not in {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}:
         conn.execute("ALTER TABLE jobs ADD COLUMN waits INTEGER NOT NULL DEFAULT 0")
 

@@ -1,67 +1,27 @@
-"""The web application: webhook endpoints, health probes, and the worker in the lifespan.
-
-``POST /webhooks/github`` is answered before FastAPI sees the request (``BotApp.__call__``):
-its middleware stack and dependency machinery cost more than everything the endpoint does
-(see docs/benchmarks.md). Every other route is a plain FastAPI route.
-"""
+"""The web application: webhook endpoints, health probes, and the worker in the lifespan."""
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Protocol
 
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.adapters.metrics import render_metrics, set_queue_stats
 from bot.adapters.worker import Worker
 from bot.entrypoints.registries import registry_router
 from bot.entrypoints.setup import installed_router
 from bot.entrypoints.translate import load_githubkit_models
-from bot.entrypoints.webhooks import GITHUB_PATH, GitHubWebhooks
+from bot.entrypoints.webhooks import github_router
 from bot.services.ports import JobQueue, QueueStats
 from bot.settings import Settings, settings_problems
 
 log = logging.getLogger("bot.web")
-
-
-class InFlight:
-    """How many webhook requests are being answered right now."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def busy(self) -> bool:
-        return self.count > 0
-
-
-class BotApp(FastAPI):
-    """FastAPI, with ``/webhooks/github`` answered by ``github`` ahead of the middleware stack
-    and every ``/webhooks/`` request counted in ``in_flight``."""
-
-    def __init__(self, github: ASGIApp, in_flight: InFlight, **options: Any) -> None:
-        super().__init__(**options)
-        self.github = github
-        self.in_flight = in_flight
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/webhooks/"):
-            await super().__call__(scope, receive, send)
-            return
-        self.in_flight.count += 1
-        try:
-            if scope["path"] == GITHUB_PATH:
-                await self.github(scope, receive, send)
-            else:
-                await super().__call__(scope, receive, send)
-        finally:
-            self.in_flight.count -= 1
 
 
 class QueueStatsSource(Protocol):
@@ -93,10 +53,6 @@ def create_app(settings: Settings, queue: JobQueue, worker: Worker | None = None
             yield
             return
         load_githubkit_models()  # before the first request is accepted
-        # Startup leaves ~300k long-lived objects (githubkit's models); a full collection over
-        # them stalls the event loop for 150 ms. Frozen, the collector skips them for good.
-        gc.collect()
-        gc.freeze()
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop), name="worker")
         log.info("worker started concurrency=%d", worker.concurrency)
@@ -108,20 +64,11 @@ def create_app(settings: Settings, queue: JobQueue, worker: Worker | None = None
             await task
             log.info("worker stopped")
 
-    in_flight = InFlight()
-    app = BotApp(
-        GitHubWebhooks(settings, queue),
-        in_flight,
-        title="Promotion Bot",
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
-    )
+    app = FastAPI(title="Promotion Bot", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.include_router(github_router(settings, queue))
     app.include_router(registry_router(settings, queue))
     app.include_router(metrics_router(queue))
     app.include_router(installed_router())
-    if worker is not None:
-        worker.defer_while(in_flight.busy)  # acknowledgements first, the queue can wait
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

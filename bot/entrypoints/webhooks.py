@@ -1,11 +1,10 @@
 """``POST /webhooks/github``: verify, store durably, answer 202. Nothing else happens here.
 
-The endpoint is a plain ASGI app, outside FastAPI's routing and dependency machinery, because it
-is the one route on the hot path (see docs/adr/0001-durable-sqlite-queue.md). The body is read
-once, with a size cap, and the signature is checked in constant time on those raw bytes before
-anything else looks at them. Event and delivery id come from the headers; the body is only
-checked to look like a JSON object: parsing it and every GitHub call happen in the worker, so
-the answer takes milliseconds whatever GitHub or the use cases are doing.
+The body is read once, with a size cap, and the signature is checked in constant time on those
+raw bytes before anything else looks at them. Event and delivery id come from the headers; the
+body is only checked to look like a JSON object: parsing it and every GitHub call happen in the
+worker, so the answer takes milliseconds whatever GitHub or the use cases are doing (see
+docs/adr/0002-sqlite-job-table-and-postgresql.md).
 """
 
 from __future__ import annotations
@@ -13,10 +12,12 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from starlette.types import Receive, Scope, Send
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.types import Receive
 
 from bot.adapters.metrics import record_delivery
 from bot.entrypoints.translate import TRANSLATED_EVENTS
@@ -36,12 +37,9 @@ KEPT_HEADERS = (
     "user-agent",
     "content-type",
 )
-_SIGNATURE, _LENGTH = "x-hub-signature-256", "content-length"
-_READ_HEADERS = frozenset(h.encode() for h in (*KEPT_HEADERS, _SIGNATURE, _LENGTH))
 # Unauthenticated header values end up in log lines and metric labels: keep both bounded.
 _MAX_LOGGED = 100
 _KNOWN_EVENTS = TRANSLATED_EVENTS | {"ping", "installation_target", "github_app_authorization"}
-_JSON = (b"content-type", b"application/json")
 _EDGE = 64
 
 
@@ -141,61 +139,24 @@ async def store_delivery(
         log.info("acknowledging duplicate delivery source=%s", delivery.source, extra=context)
         return 200, {"status": "duplicate", "delivery_id": delivery.delivery_id}
     record_delivery(label, delivery.status)
-    # The "accepted delivery" line is written when the queue indexes it, in batches, off the
-    # event loop: under a burst the per-request formatting and write cost a sixth of it.
+    # The "accepted delivery" line is the queue's: a line per commit, not per request.
     return 202, {"status": delivery.status, "delivery_id": delivery.delivery_id}
 
 
-async def answer(
-    send: Send, status: int, content: Mapping[str, str], *extra: tuple[bytes, bytes]
-) -> None:
-    body = json.dumps(content).encode()
-    headers = [_JSON, (b"content-length", str(len(body)).encode()), *extra]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+def github_router(
+    settings: Settings,
+    queue: JobQueue,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> APIRouter:
+    """``POST /webhooks/github``."""
+    router = APIRouter()
+    secret = settings.webhook_secret.get_secret_value().encode()
 
-
-class GitHubWebhooks:
-    """The ASGI app answering ``POST /webhooks/github``."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        queue: JobQueue,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.queue = queue
-        self.clock = clock
-        self.limit = settings.max_body_bytes
-        self.secret = settings.webhook_secret.get_secret_value().encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] != "POST":
-            await answer(send, 405, {"detail": "Method Not Allowed"}, (b"allow", b"POST"))
-            return
-        headers = {
-            name.decode("latin-1"): value.decode("latin-1")
-            for name, value in scope["headers"]
-            if name in _READ_HEADERS
-        }
-        event, delivery_id = headers.get("x-github-event"), headers.get("x-github-delivery")
-        try:
-            status, content = await self._receive(headers, receive)
-        except Refusal as refusal:
-            refuse(refusal, scope["path"], delivery_id, event, metric_event(event))
-            status, content = refusal.status, {"detail": refusal.reason}
-        except Exception:  # the store failed: nothing was accepted, GitHub marks it failed
-            log.exception(
-                "storing github delivery failed", extra={"delivery_id": delivery_id, "event": event}
-            )
-            status, content = 503, {"detail": "the delivery could not be stored; retry later"}
-        await answer(send, status, content)
-
-    async def _receive(
-        self, headers: dict[str, str], receive: Receive
-    ) -> tuple[int, dict[str, str]]:
-        body = await read_body(receive, headers.pop(_LENGTH, None), self.limit)
-        if not signature_valid(self.secret, body, headers.pop(_SIGNATURE, None)):
+    async def accept(request: Request) -> tuple[int, dict[str, str]]:
+        headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
+        declared = request.headers.get("content-length")
+        body = await read_body(request.receive, declared, settings.max_body_bytes)
+        if not signature_valid(secret, body, request.headers.get("x-hub-signature-256")):
             raise Refusal(401, "bad or missing X-Hub-Signature-256")
         event = headers.get("x-github-event")
         delivery_id = headers.get("x-github-delivery")
@@ -208,9 +169,26 @@ class GitHubWebhooks:
             source="github",
             event=event,
             body=body,
-            received_at=self.clock(),
+            received_at=clock(),
             headers=headers,
             status="queued" if routed else "ignored",
         )
-        job = delivery_job(delivery_id) if routed else None
-        return await store_delivery(self.queue, delivery, job)
+        return await store_delivery(queue, delivery, delivery_job(delivery_id) if routed else None)
+
+    @router.post(GITHUB_PATH, status_code=202)
+    async def receive(request: Request) -> JSONResponse:
+        event = request.headers.get("x-github-event")
+        delivery_id = request.headers.get("x-github-delivery")
+        try:
+            status, content = await accept(request)
+        except Refusal as refusal:
+            refuse(refusal, request.url.path, delivery_id, event, metric_event(event))
+            status, content = refusal.status, {"detail": refusal.reason}
+        except Exception:  # the store failed: nothing was accepted, GitHub marks it failed
+            log.exception(
+                "storing github delivery failed", extra={"delivery_id": delivery_id, "event": event}
+            )
+            status, content = 503, {"detail": "the delivery could not be stored; retry later"}
+        return JSONResponse(content, status)
+
+    return router

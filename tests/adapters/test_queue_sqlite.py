@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import json
-import os
 import sqlite3
-import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.adapters import job_table, spool
+from bot.adapters import job_table, queue_sqlite
 from bot.adapters.queue_sqlite import SqliteJobQueue
-from bot.adapters.spool import segment_numbers
 from bot.core.inputs.events import VersionSeen
 from bot.services.ports import Delivery, NewJob, QueueStats
 from tests.adapters.support import FakeClock, dead_jobs
@@ -319,31 +315,30 @@ async def test_a_batch_stores_each_new_id_once_with_its_job(
     assert await queue.stats() == QueueStats(ready=total, deliveries=total)
 
 
-async def test_an_acknowledgement_waits_for_the_disk(
+async def test_an_acknowledgement_follows_its_full_sync_commit(queue: SqliteJobQueue) -> None:
+    """``accept_delivery`` returns only after the transaction holding the delivery and its job
+    has committed with ``synchronous=FULL`` (the commit waits for the fsync)."""
+    statements: list[str] = []
+    queue._db.run(lambda: queue._db.conn.set_trace_callback(statements.append))
+    assert await queue.accept_delivery(delivery("a"), job())
+    answered = len(statements)
+    queue._db.run(lambda: queue._db.conn.set_trace_callback(None))
+    words = [s.split(" (")[0] for s in statements[:answered]]
+    assert words[:3] == ["PRAGMA synchronous=FULL", "BEGIN IMMEDIATE", "INSERT INTO deliveries"]
+    assert words[-3:-1] == ["INSERT INTO jobs", "COMMIT"]
+    assert words[-1] == "PRAGMA synchronous=NORMAL"
+
+
+async def test_a_failed_commit_answers_every_waiting_delivery_and_stores_none(
     queue: SqliteJobQueue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    disk = threading.Event()
-    fdatasync = os.fdatasync
+    store = queue_sqlite.store_deliveries
 
-    def slow_fdatasync(fd: int) -> None:
-        disk.wait(5)
-        fdatasync(fd)
+    def full(conn: sqlite3.Connection, *args: object) -> list[bool]:
+        store(conn, *args)  # type: ignore[arg-type]
+        raise OSError(errno.ENOSPC, "No space left on device")  # rolled back
 
-    monkeypatch.setattr(os, "fdatasync", slow_fdatasync)
-    accepted = asyncio.create_task(queue.accept_delivery(delivery("a"), job()))
-    await asyncio.sleep(0.05)
-    assert not accepted.done()
-    disk.set()
-    assert await accepted
-
-
-async def test_a_failed_write_answers_every_waiting_delivery_and_stores_none(
-    queue: SqliteJobQueue, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def full(*_: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(spool, "_write_all", full)
+    monkeypatch.setattr(queue_sqlite, "store_deliveries", full)
     results = await asyncio.gather(
         *(queue.accept_delivery(delivery(f"d-{n}"), job()) for n in range(5)),
         return_exceptions=True,
@@ -403,92 +398,26 @@ async def test_a_leased_job_says_how_long_it_was_ready(db_path: Path, clock: Fak
     queue.close()
 
 
-async def test_a_redelivery_older_than_the_dedupe_window_is_dropped_when_indexed(
-    db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
-) -> None:
-    queue = SqliteJobQueue(db_path, clock=clock, dedupe_window=2)
-    try:
-        for delivery_id in ("a", "b", "c"):
-            assert await queue.accept_delivery(delivery(delivery_id), job(delivery_id))
-        assert await queue.accept_delivery(delivery("a"), job("again"))  # "a" left the window
-        assert not await queue.accept_delivery(delivery("c"), job("again"))
-        assert await queue.stats() == QueueStats(ready=3, deliveries=3)
-        assert [j.payload for j in [await queue.lease() for _ in range(3)] if j] == ["a", "b", "c"]
-    finally:
-        queue.close()
-    assert "dropped redeliveries older than the dedupe window: a" in caplog.text
-
-
-async def test_the_dedupe_window_outlives_a_restart(db_path: Path, clock: FakeClock) -> None:
+async def test_a_redelivery_after_a_restart_is_a_duplicate(db_path: Path, clock: FakeClock) -> None:
     first = SqliteJobQueue(db_path, clock=clock)
     assert await first.accept_delivery(delivery("a"), job())
     first.close()
     second = SqliteJobQueue(db_path, clock=clock)
     assert not await second.accept_delivery(delivery("a"), job())
+    assert await second.stats() == QueueStats(ready=1, deliveries=1)
     second.close()
 
 
-async def test_deliveries_left_in_the_spool_by_a_crash_are_indexed_at_start(
-    db_path: Path, clock: FakeClock
+async def test_prune_keeps_deliveries_younger_than_the_cutoff(
+    queue: SqliteJobQueue, clock: FakeClock
 ) -> None:
-    crashed = SqliteJobQueue(db_path, clock=clock)
-    ids = [f"d-{n}" for n in range(30)]
-    assert all(await asyncio.gather(*(crashed.accept_delivery(delivery(i), job(i)) for i in ids)))
-    crashed._deliveries.spool.close()  # the process dies: acknowledged, spooled, never indexed
-    crashed._db.thread.shutdown()
-    again = SqliteJobQueue(db_path, clock=clock)
-    assert await again.stats() == QueueStats(ready=30, deliveries=30)
-    assert await again.get_delivery("d-7") == delivery("d-7")
-    again.close()
-    third = SqliteJobQueue(db_path, clock=clock)  # indexed up to the recorded position: once
-    assert await third.stats() == QueueStats(ready=30, deliveries=30)
-    third.close()
-
-
-async def test_a_queue_file_from_before_the_spool_keeps_its_bodies(db_path: Path) -> None:
-    conn = sqlite3.connect(db_path)
-    conn.execute(
-        "CREATE TABLE deliveries (delivery_id TEXT PRIMARY KEY, source TEXT NOT NULL, "
-        "event TEXT NOT NULL, status TEXT NOT NULL, received_at REAL NOT NULL, "
-        "headers TEXT NOT NULL, body BLOB NOT NULL)"
-    )
-    old = delivery("old")
-    conn.execute(
-        "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            old.delivery_id,
-            old.source,
-            old.event,
-            old.status,
-            old.received_at.timestamp(),
-            json.dumps(old.headers),
-            old.body,
-        ),
-    )
-    conn.commit()
-    conn.close()
-    queue = SqliteJobQueue(db_path)
-    assert await queue.accept_delivery(delivery("new"), None)
-    assert await queue.get_delivery("old") == old
-    assert await queue.get_delivery("new") == delivery("new")
-    queue.close()
-
-
-async def test_prune_deletes_spool_segments_no_delivery_needs(
-    db_path: Path, clock: FakeClock
-) -> None:
-    first = SqliteJobQueue(db_path, clock=clock)
-    await first.accept_delivery(delivery("old"), None)
-    first.close()
+    await queue.accept_delivery(delivery("old"), None)
     clock.advance(days=30)
-    second = SqliteJobQueue(db_path, clock=clock)  # writes its own, second segment
-    await second.accept_delivery(replace(delivery("new"), received_at=clock()), None)
-    assert segment_numbers(second._deliveries.spool.directory) == [1, 2]
-    await second.prune(timedelta(days=14))
-    assert segment_numbers(second._deliveries.spool.directory) == [2]
-    assert await second.get_delivery("old") is None
-    assert (await second.get_delivery("new")) is not None
-    second.close()
+    await queue.accept_delivery(replace(delivery("new"), received_at=clock()), None)
+    await queue.prune(timedelta(days=14))
+    assert await queue.get_delivery("old") is None
+    assert await queue.get_delivery("new") == replace(delivery("new"), received_at=clock())
+    assert not await queue.accept_delivery(replace(delivery("new"), received_at=clock()), None)
 
 
 async def test_one_batch_larger_than_a_statement_goes_in_whole(queue: SqliteJobQueue) -> None:
