@@ -26,6 +26,7 @@ RUNS: dict[str, str] = {
     "set-image": "bot.cli.images:run_set_image",
     "check-config": "bot.cli.config:run_check_config",
     "config-schema": "bot.cli.config:run_config_schema",
+    "init": "bot.cli.init:run_init",
     "drift": "bot.cli.drift:run_drift",
     "serve": "bot.cli.serve:run_serve",
     "replay": "bot.cli.serve:run_replay",

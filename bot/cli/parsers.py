@@ -144,6 +144,35 @@ def config(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
     return {"check-config": check, "config-schema": schema}
 
 
+def init(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
+    parser = command(
+        subparsers,
+        "init",
+        help="write a commented .github/promotion.yml for a checkout",
+        description="Look at a checkout for environments: directories of its working tree and "
+        "branches (local, else origin/) named like dev, test, staging or prod, ordered so, and "
+        "the image references in their YAML files. Write a commented .github/promotion.yml "
+        "with the environments holding images and one app per image, which check-config "
+        "--strict accepts.",
+        exits={
+            0: "the config was written (or printed)",
+            1: "no environment holding an image reference was found (nothing written)",
+            2: "PATH is not a directory, or it has a config already (see --force)",
+        },
+        example=f"{PROGRAM} init path/to/env-repo --stdout",
+        runnable=False,
+    )
+    parser.add_argument(
+        "path", nargs="?", default=".", metavar="PATH", help="the checkout (default: .)"
+    )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--force", action="store_true", help="overwrite an existing config")
+    output.add_argument(
+        "--stdout", action="store_true", help="print the config instead of writing it"
+    )
+    return {"init": parser}
+
+
 def drift(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
     parser = command(
         subparsers,
@@ -301,4 +330,4 @@ def demo(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
 
 
 # The command families in the order --help lists them.
-FAMILIES = (versions, images, config, drift, serve, sandbox, demo)
+FAMILIES = (versions, images, config, init, drift, serve, sandbox, demo)

@@ -22,6 +22,7 @@ Kind = Literal[
     "gate-check",
     "hold",
     "merge-refused",
+    "onboarding",
 ]
 
 MARKER = "promotion-bot:v1"

@@ -1,0 +1,230 @@
+"""What onboarding proposes for a repository without a config: its environments and its apps.
+
+Two steps, values in and values out, shared by ``promotion-bot init`` and the onboarding PR:
+
+1. ``find_layout`` looks at names only (the default branch's file paths and the branch names),
+   so the bot reads no file before it knows where environments are. A directory or a branch is
+   an environment when its name (or a ``-``/``_``/``.`` separated word of it) is one of
+   ``ENVIRONMENT_WORDS``. Directories count only with a YAML file under them, and only one set
+   of sibling directories is taken: the parent with the most (then the shallowest, then the
+   first by name). Branches count when there are at least two. The layout with more
+   environments wins; a tie goes to directories.
+2. ``propose`` takes the texts of the YAML files the layout names (``wanted``) and keeps the
+   environments holding an image reference; every image repository found becomes an app,
+   limited to the environments it was found in.
+
+The promotion order is the rank of each name's word (dev, then test, then staging, then prod),
+then the name itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Literal
+
+from bot.core.config.policy import NAME_PATTERN
+from bot.core.files.images import ImageRefError, parse_image_ref
+from bot.core.files.yamlnodes import YamlEditError
+from bot.core.files.yamlscan import find_images
+
+# Words that name an environment, by their place in the usual promotion order.
+ENVIRONMENT_WORDS: Mapping[str, int] = {
+    **dict.fromkeys(("dev", "develop", "development", "sandbox"), 0),
+    **dict.fromkeys(("test", "testing", "qa", "int", "integration", "sit"), 1),
+    **dict.fromkeys(("staging", "stage", "stg", "preprod", "uat", "preview"), 2),
+    **dict.fromkeys(("prod", "production", "prd", "live"), 3),
+}
+YAML_SUFFIXES = (".yaml", ".yml")
+# The repository's own settings never hold an environment (as in ``envfiles``).
+SKIPPED_ROOT = ".github/"
+MIN_BRANCHES = 2  # one env-like branch (a ``develop`` beside ``main``) is no layout
+_SEPARATORS = re.compile(r"[-_.]")
+_NAME = re.compile(NAME_PATTERN)
+_UNNAMEABLE = re.compile(r"[^A-Za-z0-9._-]+")
+
+LayoutKind = Literal["directories", "branches"]
+
+
+@dataclass(frozen=True)
+class Place:
+    """A would-be environment: ``path`` (``.``: the whole tree) on ``branch`` (``None``: the
+    default branch)."""
+
+    name: str
+    path: str = "."
+    branch: str | None = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the environments are, in promotion order."""
+
+    kind: LayoutKind
+    places: tuple[Place, ...]
+
+    def wanted(self, place: Place, paths: Iterable[str]) -> tuple[str, ...]:
+        """Of ``paths`` (every file of ``place``'s branch), the YAML files of ``place``."""
+        prefix = "" if place.path == "." else place.path + "/"
+        return tuple(
+            sorted(
+                path
+                for path in paths
+                if path.startswith(prefix)
+                and path.endswith(YAML_SUFFIXES)
+                and not path.startswith(SKIPPED_ROOT)
+            )
+        )
+
+
+@dataclass(frozen=True)
+class FoundApp:
+    """An image found in the environments: its app name, the repository as people write it,
+    the environments holding it (promotion order) and how many references there are."""
+
+    name: str
+    image: str
+    environments: tuple[str, ...]
+    references: int
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The environments (those holding an image) and apps onboarding proposes; ``empty`` are
+    the layout's places where no image was found, left out."""
+
+    layout: Layout
+    environments: tuple[Place, ...]
+    apps: tuple[FoundApp, ...]
+    empty: tuple[str, ...] = ()
+
+
+def environment_rank(name: str) -> int | None:
+    """The promotion rank of a directory or branch name, ``None`` when it names no environment."""
+    words = [name.lower(), *_SEPARATORS.split(name.lower())]
+    ranks = [ENVIRONMENT_WORDS[word] for word in words if word in ENVIRONMENT_WORDS]
+    return ranks[0] if ranks else None
+
+
+def find_layout(
+    paths: Sequence[str], branches: Sequence[str], *, default_branch: str
+) -> Layout | None:
+    """The environments ``paths`` (every file of the default branch) and ``branches`` (every
+    branch name) suggest, or ``None`` when no name looks like one."""
+    directories = _directory_places(paths)
+    by_branch = _branch_places(branches, default_branch)
+    if len(by_branch) > len(directories):
+        return Layout("branches", by_branch)
+    return Layout("directories", directories) if directories else None
+
+
+def _directory_places(paths: Sequence[str]) -> tuple[Place, ...]:
+    groups: dict[str, set[str]] = {}
+    for path in paths:
+        if not path.endswith(YAML_SUFFIXES) or path.startswith(SKIPPED_ROOT):
+            continue
+        for directory in PurePosixPath(path).parents:
+            if directory.name and environment_rank(directory.name) is not None:
+                groups.setdefault(str(directory.parent), set()).add(str(directory))
+    if not groups:
+        return ()
+
+    def preference(parent: str) -> tuple[int, int, str]:
+        depth = 0 if parent == "." else parent.count("/") + 1
+        return (-len(groups[parent]), depth, parent)
+
+    chosen = min(groups, key=preference)
+    places = [Place(_name(PurePosixPath(d).name), d) for d in groups[chosen]]
+    return _ordered(p for p in places if p.name)
+
+
+def _branch_places(branches: Sequence[str], default_branch: str) -> tuple[Place, ...]:
+    places = []
+    for branch in branches:
+        name = _name(branch.rsplit("/", 1)[-1])
+        if name and environment_rank(name) is not None:
+            places.append(Place(name, ".", None if branch == default_branch else branch))
+    found = _ordered(places)
+    return found if len(found) >= MIN_BRANCHES else ()
+
+
+def _ordered(places: Iterable[Place]) -> tuple[Place, ...]:
+    """By rank then name; a name taken twice keeps its first place (by branch or path)."""
+    unique: dict[str, Place] = {}
+    for place in sorted(places, key=lambda p: (p.name, p.branch or "", p.path)):
+        unique.setdefault(place.name.lower(), place)
+    return tuple(sorted(unique.values(), key=lambda p: (environment_rank(p.name) or 0, p.name)))
+
+
+def _name(text: str) -> str:
+    """``text`` as a config name (letters, digits, ``.``, ``_``, ``-``), or ``""``."""
+    name = _UNNAMEABLE.sub("-", text).strip("-.")[:63]
+    return name if _NAME.match(name) else ""
+
+
+def propose(layout: Layout, texts: Mapping[str, Mapping[str, str]]) -> Proposal:
+    """The proposal for ``layout`` given ``texts`` (environment name -> path -> text). A file
+    that does not parse (a Helm template) holds no image here."""
+    counts: dict[str, Counter[str]] = {}
+    for place in layout.places:
+        counts[place.name] = Counter(_repositories(texts.get(place.name, {})))
+    kept = tuple(p for p in layout.places if counts[p.name])
+    empty = tuple(p.name for p in layout.places if not counts[p.name])
+    repositories = sorted({repo for counted in counts.values() for repo in counted})
+    names = _app_names(repositories)
+    apps = [
+        FoundApp(
+            names[repo],
+            familiar(repo),
+            tuple(p.name for p in kept if counts[p.name][repo]),
+            sum(counted[repo] for counted in counts.values()),
+        )
+        for repo in repositories
+    ]
+    return Proposal(layout, kept, tuple(sorted(apps, key=lambda a: a.name)), empty)
+
+
+def _repositories(files: Mapping[str, str]) -> list[str]:
+    found = []
+    for path in sorted(files):
+        try:
+            found += [o.repository for o in find_images(files[path], path)]
+        except YamlEditError:
+            continue
+    return found
+
+
+def familiar(repository: str) -> str:
+    """A normalised repository as people write it: ``docker.io/library/nginx`` is ``nginx``."""
+    for prefix in ("docker.io/library/", "docker.io/"):
+        if repository.startswith(prefix) and not _looks_like_host(repository[len(prefix) :]):
+            return repository[len(prefix) :]
+    return repository
+
+
+def _looks_like_host(rest: str) -> bool:
+    """``docker.io/a.b/c`` cannot drop its prefix: ``a.b/c`` would read as a registry host."""
+    try:
+        return parse_image_ref(rest).registry != ""
+    except ImageRefError:
+        return True
+
+
+def _app_names(repositories: Sequence[str]) -> dict[str, str]:
+    """Each repository's app name: its last segment, or more of it when two would share one."""
+    names: dict[str, str] = {}
+    for depth in range(1, 4):
+        wanted = {
+            repo: _name("-".join(repo.split("/")[-depth:]))
+            for repo in repositories
+            if repo not in names
+        }
+        taken = Counter(name.lower() for name in [*wanted.values(), *names.values()])
+        names |= {r: n for r, n in wanted.items() if n and taken[n.lower()] == 1}
+    # Still shared (or unnameable): numbered, so every app keeps a name.
+    for index, repo in enumerate(r for r in repositories if r not in names):
+        names[repo] = f"app-{index + 1}"
+    return names

@@ -1,0 +1,198 @@
+"""The onboarding proposal as text: the commented ``.github/promotion.yml`` and the PR body.
+
+The file is written with ruamel.yaml, which writes comments: each says where a value came from
+(how the environments were found, where each image was), so the first config a team reads
+explains itself. The PR body says what the file says and what merging or closing the PR does,
+and ends with hidden metadata (kind ``onboarding``) by which the bot finds its PR again.
+"""
+
+from __future__ import annotations
+
+import io
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from bot.core.config.onboarding import (
+    ENVIRONMENT_WORDS,
+    FoundApp,
+    Place,
+    Proposal,
+    environment_rank,
+)
+from bot.core.markup.markdown import Section, assemble, escape_md
+from bot.core.markup.metadata import Meta, embed
+
+ONBOARDING_TITLE = "Configure Promotion Bot"
+# The last environment, when its name ranks as prod, gets this built-in policy.
+PROD_POLICY = "prod-safe"
+PROD_POLICY_NOTE = "Minor and patch updates after a 24h soak, PR opened on a /promote command."
+_PROD_RANK = max(ENVIRONMENT_WORDS.values())
+_HOW = {
+    "directories": "directories of this branch",
+    "branches": "branches of this repository",
+}
+
+
+def prod_policy(proposal: Proposal) -> str | None:
+    """The policy the last environment gets: ``prod-safe`` when its name ranks as prod."""
+    last = proposal.environments[-1].name
+    return PROD_POLICY if environment_rank(last) == _PROD_RANK else None
+
+
+def render_config(proposal: Proposal) -> str:
+    """The commented config file for ``proposal`` (which holds at least one environment)."""
+    document = CommentedMap()
+    document["version"] = 1
+    document["environments"] = _environments(proposal)
+    document["apps"] = _apps(proposal)
+    document.yaml_set_start_comment("\n".join(_header(proposal)))
+    document.yaml_set_comment_before_after_key(
+        "environments", before="\nPromotion order: first to last."
+    )
+    document.yaml_set_comment_before_after_key(
+        "apps",
+        before="\nOne app per image found; add `source: OWNER/NAME` to promote on its git tags.",
+    )
+    yaml = YAML()
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 100
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return out.getvalue()
+
+
+def _header(proposal: Proposal) -> list[str]:
+    how = _HOW[proposal.layout.kind]
+    lines = [
+        "Promotion Bot configuration, written by promotion-bot init from what this repository",
+        "holds; edit it freely (reference: docs/configuration.md of Promotion Bot).",
+        f"Environments: {how} named like dev, test, staging or prod, in that order",
+        "(then by name); each found holding image references.",
+    ]
+    if proposal.empty:
+        lines.append(f"Left out, no image reference found: {', '.join(proposal.empty)}.")
+    return lines
+
+
+def _environments(proposal: Proposal) -> CommentedSeq:
+    environments = CommentedSeq()
+    for place in proposal.environments:
+        entry = CommentedMap(name=place.name)
+        if place.branch is not None:
+            entry["branch"] = place.branch
+        if place.path != ".":
+            entry["path"] = place.path
+        environments.append(entry)
+    policy = prod_policy(proposal)
+    if policy is not None:
+        environments[-1]["policy"] = policy
+        environments[-1].yaml_add_eol_comment(PROD_POLICY_NOTE, "policy")
+    return environments
+
+
+def _apps(proposal: Proposal) -> CommentedMap:
+    apps = CommentedMap()
+    every = tuple(place.name for place in proposal.environments)
+    for app in proposal.apps:
+        entry = CommentedMap(image=app.image)
+        entry.yaml_add_eol_comment(_found(app), "image")
+        if app.environments != every:
+            only = CommentedSeq(app.environments)
+            only.fa.set_flow_style()
+            entry["environments"] = only
+        apps[app.name] = entry
+    return apps
+
+
+def _found(app: FoundApp) -> str:
+    noun = "reference" if app.references == 1 else "references"
+    return f"{app.references} {noun} in {', '.join(app.environments)}"
+
+
+def render_onboarding_body(proposal: Proposal, config_text: str, *, file: str) -> str:
+    """The onboarding PR's body: what ``file`` says, what merging and closing do, the file."""
+    intro = (
+        f"This pull request adds `{escape_md(file)}`, the file that tells Promotion Bot what to "
+        "promote in this repository. Nothing is promoted until it is merged."
+    )
+    sections = [
+        Section("## Welcome to Promotion Bot\n\n" + intro, 100),
+        Section(_what_it_says(proposal), 90),
+        Section(_what_happens(file), 95),
+        Section(_file_block(config_text, file), 50),
+    ]
+    return assemble(sections, footer=embed(Meta(kind="onboarding")))
+
+
+def _what_it_says(proposal: Proposal) -> str:
+    how = _HOW[proposal.layout.kind]
+    lines = [
+        "### What the file says",
+        "",
+        f"**Environments**, in promotion order ({how} named like dev, test, staging or prod):",
+        "",
+    ]
+    lines += [f"{i}. {_where(place)}" for i, place in enumerate(proposal.environments, 1)]
+    if proposal.empty:
+        left = ", ".join(f"`{escape_md(name)}`" for name in proposal.empty)
+        lines += ["", f"Left out, because no image reference was found there: {left}."]
+    lines += ["", "**Apps**, one per image found:", ""]
+    lines += ["| App | Image | Environments | References |", "| --- | --- | --- | ---: |"]
+    lines += [
+        f"| {escape_md(a.name)} | {escape_md(a.image)} | "
+        f"{escape_md(', '.join(a.environments))} | {a.references} |"
+        for a in proposal.apps
+    ]
+    lines += ["", _policies(proposal)]
+    return "\n".join(lines)
+
+
+def _where(place: Place) -> str:
+    parts = [f"`{escape_md(place.name)}`"]
+    if place.branch is not None:
+        parts.append(f"branch `{escape_md(place.branch)}`")
+    if place.path != ".":
+        parts.append(f"directory `{escape_md(place.path)}`")
+    return ": ".join(parts[:1]) + (": " + ", ".join(parts[1:]) if parts[1:] else "")
+
+
+def _policies(proposal: Proposal) -> str:
+    policy = prod_policy(proposal)
+    auto = (
+        "**Policies**: every environment uses the built-in `auto` policy (any newer stable "
+        "version, PR opened automatically)"
+    )
+    if policy is None:
+        return auto + "."
+    last = escape_md(proposal.environments[-1].name)
+    note = PROD_POLICY_NOTE.rstrip(".").lower()
+    return f"{auto}, except `{last}`: `{policy}` ({note})."
+
+
+def _what_happens(file: str) -> str:
+    return "\n".join(
+        [
+            "### When you merge it",
+            "",
+            "Promotion Bot starts: a new version of an app's image opens a pull request into "
+            "the first environment, and merging one opens the next, as each environment's "
+            "policy allows. To change what it does first, edit the file on this pull request's "
+            "branch before merging.",
+            "",
+            "### If you close it",
+            "",
+            "Promotion Bot will not open this pull request again. To start later, add "
+            f"`{escape_md(file)}` yourself (`promotion-bot init` writes one from a checkout).",
+        ]
+    )
+
+
+def _file_block(config_text: str, file: str) -> str:
+    fence = "```"
+    while fence in config_text:
+        fence += "`"
+    return (
+        f"<details><summary>{escape_md(file)}</summary>\n\n"
+        f"{fence}yaml\n{config_text}{fence}\n\n</details>"
+    )
