@@ -59,6 +59,7 @@ from bot.services import (
     config_watch,
     drift_report,
     drift_ticks,
+    onboarding,
     promote,
     reconcile,
     review,
@@ -186,7 +187,7 @@ class Services:
             PullClosed: self.route(promote.handle_pull_closed),
             PullChanged: self.route(review.handle_pull_changed),
             ConfigPushed: self.route(config_watch.handle_config_pushed),
-            InstallationChanged: self.route(config_watch.handle_installation_changed),
+            InstallationChanged: self.route(onboarding.handle_installation_changed),
             CommentCreated: self.route(commands.handle_comment_created),
             CheckActionRequested: self.route(commands.handle_check_action),
             IssueEdited: self.route(drift_ticks.handle_issue_edited),
@@ -210,10 +211,12 @@ class Services:
         return await self.reconcile_in(ws, since=ws.clock() - self.pass_interval)
 
     async def reconcile_in(self, ws: Workspace, *, since: datetime) -> list[Outcome]:
-        """The periodic pass over one installation: repair what webhooks missed, then refresh
-        the drift reports whose schedule has a slot since ``since`` (the previous pass)."""
+        """The periodic pass over one installation: repair what webhooks missed, refresh the
+        drift reports whose schedule has a slot since ``since`` (the previous pass), then open
+        the onboarding PR of a repository installed while the bot was down."""
         outcomes = await reconcile.run_reconcile(ws)
         await drift_report.publish_due(ws, since=since, default_schedule=self.drift_schedule)
+        await onboarding.run_onboarding(ws)
         return outcomes
 
 

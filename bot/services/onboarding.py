@@ -1,0 +1,167 @@
+"""Onboarding: a repository the App is installed on that holds image references in environments
+but no config gets one pull request proposing ``.github/promotion.yml``.
+
+It runs when repositories are added to an installation (``installation.created``,
+``installation_repositories.added``) and in every reconcile pass, for repositories installed while
+the bot was down. GitHub is the record, as for promotions: the PR is found again by its branch
+(``ONBOARDING_BRANCH``) and the hidden metadata (kind ``onboarding``) of a PR the bot opened.
+Any such PR, open, closed or merged, means the question was asked: the bot never opens another,
+so a redelivery, a restart or a second replica cannot make a second one (and GitHub refuses a
+second open PR from one branch).
+
+The API budget, per repository: the branch heads (one call), the default branch's tree (one,
+cached by commit sha), the environment branches' trees (branch layout), then the onboarding
+branch's PRs (one call) before any file is read; only then the YAML files of the environments
+(cached by blob sha, at most ``MAX_FILES``), and to open: four writes reserved together from the
+pace (tree, commit, ref, PR), as a proposal does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.core.config import DEFAULT_FILE
+from bot.core.config.onboarding import Layout, find_layout, propose
+from bot.core.config.onboarding_render import (
+    ONBOARDING_TITLE,
+    render_config,
+    render_onboarding_body,
+)
+from bot.core.inputs.events import InstallationChanged
+from bot.core.markup.metadata import extract
+from bot.services import config_watch
+from bot.services.github_ports import CommitSpec, GitHubError, NotFound, Pull, Repository, Tree
+from bot.services.proposals import PROPOSAL_WRITES
+from bot.services.workspace import Workspace
+
+log = logging.getLogger("bot.services")
+
+ONBOARDING_BRANCH = "promotion-bot/onboarding"
+COMMIT_MESSAGE = f"Add {DEFAULT_FILE} for Promotion Bot"
+# The YAML files read to find images, at most, per repository (environments in order).
+MAX_FILES = 200
+# The actions that give an installation repositories it did not reach before.
+ADDING = frozenset({"created", "added"})
+
+
+@dataclass(frozen=True)
+class Onboarded:
+    """What onboarding did for one repository, with the reason when it did nothing."""
+
+    repo: str
+    action: Literal["opened", "skipped"]
+    reason: str = ""
+    number: int | None = None
+
+
+async def handle_installation_changed(event: InstallationChanged, ws: Workspace) -> list[Onboarded]:
+    """Forget what was cached about the installation's repositories; propose a config to each
+    repository added."""
+    await config_watch.handle_installation_changed(event, ws)
+    if event.action not in ADDING:
+        return []
+    reachable = await ws.repositories()
+    return [
+        await onboard(ws, reachable[name.lower()])
+        for name in event.repositories_added
+        if name.lower() in reachable
+    ]
+
+
+async def run_onboarding(ws: Workspace) -> list[Onboarded]:
+    """The reconcile pass: every repository of the installation (those with a config, or
+    asked before, are passed over on what the pass has read already, plus one PR lookup)."""
+    return [await _onboard_safely(ws, repo) for repo in (await ws.repositories()).values()]
+
+
+async def _onboard_safely(ws: Workspace, repo: Repository) -> Onboarded:
+    """``onboard`` in a pass, where one repository GitHub fails on does not stop the others
+    (the next pass tries it again; a rate limit, ``RetryLater``, still stops the pass: the
+    others would hit it too)."""
+    try:
+        return await onboard(ws, repo)
+    except GitHubError as err:
+        log.warning("onboarding failed repo=%s: %s", repo.full_name, err)
+        return Onboarded(repo.full_name, "skipped", f"failed: {err}")
+
+
+async def onboard(ws: Workspace, repo: Repository) -> Onboarded:
+    """Open the onboarding PR of ``repo`` unless it needs none or was asked already."""
+    name = repo.full_name
+    if repo.archived:
+        return _skipped(name, "archived")
+    try:
+        heads = await ws.heads(name)
+    except NotFound:
+        return _skipped(name, "empty")
+    tree = await ws.tree_of(name, repo.default_branch)
+    if tree is None:
+        return _skipped(name, f"no default branch {repo.default_branch}")
+    if DEFAULT_FILE in tree.blobs:
+        return _skipped(name, "configured")
+    layout = find_layout(tuple(tree.blobs), tuple(heads), default_branch=repo.default_branch)
+    if layout is None:
+        return _skipped(name, "no directory or branch named like an environment")
+    asked = await _asked(ws, name)
+    if asked is not None:
+        state = "merged" if asked.merged else asked.state
+        return _skipped(name, f"asked before in #{asked.number} ({state})", asked.number)
+    texts = await _texts(ws, name, tree, layout)
+    proposal = await asyncio.to_thread(propose, layout, texts)
+    if not proposal.environments:
+        return _skipped(name, "no image reference in the environments")
+    config = render_config(proposal)
+    body = render_onboarding_body(proposal, config, file=DEFAULT_FILE)
+    spec = CommitSpec(
+        base=tree,
+        files={DEFAULT_FILE: config},
+        message=COMMIT_MESSAGE,
+        branch=ONBOARDING_BRANCH,
+        create=ONBOARDING_BRANCH not in heads,
+    )
+    # A tree, a commit, the ref, the PR: taken together, so the pace never stops this half-way.
+    await ws.gh.pace.reserve(PROPOSAL_WRITES)
+    await ws.gh.git.commit_files(name, spec)
+    ws.forget_heads(name)
+    pull = await ws.gh.pulls.open(
+        name, head=ONBOARDING_BRANCH, base=repo.default_branch, title=ONBOARDING_TITLE, body=body
+    )
+    log.info(
+        "onboarding pr opened repo=%s number=%d apps=%d", name, pull.number, len(proposal.apps)
+    )
+    return Onboarded(name, "opened", number=pull.number)
+
+
+async def _asked(ws: Workspace, repo: str) -> Pull | None:
+    """The newest onboarding PR the bot opened in ``repo``, in any state."""
+    for pull in await ws.gh.pulls.history(repo, ONBOARDING_BRANCH):
+        meta = extract(pull.body) if pull.by_bot else None
+        if meta is not None and meta.kind == "onboarding":
+            return pull
+    return None
+
+
+async def _texts(
+    ws: Workspace, repo: str, tree: Tree, layout: Layout
+) -> Mapping[str, Mapping[str, str]]:
+    """Environment name -> the texts of its YAML files (within the read bounds), at most
+    ``MAX_FILES`` in all."""
+    texts: dict[str, Mapping[str, str]] = {}
+    left = MAX_FILES
+    for place in layout.places:
+        at = tree if place.branch is None else await ws.tree_of(repo, place.branch)
+        if at is None or left <= 0:
+            continue
+        wanted = layout.wanted(place, at.blobs)[:left]
+        left -= len(wanted)
+        texts[place.name] = (await ws.read_files(repo, at, wanted)).texts
+    return texts
+
+
+def _skipped(repo: str, reason: str, number: int | None = None) -> Onboarded:
+    log.info("no onboarding pr repo=%s: %s", repo, reason)
+    return Onboarded(repo, "skipped", reason, number)
