@@ -26,7 +26,7 @@ from bot.core.config import (
 from bot.core.files.bounds import size_refusal, yaml_refusal
 from bot.core.markup.metadata import extract
 from bot.core.promotion.candidates import PullRecord
-from bot.core.promotion.envfiles import EnvState, environment_files
+from bot.core.promotion.envfiles import EnvState, environment_files, skipped_documents
 from bot.core.promotion.holds import HOLD_LABEL, Hold, hold_of
 from bot.services.github_ports import SYMLINK, GitHubPorts, NotFound, Pull, Repository, Tree
 from bot.services.ports import Clock, VersionsSeen
@@ -145,7 +145,9 @@ class Workspace:
         }
         self._refusals |= await asyncio.to_thread(_yaml_refusals, unchecked)
         refused = {p: why for p in texts if (why := self._refusals[tree.blobs[p]]) is not None}
-        return Files({p: t for p, t in texts.items() if p not in refused}, skipped | refused)
+        kept = {p: t for p, t in texts.items() if p not in refused}
+        documents = await asyncio.to_thread(skipped_documents, kept)  # named with the files
+        return Files(kept, skipped | refused | documents)
 
     async def holds(self, loaded: LoadedConfig) -> tuple[Hold, ...]:
         """The holds in force for ``loaded``'s config: the bot's open hold issues in the config's

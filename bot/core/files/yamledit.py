@@ -233,7 +233,7 @@ def _verify(parsed: Parsed, new_text: str, expected: dict[int, str]) -> None:
     where = f"file={parsed.file!r}"
     try:
         # The node graph is walked below in step with the old one, so no separate walk here.
-        roots, _ = compose_roots(new_text, parsed.file)
+        roots = compose_roots(new_text, parsed.file).roots
     except YamlEditError as err:
         raise YamlEditError(f"refusing edit that breaks the yaml {where}: {err}") from err
     if len(roots) != len(parsed.roots):

@@ -42,31 +42,56 @@ NodeEntry = tuple[int, Node, tuple[PathPart, ...]]
 @dataclass(frozen=True)
 class Parsed:
     """A parsed text: its documents' roots, every collection node once (document, node, first
-    path), and the offset of marks into ``text`` (1 after a BOM)."""
+    path), the offset of marks into ``text`` (1 after a BOM), and the documents not read."""
 
     text: str
     file: str
     roots: tuple[Node, ...]
     offset: int
     nodes: tuple[NodeEntry, ...]
+    skipped: tuple[SkippedDocument, ...] = ()
 
 
 def parse_yaml(text: str, file: str = "") -> Parsed:
-    """Compose every document of ``text``; raise YamlEditError on size or syntax problems."""
-    roots, offset = compose_roots(text, file)
+    """Compose every document of ``text``; raise YamlEditError on size or syntax problems (a
+    document of a multi-document file that does not parse is skipped, see ``compose_roots``)."""
+    composed = compose_roots(text, file)
     nodes: list[NodeEntry] = []
     count = 0
-    for index, root in enumerate(roots):
+    for index, root in enumerate(composed.roots):
         for node, path in walk(root):
             nodes.append((index, node, path))
             count += 1 + len(node.value)
             if count > MAX_NODES:
                 raise YamlEditError(f"yaml has too many nodes file={file!r} limit={MAX_NODES}")
-    return Parsed(text, file, roots, offset, tuple(nodes))
+    return Parsed(text, file, composed.roots, composed.offset, tuple(nodes), composed.skipped)
 
 
-def compose_roots(text: str, file: str = "") -> tuple[tuple[Node, ...], int]:
-    """The documents' root nodes and the offset of their marks into ``text``."""
+@dataclass(frozen=True)
+class SkippedDocument:
+    """A document of a multi-document file that does not parse (a Helm template, most often):
+    its number (1-based, counting ``---`` separators) and first line, and why."""
+
+    number: int
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Composed:
+    roots: tuple[Node, ...]
+    offset: int
+    skipped: tuple[SkippedDocument, ...] = ()
+
+
+def compose_roots(text: str, file: str = "") -> Composed:
+    """The documents' root nodes and the offset of their marks into ``text``.
+
+    When a multi-document file does not parse, each document is read on its own: those that do
+    not parse are turned into comments (same length, same line breaks, so every mark still
+    indexes ``text``), reported in ``skipped``, and the rest are read. If none parses, or the
+    file has one document, the syntax error is raised.
+    """
     if len(text) > MAX_INPUT_CHARS:
         raise YamlEditError(
             f"parsing yaml refused file={file!r} chars={len(text)} limit={MAX_INPUT_CHARS}"
@@ -74,18 +99,89 @@ def compose_roots(text: str, file: str = "") -> tuple[tuple[Node, ...], int]:
     # libyaml drops a leading BOM without counting it in its marks.
     offset = 1 if text.startswith(BOM) else 0
     try:
-        roots = tuple(r for r in yaml.compose_all(text[offset:], Loader=_Loader) if r is not None)
+        return Composed(_compose(text[offset:]), offset)
+    except yaml.YAMLError as err:
+        failed = _failing_documents(text[offset:])
+        if not failed or len(failed) == len(_documents(text[offset:])):
+            raise YamlEditError(f"parsing yaml failed file={file!r}: {_describe(err)}") from err
+    blanked = _blank(text[offset:], [(start, end) for start, end, _ in failed])
+    try:
+        roots = _compose(blanked)
     except yaml.YAMLError as err:
         raise YamlEditError(f"parsing yaml failed file={file!r}: {_describe(err)}") from err
-    return roots, offset
+    return Composed(roots, offset, tuple(skipped for _, _, skipped in failed))
 
 
-def _describe(err: yaml.YAMLError) -> str:
+def _compose(text: str) -> tuple[Node, ...]:
+    return tuple(r for r in yaml.compose_all(text, Loader=_Loader) if r is not None)
+
+
+# A document starts at ``---`` at the start of a line, followed by a blank or the line's end;
+# YAML forbids that sequence inside any scalar, so splitting there never cuts one.
+_DOCUMENT_START_RE = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
+
+
+def _documents(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each document's text, the ``---`` line included."""
+    starts = [m.start() for m in _DOCUMENT_START_RE.finditer(text)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    return list(zip(starts, [*starts[1:], len(text)], strict=True))
+
+
+_CONTENT_RE = re.compile(r"^(?!---(?:[ \t]|$))[ \t]*[^\s#]", re.MULTILINE)
+
+
+def _failing_documents(text: str) -> list[tuple[int, int, SkippedDocument]]:
+    failed = []
+    documents = _documents(text)
+    number = 0
+    for start, end in documents:
+        # Numbered as a reader counts them: a licence header before the first ``---`` is none.
+        number += 1 if _CONTENT_RE.search(text, start, end) else 0
+        try:
+            _compose(text[start:end])
+        except yaml.YAMLError as err:
+            line = text.count("\n", 0, start) + 1
+            what = "a Helm template" if "{{" in text[start:end] else "a document"
+            why = f"{what} that does not parse as YAML: {_describe(err, first_line=line)}"
+            failed.append((start, end, SkippedDocument(number, line, why)))
+    return failed if len(documents) > 1 else []
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each span's lines made comments of the same length (a leading ``---``
+    stays, so the document keeps its place and number)."""
+    out, cursor = [], 0
+    for start, end in spans:
+        keep = start + 3 if text.startswith("---", start) else start
+        out.append(text[cursor:keep])
+        out.append(_LINE_CONTENT_RE.sub(_comment_out, text[keep:end]))
+        cursor = end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+_LINE_CONTENT_RE = re.compile(r"[^\r\n\x85\u2028\u2029]+")
+
+
+def _comment_out(match: re.Match[str]) -> str:
+    line = match.group(0)
+    stripped = line.lstrip(" \t")
+    if not stripped:
+        return line
+    indent = len(line) - len(stripped)
+    # A ``#`` starts a comment only after a blank or at a line's start: the remainder of a
+    # ``---`` line starts with one, every other line starts at column 0.
+    return line[:indent] + "#" + " " * (len(stripped) - 1)
+
+
+def _describe(err: yaml.YAMLError, first_line: int = 1) -> str:
     mark = getattr(err, "problem_mark", None)
     problem = getattr(err, "problem", None) or str(err)
     if mark is None:
         return str(problem)
-    return f"{problem} line={mark.line + 1} column={mark.column + 1}"
+    return f"{problem} line={mark.line + first_line} column={mark.column + 1}"
 
 
 def walk(root: Node) -> Iterator[tuple[Node, tuple[PathPart, ...]]]:

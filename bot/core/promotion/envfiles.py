@@ -1,8 +1,9 @@
 """An environment's files and the versions of an image they run.
 
-An environment is the set of YAML files under its ``path`` on its branch of its repository;
-an app's ``files`` globs (relative to that path) narrow it further. The repository's own
-``.github/`` directory never holds an environment. Paths are repository paths, ``/``-separated.
+An environment is the set of YAML and Terraform files (``formats``) under its ``path`` on its
+branch of its repository; an app's ``files`` globs (relative to that path) narrow it further.
+The repository's own ``.github/`` directory never holds an environment. Paths are repository
+paths, ``/``-separated.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from bot.core.config.model import App
+from bot.core.files.formats import IMAGE_FILE_SUFFIXES, find_images, mentions, set_image
 from bot.core.files.images import ImageRefError, parse_image_ref, same_repository
-from bot.core.files.yamlnodes import YamlEditError
-from bot.core.files.yamlscan import ImageOccurrence, find_images
+from bot.core.files.yamledit import EditResult
+from bot.core.files.yamlnodes import YamlEditError, compose_roots
+from bot.core.files.yamlscan import ImageOccurrence
 from bot.core.promotion.model import Snapshot
 
-_YAML_SUFFIXES = (".yaml", ".yml")
 _SKIPPED_ROOT = ".github/"
 
 
@@ -25,11 +28,14 @@ _SKIPPED_ROOT = ".github/"
 class EnvState:
     """What one environment holds: ``files`` maps repository paths to texts; ``skipped`` maps
     the paths of its files the bot leaves alone (never reads nor writes) to why, for the reason
-    a user sees."""
+    a user sees, and names the documents it leaves alone in files it reads
+    (``skipped_documents``)."""
 
     name: str
     files: Mapping[str, str] = field(default_factory=dict)
     skipped: Mapping[str, str] = field(default_factory=dict)
+    # path -> the keys in it holding a bare tag of the app's image (``tag_keys_of``)
+    tag_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def skipped_note(self) -> str:
         """``"; left alone: PATH (WHY), ..."``, or ``""`` when no file was skipped."""
@@ -50,7 +56,7 @@ def environment_files(
             continue
         relative = path[len(prefix) :]
         if globs is None:
-            if path.endswith(_YAML_SUFFIXES):
+            if path.endswith(IMAGE_FILE_SUFFIXES):
                 chosen.append(path)
         elif any(_glob(pattern).fullmatch(relative) for pattern in globs):
             chosen.append(path)
@@ -75,19 +81,62 @@ def _glob(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out))
 
 
+def skipped_documents(files: Mapping[str, str]) -> dict[str, str]:
+    """The documents of multi-document ``files`` that do not parse (a Helm template, most often)
+    and are left alone while the file's other documents are read and edited, keyed
+    ``PATH document N (line L)`` beside the skipped files, with why."""
+    found: dict[str, str] = {}
+    for path in sorted(files):
+        text = files[path]
+        if "---" not in text:
+            continue  # cheap pre-filter: a file of one document is read whole or not at all
+        try:
+            documents = compose_roots(text, path).skipped
+        except YamlEditError:
+            continue  # no document parses: the readers report the file itself
+        for doc in documents:
+            found[f"{path} document {doc.number} (line {doc.line})"] = doc.reason
+    return found
+
+
+def tag_keys_of(app: App, paths: Iterable[str], *, root: str) -> dict[str, tuple[str, ...]]:
+    """Of ``paths``, those holding ``app``'s ``tags`` (a key without ``file`` is in all of
+    them), each with its keys."""
+    found: dict[str, tuple[str, ...]] = {}
+    for path in paths:
+        keys = tuple(
+            tag.key
+            for tag in app.tags
+            if tag.file is None or environment_files((path,), root=root, globs=(tag.file,))
+        )
+        if keys:
+            found[path] = keys
+    return found
+
+
+def set_image_in(
+    state: EnvState, path: str, *, tag: str, digest: str | None, image: str
+) -> EditResult:
+    """``image`` set to ``tag`` (and ``digest``) in the file at ``path``, its tag keys too."""
+    keys = state.tag_keys.get(path, ())
+    text = state.files[path]
+    return set_image(text, image=image, tag=tag, digest=digest, file=path, tag_keys=keys)
+
+
 def image_occurrences(state: EnvState, image: str) -> tuple[ImageOccurrence, ...]:
     """Every reference to repository ``image`` in the environment's files, by path then line.
 
     A file that does not parse is passed over when it cannot hold the image; otherwise the
     ``YamlEditError`` says which file could not be read.
     """
-    short = parse_image_ref(image).path.rsplit("/", 1)[-1]
+    short = parse_image_ref(image).path
     found: list[ImageOccurrence] = []
     for path in sorted(state.files):
-        text = state.files[path]
-        if short not in text:
+        text, keys = state.files[path], state.tag_keys.get(path, ())
+        if not mentions(text, short, keys):
             continue  # cheap pre-filter: a file that never names the image cannot hold it
-        found += [o for o in find_images(text, path) if _same(o.repository, image)]
+        bound = dict.fromkeys(keys, image)
+        found += [o for o in find_images(text, path, tag_keys=bound) if _same(o.repository, image)]
     return tuple(found)
 
 
@@ -131,5 +180,8 @@ __all__ = [
     "image_occurrences",
     "relative",
     "running_tags",
+    "set_image_in",
+    "skipped_documents",
     "snapshot_of",
+    "tag_keys_of",
 ]
