@@ -61,7 +61,7 @@ class HclParsed:
 def parse_hcl(text: str, file: str = "") -> HclParsed:
     """The plain strings of ``text``; HclEditError when it is past a bound or does not parse."""
     tree = _bounded_tree(text, file)
-    strings = sorted(_body_strings(tree.children[0], ()), key=lambda s: s.start)
+    strings = sorted(_body_strings(text, tree.children[0], ()), key=lambda s: s.start)
     return HclParsed(text, file, tuple(strings))
 
 
@@ -91,22 +91,22 @@ def _bounded_tree(text: str, file: str) -> Any:
         raise HclEditError(f"parsing hcl failed file={file!r} line={line} column={column}") from err
 
 
-def _body_strings(body: Any, path: tuple[PathPart, ...]) -> Iterator[HclString]:
+def _body_strings(text: str, body: Any, path: tuple[PathPart, ...]) -> Iterator[HclString]:
     """Attributes (``name = value``) and blocks (``type "label" { ... }``) of a body."""
     for item in _trees(body):
         if item.data == "attribute":
             name = _name(item.children[0])
             if name is not None:
-                yield from _strings(item.children[-1], (*path, name))
+                yield from _strings(text, item.children[-1], (*path, name))
         elif item.data == "block":
             parts = [c for c in _trees(item) if c.data != "new_line_or_comment"]
             labels = [_name(child) for child in parts if child.data != "body"]
             inner = [child for child in parts if child.data == "body"]
             if inner and None not in labels:
-                yield from _body_strings(inner[0], (*path, *(str(x) for x in labels)))
+                yield from _body_strings(text, inner[0], (*path, *(str(x) for x in labels)))
 
 
-def _strings(expression: Any, path: tuple[PathPart, ...]) -> Iterator[HclString]:
+def _strings(text: str, expression: Any, path: tuple[PathPart, ...]) -> Iterator[HclString]:
     """The plain strings of a value: itself, or those of its object's entries or list items.
 
     A stack rather than recursion: the depth is bounded, but Python's own stack is shallow.
@@ -123,8 +123,8 @@ def _strings(expression: Any, path: tuple[PathPart, ...]) -> Iterator[HclString]
                 yield found
         elif term.data == "object":
             for element in _trees(term):
-                key = _key_name(element.children[0]) if element.data == "object_elem" else None
-                if key is not None:
+                if element.data == "object_elem":
+                    key = _key_name(text, element.children[0])
                     stack.append((element.children[-1], (*where, key)))
         elif term.data == "tuple":
             items = [child for child in _trees(term) if child.data != "new_line_or_comment"]
@@ -163,12 +163,14 @@ def _name(node: Any) -> str | None:
     return None
 
 
-def _key_name(key: Any) -> str | None:
-    """An object key: ``name``, ``"name"`` or a keyword (``in``); ``(var.x)`` has none."""
+def _key_name(text: str, key: Any) -> str:
+    """An object key: ``name``, ``"name"`` or a keyword (``in``); a computed key
+    (``(local.name)``) is named by its source text."""
     inner = key.children[0]
     if getattr(inner, "data", None) == "expr_term" and len(inner.children) == 1:
         inner = inner.children[0]
-    return _name(inner)
+    name = _name(inner)
+    return name if name is not None else text[key.meta.start_pos : key.meta.end_pos]
 
 
 def _trees(node: Any) -> list[Any]:

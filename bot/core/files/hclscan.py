@@ -9,8 +9,8 @@ Rules, most specific first (a string claimed by one rule is not reported again b
 2. ``terraform`` maps: an object with ``repository`` or ``image`` (a repository), maybe
    ``registry``, and ``tag`` (or ``version``), maybe ``digest``/``sha``, as Helm values have them.
 3. ``terraform`` strings: ``image = "ghcr.io/acme/api:1.2.3"`` anywhere (at the top, in a
-   block, in objects and lists), and keys named for an image (``worker_image``) when the value
-   carries a tag or digest.
+   block, in objects and lists, the ``default`` of ``variable "image"``), and keys named for an
+   image (``worker_image``, ``image_uri``) when the value carries a tag or digest.
 
 Values that are not valid references (templates, heredocs) are skipped.
 """
@@ -25,9 +25,9 @@ from bot.core.files.images import ImageRef, ImageRefError, parse_image_ref
 from bot.core.files.sites import split_tag
 from bot.core.files.yamlnodes import PathPart
 
-_IMAGE_KEY_SUFFIXES = ("_image", "Image", "-image")
+_IMAGE_KEY_SUFFIXES = ("_image", "Image", "-image", "image_uri", "ImageUri")
 _NAME_KEYS = ("repository", "image")
-_TAG_KEYS = ("tag", "version")
+_TAG_KEYS = ("tag", "version", "image_tag", "image_version")
 _DIGEST_KEYS = ("digest", "sha")
 
 
@@ -60,10 +60,19 @@ class HclSite:
 def key_of(string: HclString) -> str:
     """The key a config names a string by: a variable's name for its ``default``, else its
     dotted path."""
+    return str(string.path[1]) if _is_variable_default(string) else string.where
+
+
+def _last_key(string: HclString) -> PathPart | None:
+    """The name a string is held under: a variable's for its ``default``, else its key's."""
+    if _is_variable_default(string):
+        return string.path[1]
+    return string.path[-1] if string.path else None
+
+
+def _is_variable_default(string: HclString) -> bool:
     path = string.path
-    if len(path) == 3 and path[0] == "variable" and path[2] == "default":
-        return str(path[1])
-    return string.where
+    return len(path) == 3 and path[0] == "variable" and path[2] == "default"
 
 
 def scan_hcl(parsed: HclParsed, tag_keys: Mapping[str, str]) -> list[HclSite]:
@@ -111,11 +120,10 @@ def _map_sites(parsed: HclParsed) -> Found:
 
 def _string_sites(parsed: HclParsed) -> Found:
     for string in parsed.strings:
-        key = string.path[-1] if string.path else None
+        key = _last_key(string)
         if not isinstance(key, str):
             continue
-        named = key.endswith(_IMAGE_KEY_SUFFIXES) and key not in _IMAGE_KEY_SUFFIXES
-        if key != "image" and not named:
+        if key != "image" and not key.endswith(_IMAGE_KEY_SUFFIXES):
             continue
         site = _site("terraform", string.value, (HclField("ref", string),), full=True)
         if site is not None and (key == "image" or site.ref.tag or site.ref.digest):
