@@ -4,8 +4,8 @@ Two steps, values in and values out, shared by ``promotion-bot init`` and the on
 
 1. ``find_layout`` looks at names only (the default branch's file paths and the branch names),
    so the bot reads no file before it knows where environments are. A directory or a branch is
-   an environment when its name (or a ``-``/``_``/``.`` separated word of it) is one of
-   ``ENVIRONMENT_WORDS``. Directories count only with a YAML file under them, and only one set
+   an environment when its name, or a word of it (separated by ``-``, ``_``, ``.`` or spaces),
+   is one of ``ENVIRONMENT_WORDS``. Directories count only with a YAML file under them, and only one set
    of sibling directories is taken: the parent with the most (then the shallowest, then the
    first by name). Branches count when there are at least two. The layout with more
    environments wins; a tie goes to directories.
@@ -42,7 +42,7 @@ YAML_SUFFIXES = (".yaml", ".yml")
 # The repository's own settings never hold an environment (as in ``envfiles``).
 SKIPPED_ROOT = ".github/"
 MIN_BRANCHES = 2  # one env-like branch (a ``develop`` beside ``main``) is no layout
-_SEPARATORS = re.compile(r"[-_.]")
+_SEPARATORS = re.compile(r"[-_.\s]")
 _NAME = re.compile(NAME_PATTERN)
 _UNNAMEABLE = re.compile(r"[^A-Za-z0-9._-]+")
 

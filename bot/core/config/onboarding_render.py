@@ -29,7 +29,7 @@ PROD_POLICY = "prod-safe"
 PROD_POLICY_NOTE = "Minor and patch updates after a 24h soak, PR opened on a /promote command."
 _PROD_RANK = max(ENVIRONMENT_WORDS.values())
 _HOW = {
-    "directories": "directories of this branch",
+    "directories": "directories of one branch",
     "branches": "branches of this repository",
 }
 
@@ -135,7 +135,7 @@ def _what_it_says(proposal: Proposal) -> str:
     ]
     lines += [f"{i}. {_where(place)}" for i, place in enumerate(proposal.environments, 1)]
     if proposal.empty:
-        left = ", ".join(f"`{escape_md(name)}`" for name in proposal.empty)
+        left = ", ".join(escape_md(name) for name in proposal.empty)
         lines += ["", f"Left out, because no image reference was found there: {left}."]
     lines += ["", "**Apps**, one per image found:", ""]
     lines += ["| App | Image | Environments | References |", "| --- | --- | --- | ---: |"]
@@ -149,12 +149,15 @@ def _what_it_says(proposal: Proposal) -> str:
 
 
 def _where(place: Place) -> str:
-    parts = [f"`{escape_md(place.name)}`"]
+    """``**name**: branch B, directory D``; names are escaped, so never in a code span (where
+    an escape would show as typed)."""
+    where = []
     if place.branch is not None:
-        parts.append(f"branch `{escape_md(place.branch)}`")
+        where.append(f"branch {escape_md(place.branch)}")
     if place.path != ".":
-        parts.append(f"directory `{escape_md(place.path)}`")
-    return ": ".join(parts[:1]) + (": " + ", ".join(parts[1:]) if parts[1:] else "")
+        where.append(f"directory {escape_md(place.path)}")
+    name = f"**{escape_md(place.name)}**"
+    return f"{name}: {', '.join(where)}" if where else name
 
 
 def _policies(proposal: Proposal) -> str:
@@ -165,9 +168,9 @@ def _policies(proposal: Proposal) -> str:
     )
     if policy is None:
         return auto + "."
-    last = escape_md(proposal.environments[-1].name)
-    note = PROD_POLICY_NOTE.rstrip(".").lower()
-    return f"{auto}, except `{last}`: `{policy}` ({note})."
+    last = f"**{escape_md(proposal.environments[-1].name)}**"
+    note = PROD_POLICY_NOTE[0].lower() + PROD_POLICY_NOTE[1:].rstrip(".")
+    return f"{auto}, except {last}: `{policy}` ({note})."
 
 
 def _what_happens(file: str) -> str:
