@@ -5,9 +5,9 @@ Two steps, values in and values out, shared by ``promotion-bot init`` and the on
 1. ``find_layout`` looks at names only (the default branch's file paths and the branch names),
    so the bot reads no file before it knows where environments are. A directory or a branch is
    an environment when its name, or a word of it (separated by ``-``, ``_``, ``.`` or spaces),
-   is one of ``ENVIRONMENT_WORDS``. Directories count only with a YAML file under them, and only one set
-   of sibling directories is taken: the parent with the most (then the shallowest, then the
-   first by name). Branches count when there are at least two. The layout with more
+   is one of ``ENVIRONMENT_WORDS``. Directories count only with a YAML file under them, and only
+   one set of sibling directories is taken: the parent with the most (then the shallowest, then
+   the first by name). Branches count when there are at least two. The layout with more
    environments wins; a tie goes to directories.
 2. ``propose`` takes the texts of the YAML files the layout names (``wanted``) and keeps the
    environments holding an image reference; every image repository found becomes an app,
