@@ -4,7 +4,9 @@ request (body, merge state, check runs, diff, comments), an issue, and the targe
 promotion PR bodies carry: a comparison (``/OWNER/REPO/compare/BASE...HEAD``) and a release
 (``/OWNER/REPO/releases/tag/TAG``).
 
-These pages show everything in the sandbox without credentials: it is a local test server.
+Bodies, comments, release notes and check-run summaries are Markdown, shown as GitHub shows
+them (``pages_markdown``). These pages show everything in the sandbox without credentials: it is
+a local test server.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from github_sandbox.pages_html import (
     items,
     link,
     page,
-    preformatted,
     section,
     text,
 )
+from github_sandbox.pages_markdown import render_markdown
 from github_sandbox.pulls_git import is_mergeable, pull_files
 from github_sandbox.pulls_model import base_sha_of, find_pull
 from github_sandbox.state import Sandbox, sandbox_of
@@ -79,7 +81,7 @@ def repository(request: Request, owner: str, name: str, ref: str | None = None) 
 def _comments(sandbox: Sandbox, repo: Record, number: int) -> str:
     found = sandbox.store.find("comment", key=str(number), repo_id=repo["id"])
     return items(
-        (f"{badge(c['user'])} {c['created_at']}{preformatted(c['body'])}" for c in found),
+        (f"{badge(c['user'])} {c['created_at']}{render_markdown(c['body'])}" for c in found),
         "no comments",
     )
 
@@ -99,7 +101,7 @@ def _check_runs(sandbox: Sandbox, repo: Record, head_sha: str) -> str:
     return items(
         (
             f"{badge(run['name'])} {badge(run['conclusion'] or run['status'])}"
-            f"{preformatted((run['output'] or {}).get('summary'))}"
+            f"{render_markdown((run['output'] or {}).get('summary'))}"
             for run in runs
         ),
         "no check runs",
@@ -116,7 +118,7 @@ def pull_page(request: Request, owner: str, name: str, number: int) -> str:
     return page(
         f"#{number} {issue['title']}",
         f"<p>{badge(pull['head'])} into {badge(pull['base'])} by {badge(issue['user'])}</p>",
-        preformatted(issue["body"]),
+        render_markdown(issue["body"]),
         section("Merge state", _merge_state(sandbox, repo, pull)),
         section("Checks", _check_runs(sandbox, repo, pull["head_sha"])),
         section("Files changed", "".join(diff(f.filename, f.status, f.patch) for f in files)),
@@ -133,7 +135,7 @@ def issue_page(request: Request, owner: str, name: str, number: int) -> str:
     return page(
         f"#{number} {issue['title']}",
         f"<p>{badge(issue['state'])} by {badge(issue['user'])} {labels}</p>",
-        preformatted(issue["body"]),
+        render_markdown(issue["body"]),
         section("Comments", _comments(sandbox, repo, number)),
     )
 
@@ -176,5 +178,5 @@ def release_page(request: Request, owner: str, name: str, tag: str) -> str:
     return page(
         (release or {}).get("name") or tag,
         f"<p>{badge(tag)} {badge(kind)} {badge(sha[:12] if sha else 'draft')}</p>",
-        preformatted((release or {}).get("body")),
+        render_markdown((release or {}).get("body")),
     )

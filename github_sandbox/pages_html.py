@@ -1,5 +1,6 @@
 """HTML building blocks for the people pages. Every piece of stored text goes through
-``html.escape`` here (titles, bodies, file names, diffs, comments), so a hostile title stays text.
+``html.escape`` here (titles, names, file names, diffs), so a hostile title stays text; bodies
+and comments are Markdown, made safe by ``pages_markdown``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ pre { background: #f6f8fa; padding: .6rem; overflow-x: auto; }
 .add { background: #e6ffec; } .del { background: #ffebe9; } .hunk { color: #0969da; }
 .badge { border-radius: 1rem; padding: .1rem .6rem; background: #ddf4ff; }
 table { border-collapse: collapse; } td, th { padding: .2rem .6rem; text-align: left; }
+.markdown td, .markdown th { border: 1px solid #d0d7de; }
+.markdown code { background: #f6f8fa; padding: .1rem .3rem; }
+details { margin: .5rem 0; } summary { cursor: pointer; }
 """
 
 
@@ -45,11 +49,6 @@ def text(value: str) -> str:
 
 def badge(text: str) -> str:
     return f"<span class='badge'>{escape(text)}</span>"
-
-
-def preformatted(text: str | None) -> str:
-    """A body as preformatted text: Markdown shown as written, never interpreted."""
-    return f"<pre>{escape(text or '')}</pre>"
 
 
 def diff(filename: str, status: str, patch: str) -> str:

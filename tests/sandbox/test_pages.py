@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from bot.core.promotion.model import Promotion
+from bot.core.promotion.render import render_promotion_body
 from github_sandbox.admin_client import ActAs
 from tests.sandbox.conftest import OWNER, REPO, World
 from tests.sandbox.test_pulls import Client, checked_github, open_feature
@@ -95,3 +97,34 @@ async def test_compare_and_release_links_lead_to_pages(world: World, pull_number
         assert HOSTILE not in page.text
     missing = f"/{OWNER}/{REPO}/compare/main...nope"
     assert (await fetch(world, missing)).status_code == 404
+
+
+async def test_pull_page_shows_a_promotion_body_as_markdown(world: World) -> None:
+    promotion = Promotion(
+        "api", "dev", "ghcr.io/acme/api", "1.2.0", "1.3.0", change_kind="minor",
+        policy_name="auto", reason="1.3.0 is the newest stable tag", source_repo="acme/api",
+    )  # fmt: skip
+    body = render_promotion_body([promotion], web_url=world.base_url)
+    async with checked_github(world) as gh:
+        number = await open_feature(gh, world)
+        await gh.rest.pulls.async_update(OWNER, REPO, number, body=body)
+        await gh.rest.issues.async_create_comment(OWNER, REPO, number, body="LGTM, **ship it**")
+        head = (await gh.rest.pulls.async_get(OWNER, REPO, number)).parsed_data.head.sha
+        summary = {"title": "gate", "summary": "policy **auto** allows it"}
+        await gh.rest.checks.async_create(OWNER, REPO, name="gate", head_sha=head, output=summary)
+        issue = await gh.rest.issues.async_create(OWNER, REPO, title="Drift", body="### Drift")
+    page = (await fetch(world, f"/{OWNER}/{REPO}/pull/{number}")).text
+    issue_page = (await fetch(world, f"/{OWNER}/{REPO}/issues/{issue.parsed_data.number}")).text
+    assert "<h3>Drift</h3>" in issue_page
+    shown = [
+        "Promote <strong>api</strong> to <strong>dev</strong>",
+        "<th>environment</th>",
+        "<td>minor</td>",
+        "<h3>Why</h3>",
+        f'<a href="{world.base_url}/acme/api/compare/v1.2.0...v1.3.0">compare 1.2.0...1.3.0</a>',
+        f'<a href="{world.base_url}/acme/api/releases/tag/v1.3.0">release notes for 1.3.0</a>',
+        "LGTM, <strong>ship it</strong>",
+        "policy <strong>auto</strong> allows it",
+    ]
+    assert [fragment for fragment in shown if fragment not in page] == []
+    assert "promotion-bot:v1" not in page and "| app |" not in page
