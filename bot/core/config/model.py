@@ -99,6 +99,25 @@ def _app_name_optional(schema: dict[str, Any]) -> None:
         schema.pop("required", None)
 
 
+class TagKey(BaseModel):
+    """A key holding a bare tag of the app's image: a tag that names no repository, so no
+    scanner rule can tell whose it is."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: Annotated[str, StringConstraints(pattern=r"^\S+$")] = Field(
+        description="The variable or key holding the tag: a Terraform variable "
+        "(`api_image_tag`, set in a `.tfvars` file or as the `default` of its `variable` "
+        "block), or a dotted path into YAML or into HCL objects (`global.apiTag`, "
+        "`image_tags.api`, `images[0].tag`)."
+    )
+    file: str | None = Field(
+        default=None,
+        description="Glob of the files holding it, relative to each environment's path "
+        "(read even when `files` leaves them out); default: every file of the app.",
+    )
+
+
 class App(BaseModel):
     """An application whose image is promoted."""
 
@@ -112,7 +131,13 @@ class App(BaseModel):
     files: tuple[str, ...] | None = Field(
         default=None,
         description="Globs limiting which files of an environment hold the image; "
-        "default: `defaults.files`, else every YAML file.",
+        "default: `defaults.files`, else every YAML (`.yaml`, `.yml`) and Terraform "
+        "(`.tf`, `.tfvars`) file.",
+    )
+    tags: tuple[TagKey, ...] = Field(
+        default=(),
+        description='Keys holding a bare tag of `image` (`api_image_tag = "1.2.3"`): '
+        "promoted with the image's references.",
     )
     tag_pattern: str = Field(
         default=r"v?(?P<version>.+)",
@@ -312,8 +337,12 @@ class PromotionConfig(BaseModel):
 
     def files_of(self, app: str) -> tuple[str, ...] | None:
         """The globs choosing ``app``'s files: its own, else the defaults', else ``None`` (every
-        YAML file of the environment)."""
-        return self.apps[app].files or self.defaults.files
+        YAML and Terraform file of the environment); with the files its ``tags`` name."""
+        spec = self.apps[app]
+        globs = spec.files or self.defaults.files
+        if globs is None:
+            return None
+        return (*globs, *(key.file for key in spec.tags if key.file is not None))
 
     def with_policies(self, effective: Mapping[tuple[str, str], Policy]) -> PromotionConfig:
         """A copy that answers ``policy_for`` from ``effective`` (see configcheck)."""

@@ -22,10 +22,10 @@ from typing import Literal
 
 from bot.core.config.model import App, PromotionConfig
 from bot.core.config.policy import Policy
-from bot.core.files.yamledit import Change, set_image
+from bot.core.files.yamledit import Change
 from bot.core.files.yamlnodes import YamlEditError
 from bot.core.promotion.branches import branch_name
-from bot.core.promotion.envfiles import EnvState, running_tags
+from bot.core.promotion.envfiles import EnvState, running_tags, set_image_in
 from bot.core.promotion.model import Promotion, Request
 from bot.core.promotion.render import (
     render_commit_message,
@@ -251,9 +251,7 @@ def _edit(
     edits: dict[str, str] = {}
     changes: list[Change] = []
     for path in sorted(state.files):
-        result = set_image(
-            state.files[path], image=image, tag=candidate.tag, digest=candidate.digest, file=path
-        )
+        result = set_image_in(state, path, image=image, tag=candidate.tag, digest=candidate.digest)
         if result.changes and result.text != state.files[path]:
             edits[path] = result.text
             changes += result.changes
