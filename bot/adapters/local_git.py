@@ -21,9 +21,8 @@ from pathlib import Path
 from bot.core.config import DEFAULT_FILE, Environment, PromotionConfig
 from bot.core.drift.history import promotion_pull
 from bot.core.drift.model import Commit, EnvView, Facts
-from bot.core.files.bounds import size_refusal, yaml_refusal
+from bot.core.files.bounds import LINK_REASON, NOT_TEXT_REASON, size_refusal, yaml_refusal
 from bot.services.github_ports import SYMLINK
-from bot.services.workspace import LINK_REASON, NOT_TEXT_REASON
 
 SUBMODULE = "160000"
 SUBMODULE_REASON = "a submodule, which the bot never reads"

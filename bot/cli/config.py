@@ -22,7 +22,7 @@ from bot.core.config import (
     compose_document,
     parse_config,
 )
-from bot.core.files.bounds import size_refusal, yaml_refusal
+from bot.core.files.bounds import LINK_REASON, NOT_TEXT_REASON, size_refusal, yaml_refusal
 from bot.core.promotion.coverage import (
     ReferenceCount,
     count_references,
@@ -31,7 +31,6 @@ from bot.core.promotion.coverage import (
 )
 from bot.core.promotion.envfiles import EnvState
 from bot.schema import config_schema
-from bot.services.workspace import LINK_REASON, NOT_TEXT_REASON
 
 __all__ = ["register", "run_check_config", "run_config_schema"]  # run through bot.cli.commands.RUNS
 

@@ -23,20 +23,20 @@ from bot.core.config import (
     PromotionConfig,
     parse_config,
 )
-from bot.core.files.bounds import size_refusal, yaml_refusal
+from bot.core.files.bounds import LINK_REASON, NOT_TEXT_REASON, size_refusal, yaml_refusal
 from bot.core.markup.metadata import extract
 from bot.core.promotion.candidates import PullRecord
-from bot.core.promotion.envfiles import EnvState, environment_files, skipped_documents
+from bot.core.promotion.envfiles import (
+    EnvState,
+    environment_files,
+    skipped_documents,
+    tag_keys_of,
+)
 from bot.core.promotion.holds import HOLD_LABEL, Hold, hold_of
 from bot.services.github_ports import SYMLINK, GitHubPorts, NotFound, Pull, Repository, Tree
 from bot.services.ports import Clock, VersionsSeen
 
 log = logging.getLogger("bot.services")
-
-# A symbolic link's blob is its target's path, not the file: the bot neither reads nor edits
-# through it (a write would replace the link with a regular file).
-LINK_REASON = "a symbolic link, which the bot never edits through"
-NOT_TEXT_REASON = "not UTF-8 text"
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,8 @@ class Workspace:
         globs = config.files_of(app)
         chosen = environment_files(tree.blobs, root=where.path, globs=globs)
         files = await self.read_files(where.repo, tree, tuple(chosen))
-        return where, tree, EnvState(environment, files.texts, skipped=files.skipped)
+        keys = tag_keys_of(config.apps[app], files.texts, root=where.path)
+        return where, tree, EnvState(environment, files.texts, files.skipped, tag_keys=keys)
 
 
 def unreadable(tree: Tree, path: str) -> str | None:

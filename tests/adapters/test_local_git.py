@@ -17,7 +17,7 @@ from bot.adapters.local_git import (
 from bot.cli.drift import audit_clone
 from bot.core.drift.history import promotion_pull
 from bot.core.drift.model import DriftReport, PairDrift
-from bot.services.workspace import LINK_REASON, NOT_TEXT_REASON
+from bot.core.files.bounds import LINK_REASON, NOT_TEXT_REASON
 from tests.adapters import gitrepos
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)

@@ -25,7 +25,8 @@ print("loaded=" + ",".join(sorted(sys.modules)), file=sys.stderr)
 """
 
 
-def loaded_after(*argv: str, cwd: Path) -> set[str]:
+def modules_after(*argv: str, cwd: Path) -> set[str]:
+    """Every module in ``sys.modules`` once the command has run."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *argv],
         cwd=cwd,
@@ -36,7 +37,12 @@ def loaded_after(*argv: str, cwd: Path) -> set[str]:
     )
     last = done.stderr.splitlines()[-1]
     assert last.startswith("loaded="), done.stderr
-    return {name.partition(".")[0] for name in last.removeprefix("loaded=").split(",")}
+    return set(last.removeprefix("loaded=").split(","))
+
+
+def loaded_after(*argv: str, cwd: Path) -> set[str]:
+    """The top-level packages loaded once the command has run."""
+    return {name.partition(".")[0] for name in modules_after(*argv, cwd=cwd)}
 
 
 SET_IMAGE = ("set-image", str(VALUES), "--image", "ghcr.io/acme/api", "--tag", "v2")
@@ -73,5 +79,9 @@ def test_light_commands_import_no_heavy_module(argv: tuple[str, ...], tmp_path: 
     ids=" ".join,
 )
 def test_config_commands_import_no_web_stack(argv: tuple[str, ...], tmp_path: Path) -> None:
-    loaded = loaded_after(*argv, cwd=tmp_path)
+    modules = modules_after(*argv, cwd=tmp_path)
+    loaded = {name.partition(".")[0] for name in modules}
     assert [name for name in WEB_AND_SANDBOX if name in loaded] == []
+    # Nor the use cases (asyncio, the ports): check-config reads the working tree itself.
+    services = [name for name in modules if name == "asyncio" or name.startswith("bot.services")]
+    assert services == []

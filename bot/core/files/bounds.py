@@ -33,6 +33,10 @@ MAX_ALIASES = 10_000
 MAX_DEPTH = 100
 MAX_CPU_SECONDS = 2.0
 _CLOCK_EVERY = 1024  # events between two looks at the CPU clock
+# A symbolic link's blob is its target's path, not the file: the bot neither reads nor edits
+# through it (a write would replace the link with a regular file).
+LINK_REASON = "a symbolic link, which the bot never edits through"
+NOT_TEXT_REASON = "not UTF-8 text"
 
 _Loader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
