@@ -1,7 +1,8 @@
 """``images`` (list the image references in files) and ``set-image`` (edit them, byte-exact).
 
-Both take files and directories; a directory is read for ``*.yaml`` and ``*.yml`` at any depth,
-skipping ``.git``, as kustomize and Flux lay out a repository.
+Both take files and directories; a directory is read for YAML (``*.yaml``, ``*.yml``) and
+Terraform (``*.tf``, ``*.tfvars``) files at any depth, skipping ``.git``, as kustomize, Flux and
+Terraform lay out a repository.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from typing import Any
 
 from bot.cli import parsers
 from bot.cli.inputs import InputError, read_text
+from bot.core.files.formats import IMAGE_FILE_SUFFIXES, find_images, set_image
 from bot.core.files.images import ImageRefError, parse_image_ref
-from bot.core.files.yamledit import EditResult, YamlEditError, set_image
-from bot.core.files.yamlscan import ImageOccurrence, find_images
+from bot.core.files.yamledit import EditResult, YamlEditError
+from bot.core.files.yamlscan import ImageOccurrence
 
 __all__ = ["register", "run_images", "run_set_image"]  # run through bot.cli.commands.RUNS
 
 NO_MATCH, REFUSED = 1, 2
-SUFFIXES = (".yaml", ".yml")
 SKIPPED_DIRECTORIES = frozenset({".git"})
 
 
@@ -37,8 +38,8 @@ def register(subparsers: Any) -> None:
 
 
 def yaml_files(paths: Sequence[str]) -> Iterator[str]:
-    """Each path given; for a directory, its YAML files at any depth in name order, skipping
-    ``.git`` (and not following links to directories)."""
+    """Each path given; for a directory, its YAML and Terraform files at any depth in name
+    order, skipping ``.git`` (and not following links to directories)."""
     for path in paths:
         if not os.path.isdir(path):
             yield path
@@ -46,7 +47,7 @@ def yaml_files(paths: Sequence[str]) -> Iterator[str]:
         for root, directories, names in os.walk(path):
             directories[:] = sorted(d for d in directories if d not in SKIPPED_DIRECTORIES)
             for name in sorted(names):
-                if name.endswith(SUFFIXES):
+                if name.endswith(IMAGE_FILE_SUFFIXES):
                     yield os.path.normpath(os.path.join(root, name))
 
 

@@ -86,7 +86,7 @@ def test_invalid_config_prints_located_errors_and_exits_1(checkout, capsys):
         f"{file}:5:11: environments.1.name: 'prod env' is not a name: letters, digits, "
         "'.', '_' or '-', at most 63 characters",
         f"{file}:10:5: apps.api.soak: unknown field; expected one of: name, image, source, "
-        "files, tag_pattern, image_tag, environments, policy",
+        "files, tags, tag_pattern, image_tag, environments, policy",
     ]
 
 

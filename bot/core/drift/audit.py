@@ -43,6 +43,7 @@ from bot.core.promotion.envfiles import (
     environment_files,
     running_tags,
     snapshot_of,
+    tag_keys_of,
 )
 from bot.core.promotion.holds import holding
 from bot.core.review.diff import meaningful_diff
@@ -137,7 +138,8 @@ class _FileIndex:
 def _running(config: PromotionConfig, app: str, view: EnvView, index: _FileIndex) -> str | None:
     spec = config.apps[app]
     chosen = index.chosen(config.files_of(app))
-    state = EnvState(view.name, {path: view.files[path] for path in chosen})
+    files = {path: view.files[path] for path in chosen}
+    state = EnvState(view.name, files, tag_keys=tag_keys_of(spec, files, root="."))
     try:
         tags = running_tags(state, spec.image)
     except YamlEditError:

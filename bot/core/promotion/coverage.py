@@ -14,7 +14,12 @@ from dataclasses import dataclass
 
 from bot.core.config import PromotionConfig
 from bot.core.files.yamlnodes import YamlEditError
-from bot.core.promotion.envfiles import EnvState, environment_files, image_occurrences
+from bot.core.promotion.envfiles import (
+    EnvState,
+    environment_files,
+    image_occurrences,
+    tag_keys_of,
+)
 
 
 @dataclass(frozen=True)
@@ -30,8 +35,8 @@ class ReferenceCount:
 
 @dataclass(frozen=True)
 class UnmatchedGlob:
-    """A ``files`` glob at ``loc`` (``apps.NAME.files.I`` or ``defaults.files.I``) that
-    matched no file in ``environments`` (the ones looked at)."""
+    """A ``files`` glob at ``loc`` (``apps.NAME.files.I``, ``apps.NAME.tags.I.file`` or
+    ``defaults.files.I``) that matched no file in ``environments`` (the ones looked at)."""
 
     loc: tuple[str | int, ...]
     glob: str
@@ -63,7 +68,8 @@ def count_references(
             chosen = environment_files(
                 state.files, root=env.path or ".", globs=config.files_of(app)
             )
-            mine = EnvState(env.name, {path: state.files[path] for path in chosen})
+            keys = tag_keys_of(spec, chosen, root=env.path or ".")
+            mine = EnvState(env.name, {path: state.files[path] for path in chosen}, tag_keys=keys)
             try:
                 found: int | None = len(image_occurrences(mine, spec.image))
                 reason = ""
@@ -78,18 +84,24 @@ def unmatched_globs(
 ) -> tuple[UnmatchedGlob, ...]:
     """The globs matching no path in any environment of ``paths`` (environment -> every path
     under it) they apply to: an app's in its environments, the defaults' in all of them."""
-    unmatched = []
+    candidates: list[tuple[tuple[str | int, ...], str, list[str]]] = []
     for app, spec in config.apps.items():
         names = [env.name for env in config.environments_of(app) if env.name in paths]
-        for index, glob in enumerate(spec.files or ()):
-            if names and not _matches(config, glob, names, paths):
-                unmatched.append(UnmatchedGlob(("apps", app, "files", index), glob, tuple(names)))
+        files = enumerate(spec.files or ())
+        candidates += [(("apps", app, "files", index), glob, names) for index, glob in files]
+        candidates += [
+            (("apps", app, "tags", index, "file"), tag.file, names)
+            for index, tag in enumerate(spec.tags)
+            if tag.file is not None
+        ]
     everywhere = [env.name for env in config.environments if env.name in paths]
-    for index, glob in enumerate(config.defaults.files or ()):
-        if everywhere and not _matches(config, glob, everywhere, paths):
-            loc: tuple[str | int, ...] = ("defaults", "files", index)
-            unmatched.append(UnmatchedGlob(loc, glob, tuple(everywhere)))
-    return tuple(unmatched)
+    defaults = enumerate(config.defaults.files or ())
+    candidates += [(("defaults", "files", index), glob, everywhere) for index, glob in defaults]
+    return tuple(
+        UnmatchedGlob(loc, glob, tuple(names))
+        for loc, glob, names in candidates
+        if names and not _matches(config, glob, names, paths)
+    )
 
 
 def _matches(

@@ -2,7 +2,8 @@
 
 Snapshots are compared as parsed data, not text: comments, quoting and formatting are not
 meaningful. Image changes are reported as images (``repo 1.3.0 -> 1.4.0``); every other changed
-YAML value as a dotted path with its old and new value, hidden when it looks secret.
+YAML value, and every changed plain string of a Terraform file, as a dotted path with its old
+and new value, hidden when it looks secret.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any, TypeVar
 
 import yaml
 
+from bot.core.files.formats import hcl_values, is_hcl
+from bot.core.files.yamlnodes import YamlEditError
 from bot.core.files.yamlscan import ImageOccurrence
 from bot.core.promotion.model import Snapshot, YamlPath, dotted
 from bot.core.review.secrets import sensitive
@@ -141,6 +144,11 @@ def _version(image: ImageOccurrence | None) -> tuple[str, str | None, str | None
 
 
 def _file_deltas(file: str, old: str, new: str) -> list[ValueDelta] | None:
+    if is_hcl(file):
+        try:
+            return _leaf_deltas(file, "", hcl_values(old, file), hcl_values(new, file), None)
+        except YamlEditError:
+            return None
     if not file.endswith(YAML_SUFFIXES):
         return None
     try:
@@ -180,7 +188,16 @@ def _ordered_union(a: Mapping[_K, Any], b: Mapping[_K, Any]) -> list[_K]:
 def _value_deltas(
     file: str, document: str, old: Any, new: Any, kind: str | None
 ) -> list[ValueDelta]:
-    old_leaves, new_leaves = _flatten(old), _flatten(new)
+    return _leaf_deltas(file, document, _flatten(old), _flatten(new), kind)
+
+
+def _leaf_deltas(
+    file: str,
+    document: str,
+    old_leaves: Mapping[YamlPath, Any],
+    new_leaves: Mapping[YamlPath, Any],
+    kind: str | None,
+) -> list[ValueDelta]:
     deltas = []
     for path in _ordered_union(old_leaves, new_leaves):
         a, b = old_leaves.get(path, ABSENT), new_leaves.get(path, ABSENT)
