@@ -12,8 +12,8 @@ second open PR from one branch).
 The API budget, per repository: the branch heads (one call), the default branch's tree (one,
 cached by commit sha), the environment branches' trees (branch layout), then the onboarding
 branch's PRs (one call) before any file is read; only then the YAML files of the environments
-(cached by blob sha, at most ``MAX_FILES``), and to open: four writes reserved together from the
-pace (tree, commit, ref, PR), as a proposal does.
+(cached by blob sha, at most ``MAX_FILES`` shared by the environments), and to open: four
+writes reserved together from the pace (tree, commit, ref, PR), as a proposal does.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ log = logging.getLogger("bot.services")
 
 ONBOARDING_BRANCH = "promotion-bot/onboarding"
 COMMIT_MESSAGE = f"Add {DEFAULT_FILE} for Promotion Bot"
-# The YAML files read to find images, at most, per repository (environments in order).
+# The YAML files read to find images, at most, per repository (shared by its environments).
 MAX_FILES = 200
 # The actions that give an installation repositories it did not reach before.
 ADDING = frozenset({"created", "added"})
@@ -148,17 +148,15 @@ async def _asked(ws: Workspace, repo: str) -> Pull | None:
 async def _texts(
     ws: Workspace, repo: str, tree: Tree, layout: Layout
 ) -> Mapping[str, Mapping[str, str]]:
-    """Environment name -> the texts of its YAML files (within the read bounds), at most
-    ``MAX_FILES`` in all."""
+    """Environment name -> the texts of its first YAML files (within the read bounds): at most
+    ``MAX_FILES`` in all, shared equally, so a big first environment cannot crowd out prod."""
+    share = max(1, MAX_FILES // len(layout.places))
     texts: dict[str, Mapping[str, str]] = {}
-    left = MAX_FILES
     for place in layout.places:
         at = tree if place.branch is None else await ws.tree_of(repo, place.branch)
-        if at is None or left <= 0:
-            continue
-        wanted = layout.wanted(place, at.blobs)[:left]
-        left -= len(wanted)
-        texts[place.name] = (await ws.read_files(repo, at, wanted)).texts
+        if at is not None:
+            wanted = layout.wanted(place, at.blobs)[:share]
+            texts[place.name] = (await ws.read_files(repo, at, wanted)).texts
     return texts
 
 

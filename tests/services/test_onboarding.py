@@ -14,17 +14,19 @@ from bot.core.config.onboarding_render import ONBOARDING_TITLE
 from bot.core.inputs.events import InstallationChanged
 from bot.core.markup.metadata import extract
 from bot.entrypoints.routing import EventContext
-from bot.services.github_ports import GitHubError, GitHubPorts
+from bot.services import onboarding
+from bot.services.github_ports import GitHubError, GitHubPorts, Repository
 from bot.services.onboarding import (
     COMMIT_MESSAGE,
     ONBOARDING_BRANCH,
     Onboarded,
     handle_installation_changed,
+    onboard,
     run_onboarding,
 )
 from bot.services.proposals import PROPOSAL_WRITES
 from tests.services.conftest import CONFIG_FILE, ENV_REPO, values, workspace
-from tests.services.fakes import BOT, FakeGitHub
+from tests.services.fakes import BOT, FakeGitHub, FakeRepo, blob_sha
 
 UNCONFIGURED = {
     "README.md": "# envs\n",
@@ -33,6 +35,9 @@ UNCONFIGURED = {
     "envs/prod/values.yaml": values("1.2.0"),
     "envs/prod/other.yaml": "replicas: 2\n",
 }
+
+
+READ_FIRST = (("dev", "values.yaml"), ("staging", "values.yaml"), ("prod", "other.yaml"))
 
 
 def added(*repos: str, action: str = "created") -> InstallationChanged:
@@ -235,3 +240,28 @@ async def test_the_routing_table_and_the_reconcile_pass_onboard(gh: FakeGitHub) 
     await services.reconcile(1)  # installed while the bot was down: the pass finds it
     await services.reconcile(1)
     assert onboarding_pulls(gh) == [1] and onboarding_pulls(gh, "acme/other") == [1]
+
+
+async def test_archived_and_empty_repositories_are_passed_over(gh: FakeGitHub) -> None:
+    gh.seed(ENV_REPO, UNCONFIGURED)
+    gh.repos["acme/empty"] = FakeRepo()
+    archived = Repository(ENV_REPO, "main", archived=True)
+    assert (await onboard(workspace(gh), archived)).reason == "archived"
+    (outcome,) = await install(gh, "acme/empty")
+    assert (outcome.action, outcome.reason) == ("skipped", "no default branch main")
+    assert gh.pulls_of(ENV_REPO) == []
+
+
+async def test_at_most_max_files_are_read_shared_by_the_environments(
+    gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gh.seed(ENV_REPO, UNCONFIGURED)
+    monkeypatch.setattr(onboarding, "MAX_FILES", 3)
+    (outcome,) = await install(gh, ENV_REPO)
+    assert outcome.action == "opened"
+    # One file each, in name order: prod's other.yaml holds no image, its values.yaml is unread.
+    read = [c[2] for c in gh.calls if c[0] == "git.read_blob"]
+    assert read == [blob_sha(UNCONFIGURED[f"envs/{e}/{f}"]) for e, f in READ_FIRST]
+    text = gh.files_at(ENV_REPO, ONBOARDING_BRANCH)[CONFIG_FILE]
+    environments = parse_config(text, builtin=builtin_policies()).environments
+    assert [e.name for e in environments] == ["dev", "staging"]
