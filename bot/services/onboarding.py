@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.core.config import DEFAULT_FILE
-from bot.core.config.onboarding import Layout, find_layout, propose
+from bot.core.config.onboarding import ONBOARDING_BRANCH, Layout, find_layout, propose
 from bot.core.config.onboarding_render import (
     ONBOARDING_TITLE,
     render_config,
@@ -40,7 +40,6 @@ from bot.services.workspace import Workspace
 
 log = logging.getLogger("bot.services")
 
-ONBOARDING_BRANCH = "promotion-bot/onboarding"
 COMMIT_MESSAGE = f"Add {DEFAULT_FILE} for Promotion Bot"
 # The YAML files read to find images, at most, per repository (shared by its environments).
 MAX_FILES = 200

@@ -11,6 +11,8 @@ import pytest
 from bot.adapters.catalog import builtin_policies
 from bot.core.config import parse_config
 from bot.core.config.onboarding import (
+    BOT_BRANCH_PREFIXES,
+    ONBOARDING_BRANCH,
     Layout,
     Place,
     environment_rank,
@@ -25,6 +27,7 @@ from bot.core.config.onboarding_render import (
     render_onboarding_body,
 )
 from bot.core.markup.metadata import extract
+from bot.core.promotion.branches import branch_name
 
 GOLDEN = Path(__file__).parent.parent / "data" / "onboarding"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -130,6 +133,11 @@ def dirs(*names: str) -> tuple[Place, ...]:
             ["main", "env/dev", "dev", "prod"],
             Layout("branches", (Place("dev", ".", "dev"), Place("prod", ".", "prod"))),
         ),
+        (  # the bot's own branches are no environments
+            ["README.md"],
+            ["main", "promotion/api/dev", "promotion/api/prod", "promotion-bot/onboarding"],
+            None,
+        ),
         (  # names are made config names
             ["envs/dev box/a.yaml", "envs/prod/a.yaml"],
             ["main"],
@@ -139,6 +147,11 @@ def dirs(*names: str) -> tuple[Place, ...]:
 )
 def test_find_layout(paths: list[str], branches: list[str], expected: Layout | None) -> None:
     assert find_layout(paths, branches, default_branch=branches[0]) == expected
+
+
+def test_the_bot_branch_prefixes_are_the_bots_branches() -> None:
+    assert branch_name("api", "dev").startswith(BOT_BRANCH_PREFIXES)
+    assert ONBOARDING_BRANCH.startswith(BOT_BRANCH_PREFIXES)
 
 
 def test_wanted_files_are_the_yaml_files_under_the_place() -> None:

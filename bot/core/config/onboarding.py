@@ -7,8 +7,8 @@ Two steps, values in and values out, shared by ``promotion-bot init`` and the on
    an environment when its name, or a word of it (separated by ``-``, ``_``, ``.`` or spaces),
    is one of ``ENVIRONMENT_WORDS``. Directories count only with a YAML file under them, and only
    one set of sibling directories is taken: the parent with the most (then the shallowest, then
-   the first by name). Branches count when there are at least two. The layout with more
-   environments wins; a tie goes to directories.
+   the first by name). Branches count when there are at least two (the bot's own are none).
+   The layout with more environments wins; a tie goes to directories.
 2. ``propose`` takes the texts of the YAML files the layout names (``wanted``) and keeps the
    environments holding an image reference; every image repository found becomes an app,
    limited to the environments it was found in.
@@ -42,6 +42,11 @@ YAML_SUFFIXES = (".yaml", ".yml")
 # The repository's own settings never hold an environment (as in ``envfiles``).
 SKIPPED_ROOT = ".github/"
 MIN_BRANCHES = 2  # one env-like branch (a ``develop`` beside ``main``) is no layout
+# The branch of the onboarding PR.
+ONBOARDING_BRANCH = "promotion-bot/onboarding"
+# The bot's own branches (``promotion/APP/ENV``, see ``bot.core.promotion.branches``, and the
+# onboarding branch) hold no environment, whatever their last part says.
+BOT_BRANCH_PREFIXES = ("promotion/", "promotion-bot/")
 _SEPARATORS = re.compile(r"[-_.\s]")
 _NAME = re.compile(NAME_PATTERN)
 _UNNAMEABLE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -144,6 +149,8 @@ def _directory_places(paths: Sequence[str]) -> tuple[Place, ...]:
 def _branch_places(branches: Sequence[str], default_branch: str) -> tuple[Place, ...]:
     places = []
     for branch in branches:
+        if branch.startswith(BOT_BRANCH_PREFIXES):
+            continue
         name = _name(branch.rsplit("/", 1)[-1])
         if name and environment_rank(name) is not None:
             places.append(Place(name, ".", None if branch == default_branch else branch))
