@@ -107,7 +107,7 @@ def _missing_paths(
         )
         for index, env in enumerate(config.environments)
         # Environments on another branch or repository are not in this checkout.
-        if env.path and env.repo is None and env.branch is None and not (root / env.path).is_dir()
+        if env.path and env.repo is None and env.branch is None and not (root / env.path).exists()
     ]
 
 
@@ -147,7 +147,7 @@ class _Checked:
             if env.repo is not None or env.branch is not None:
                 where = f"repository {env.repo}" if env.repo else f"branch {env.branch}"
                 checked.elsewhere[env.name] = where
-            elif (root / (env.path or ".")).is_dir():
+            elif (root / (env.path or ".")).exists():  # a directory, or one file
                 paths = _tree_paths(root, env.path or ".")
                 checked.paths[env.name] = paths
                 wanted = wanted_paths(config, env.name, paths)
@@ -203,7 +203,9 @@ class _Checked:
 
 def _tree_paths(root: Path, path: str) -> tuple[str, ...]:
     """Every file under ``root/path`` as a repository path (``.git`` and links to
-    directories are not entered)."""
+    directories are not entered); a file ``path`` is itself."""
+    if (root / path).is_file():
+        return (path,)
     found = []
     for directory, dirs, files in os.walk(root / path):
         dirs[:] = [name for name in dirs if name != ".git"]

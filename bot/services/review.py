@@ -23,6 +23,7 @@ from bot.core.promotion.branches import branch_name
 from bot.core.promotion.envfiles import (
     EnvState,
     image_occurrences,
+    in_environment,
     relative,
     running_tags,
     snapshot_of,
@@ -116,8 +117,9 @@ async def _review_environment(
     arrived: datetime | None,
 ) -> None:
     loaded, env, where = target
-    prefix = "" if where.path == "." else where.path + "/"
-    paths = tuple(p for p in changed if p.startswith(prefix) and not p.startswith(".github/"))
+    paths = tuple(
+        p for p in changed if in_environment(p, where.path) and not p.startswith(".github/")
+    )
     if not paths:
         return
     base, head = trees

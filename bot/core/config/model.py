@@ -63,7 +63,9 @@ class Environment(BaseModel):
 
     name: Name = Field(description="Name used in policies, commands and PR titles.")
     path: RelPath | None = Field(
-        default=None, description="Directory holding the environment, relative to the root."
+        default=None,
+        description="Directory holding the environment, relative to the root, or the one "
+        "file that is the environment (`terraform/environments/dev.tfvars`).",
     )
     branch: Branch | None = Field(
         default=None, description="Branch holding the environment; default: the default branch."

@@ -1,7 +1,8 @@
 """An environment's files and the versions of an image they run.
 
 An environment is the set of YAML and Terraform files (``formats``) under its ``path`` on its
-branch of its repository; an app's ``files`` globs (relative to that path) narrow it further.
+branch of its repository, or the one file its ``path`` names (``terraform/environments/dev.tfvars``,
+known by its name there); an app's ``files`` globs (relative to that path) narrow it further.
 The repository's own ``.github/`` directory never holds an environment. Paths are repository
 paths, ``/``-separated.
 """
@@ -48,15 +49,16 @@ class EnvState:
 def environment_files(
     paths: Iterable[str], *, root: str, globs: tuple[str, ...] | None
 ) -> tuple[str, ...]:
-    """The paths (sorted) that belong to an environment rooted at ``root`` (``.`` = everything)."""
-    prefix = "" if root in ("", ".") else root.rstrip("/") + "/"
+    """The paths (sorted) that belong to an environment rooted at ``root`` (``.`` = everything;
+    a file: itself, its name matched against ``globs``)."""
     chosen = []
     for path in paths:
-        if not path.startswith(prefix) or path.startswith(_SKIPPED_ROOT):
+        relative = _name_in(path, root)
+        if relative is None or path.startswith(_SKIPPED_ROOT):
             continue
-        relative = path[len(prefix) :]
         if globs is None:
-            if path.endswith(IMAGE_FILE_SUFFIXES):
+            # An environment that is one file is that file, whatever its suffix.
+            if path == root or path.endswith(IMAGE_FILE_SUFFIXES):
                 chosen.append(path)
         elif any(_glob(pattern).fullmatch(relative) for pattern in globs):
             chosen.append(path)
@@ -168,9 +170,23 @@ def snapshot_of(files: Mapping[str, str]) -> Snapshot:
 
 
 def relative(files: Mapping[str, str], root: str) -> dict[str, str]:
-    """``files`` under ``root`` keyed by their path below it, so environments compare by name."""
+    """``files`` under ``root`` keyed by their path below it (a file ``root`` by its name), so
+    environments compare by name."""
+    named = {path: _name_in(path, root) for path in files}
+    return {name: files[path] for path, name in named.items() if name is not None}
+
+
+def in_environment(path: str, root: str) -> bool:
+    """Whether ``path`` is under the directory ``root`` or is the file ``root``."""
+    return _name_in(path, root) is not None
+
+
+def _name_in(path: str, root: str) -> str | None:
+    """``path`` relative to the directory ``root``; a file ``root``'s name; else ``None``."""
+    if path == root:
+        return path.rsplit("/", 1)[-1]
     prefix = "" if root in ("", ".") else root.rstrip("/") + "/"
-    return {path[len(prefix) :]: text for path, text in files.items() if path.startswith(prefix)}
+    return path[len(prefix) :] if path.startswith(prefix) else None
 
 
 __all__ = [
@@ -178,6 +194,7 @@ __all__ = [
     "YamlEditError",
     "environment_files",
     "image_occurrences",
+    "in_environment",
     "relative",
     "running_tags",
     "set_image_in",
