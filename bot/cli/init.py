@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.adapters.local_git import SUBMODULE, LocalClone, LocalGitError
-from bot.cli.config import _read_files, _tree_paths
+from bot.cli.config import _read_files, _tree_paths  # check-config's reading: --strict agrees
 from bot.core.config import DEFAULT_FILE
 from bot.core.config.onboarding import Layout, Place, Proposal, find_layout, propose
 from bot.core.config.onboarding_render import render_config

@@ -17,6 +17,7 @@ import pytest
 
 from bot.cli import main
 from tests.adapters.gitrepos import commit, git
+from tests.cli.test_cli_start import WEB_AND_SANDBOX, loaded_after
 
 DATA = Path(__file__).parent.parent / "data" / "onboarding"
 CONFIG = Path(".github/promotion.yml")
@@ -139,3 +140,13 @@ def test_a_path_that_is_no_directory_is_refused(
 ) -> None:
     assert main(["init", str(tmp_path / "missing")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_init_starts_light(tmp_path: Path) -> None:
+    """``init --help`` imports none of the command's modules; ``init`` itself reads git and
+    YAML with no web stack, githubkit or sandbox (as ``check-config``)."""
+    helped = loaded_after("init", "--help", cwd=tmp_path)
+    assert [name for name in (*WEB_AND_SANDBOX, "pydantic", "ruamel") if name in helped] == []
+    root = checkout("directories", tmp_path)
+    ran = loaded_after("init", str(root), "--stdout", cwd=tmp_path)
+    assert [name for name in WEB_AND_SANDBOX if name in ran] == []
