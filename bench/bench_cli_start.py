@@ -3,7 +3,9 @@
 Each command runs as a new process (``python -m bot ...``) on a one-file input, interleaved with
 ``python -c pass`` so that both see the same machine load; the report gives each one's minimum
 and median wall time, the ratios of minima and of medians (the goal: at most 4 for ``--help``,
-``images`` and ``set-image``) and the heavy packages each command imported.
+``images`` and ``set-image``) and the heavy packages each command imported. A reference row,
+``import pydantic`` alone, shows the floor of every command that reads a policy or a config
+through the pydantic models (``versions pick``, ``check-config``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ COMMANDS: dict[str, list[str]] = {
     "versions pick": ["versions", "pick", "--policy", "minor", "--current", "1.4.2", "1.5.0"],
     "check-config": ["check-config", str(ROOT / "tests/data/config/valid/full.yml")],
 }
+# Timed like the bare interpreter: what importing pydantic's BaseModel alone costs.
+PYDANTIC = "import pydantic"
+PYDANTIC_CODE = "from pydantic import BaseModel"
 # Prints which heavy packages are loaded once the command has run.
 PROBE = (
     "import sys, runpy; sys.argv = ['promotion-bot', *sys.argv[1:]]\n"
@@ -53,22 +58,25 @@ def heavy_imports(args: list[str], cwd: str) -> str:
 
 def main(runs: int = 15) -> None:
     bare = [sys.executable, "-c", "pass"]
-    times: dict[str, list[float]] = {"bare": [], **{name: [] for name in COMMANDS}}
+    pydantic = [sys.executable, "-c", PYDANTIC_CODE]
+    times: dict[str, list[float]] = {"bare": [], PYDANTIC: [], **{n: [] for n in COMMANDS}}
     with tempfile.TemporaryDirectory() as cwd:
         for _ in range(runs):
             times["bare"].append(wall(bare, cwd))
+            times[PYDANTIC].append(wall(pydantic, cwd))
             for name, args in COMMANDS.items():
                 times[name].append(wall([sys.executable, "-m", "bot", *args], cwd))
         loaded = {name: heavy_imports(args, cwd) for name, args in COMMANDS.items()}
     base = min(times["bare"])
     print(f"python={sys.version.split()[0]} runs={runs} (min and median wall ms; ratio of minima)")
     print(f"{'python -c pass':22} min={base * 1000:6.1f} median={_median(times['bare']):6.1f}")
-    for name in COMMANDS:
+    for name in [PYDANTIC, *COMMANDS]:
         ratio = min(times[name]) / base
         middle = _median(times[name]) / _median(times["bare"])
+        heavy = "pydantic" if name == PYDANTIC else loaded[name] or "-"
         print(
             f"{name:22} min={min(times[name]) * 1000:6.1f} median={_median(times[name]):6.1f} "
-            f"ratio={ratio:4.1f}x (medians {middle:4.1f}x) heavy={loaded[name] or '-'}"
+            f"ratio={ratio:4.1f}x (medians {middle:4.1f}x) heavy={heavy}"
         )
     for name in ("--help", "images", "set-image"):
         verdict = "met" if min(times[name]) / base <= GOAL else "NOT met"

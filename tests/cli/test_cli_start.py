@@ -1,6 +1,7 @@
 """The command line starts without the modules its command does not run: ``--help``, ``images``
-and ``set-image`` import no pydantic, githubkit, web stack or sandbox (bench/bench_cli_start.py
-times it; this guards it without a clock)."""
+and ``set-image`` import no pydantic, githubkit, web stack or sandbox; ``versions pick`` and
+``check-config``, which read policies and configs through the pydantic models, import neither the
+web stack nor the use cases (bench/bench_cli_start.py times it; this guards it without a clock)."""
 
 from __future__ import annotations
 

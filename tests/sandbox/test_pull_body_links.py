@@ -61,7 +61,8 @@ def dev_pull(stack: Stack) -> dict[str, Any]:
         found = [p for p in pulls if p["head"]["ref"] == "promotion/api/dev"]
         return found[0] if found else None
 
-    return wait_until(opened, "the dev promotion PR")
+    # A minute: the bot shares two cores with the rest of the suite.
+    return wait_until(opened, "the dev promotion PR", timeout=60)
 
 
 # (the link's path on the sandbox, fragments its page shows)
