@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from yaml.nodes import ScalarNode
 
 from bot.core.files.images import ImageRef, ImageRefError, parse_image_ref, valid_tag
-from bot.core.files.yamlnodes import PathPart, scalar_value
+from bot.core.files.yamlnodes import Parsed, PathPart, scalar_value
 
 # Lenient on purpose: files hold truncated example digests (``sha256:25a0d4``) worth reporting.
 _LOOSE_DIGEST_RE = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*:[0-9a-fA-F]+")
@@ -28,14 +28,25 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Embedded:
+    """YAML held in a literal block scalar (Argo CD ``helm.values``): the scalar, and its value
+    parsed, the nodes' marks pointing into the text that holds the scalar."""
+
+    block: ScalarNode
+    parsed: Parsed
+
+
+@dataclass(frozen=True)
 class ImageSite:
-    """An image reference and the fields it is made of; ``fields[0]`` is the main one."""
+    """An image reference and the fields it is made of; ``fields[0]`` is the main one.
+    ``within`` is the block scalar the fields are inside of, if any."""
 
     kind: str
     path: str
     line: int
     ref: ImageRef
     fields: tuple[Field, ...]
+    within: Embedded | None = None
 
 
 def split_tag(text: str) -> tuple[str | None, str | None]:

@@ -20,7 +20,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.core.files.images import ImageRef, ImageRefError, parse_image_ref, valid_digest, valid_tag
 from bot.core.files.scalars import Span, reads_as_string, render_scalar, scalar_span
-from bot.core.files.sites import Field, ImageSite, split_tag
+from bot.core.files.sites import Embedded, Field, ImageSite, split_tag
 from bot.core.files.yamlnodes import (
     Parsed,
     YamlEditError,
@@ -60,12 +60,13 @@ class EditResult:
 
 @dataclass(frozen=True)
 class Replacement:
-    """A planned new value for one scalar node."""
+    """A planned new value for one scalar node (inside the block scalar ``within``, if any)."""
 
     node: ScalarNode
     value: str
     path: str
     key: ScalarNode | None = None
+    within: Embedded | None = None
 
 
 def set_image(
@@ -129,7 +130,7 @@ def _plan_site(site: ImageSite, tag: str, digest: str | None, file: str) -> list
             where=f"file={file!r} path={field.path}",
         )
         if new is not None and new != old:
-            plan.append(Replacement(field.node, new, field.path, field.key))
+            plan.append(Replacement(field.node, new, field.path, field.key, site.within))
     return plan
 
 
@@ -177,7 +178,8 @@ def apply_replacements(parsed: Parsed, plan: list[Replacement]) -> EditResult:
         return EditResult(parsed.text, ())
     ordered = sorted(unique.values(), key=lambda r: r.node.start_mark.index)
     new_text = _splice(parsed, ordered)
-    _verify(parsed, new_text, {id(r.node): r.value for r in ordered})
+    blocks = {id(r.within.block): r.within for r in ordered if r.within is not None}
+    _verify(parsed, new_text, {id(r.node): r.value for r in ordered}, blocks)
     changes = tuple(
         Change(parsed.file, r.node.start_mark.line + 1, r.path, str(r.node.value), r.value)
         for r in ordered
@@ -228,8 +230,11 @@ def _colon_after(text: str, key: ScalarNode | None, offset: int) -> int | None:
     return index if index < len(text) and text[index] == ":" else None
 
 
-def _verify(parsed: Parsed, new_text: str, expected: dict[int, str]) -> None:
-    """The new text parses to the same graph, differing only at the expected scalars."""
+def _verify(
+    parsed: Parsed, new_text: str, expected: dict[int, str], blocks: dict[int, Embedded]
+) -> None:
+    """The new text parses to the same graph, differing only at the expected scalars; a block
+    scalar holding YAML edited inside is verified the same way, its value parsed."""
     where = f"file={parsed.file!r}"
     try:
         # The node graph is walked below in step with the old one, so no separate walk here.
@@ -247,6 +252,9 @@ def _verify(parsed: Parsed, new_text: str, expected: dict[int, str]) -> None:
                 raise YamlEditError(f"refusing edit that changes aliases {where}")
             continue
         pairs[id(old)] = now
+        if id(old) in blocks and isinstance(now, ScalarNode) and now.style == "|":
+            _verify(blocks[id(old)].parsed, now.value, expected, {})
+            continue
         problem = _node_difference(old, now, expected)
         if problem:
             raise YamlEditError(f"refusing edit: {problem} {where} line={old.start_mark.line + 1}")

@@ -293,9 +293,11 @@ def is_null(node: ScalarNode) -> bool:
     )
 
 
-def yaml_lines(text: str) -> Iterator[tuple[int, str]]:
-    """(start index, content without the break) of each line, numbered as libyaml numbers them."""
-    for match in _LINE_RE.finditer(text):
-        if match.end() == match.start() and match.start() == len(text) and text:
+def yaml_lines(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, str]]:
+    """(start index, content without the break) of each line of ``text[start:end]``, numbered as
+    libyaml numbers them."""
+    end = len(text) if end is None else end
+    for match in _LINE_RE.finditer(text, start, end):
+        if match.end() == match.start() and match.start() == end and end > start:
             return
         yield match.start(), match.group(1)

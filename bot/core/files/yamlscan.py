@@ -20,8 +20,12 @@ Rules, most specific first (a scalar claimed by one rule is not reported again b
    ``ephemeralContainers`` items (any workload, CronJob included, in multi-document files).
    ``image-volume`` is the kind for ``volumes[].image.reference``. Keys named for an image
    (``sidecar_image``, ``inlineImage``) hold a whole reference when it has a tag or digest.
+6. Argo CD ``helm.values`` literal block strings: the YAML inside is scanned by rules 1-5 and
+   edited in place (``bot.core.files.embedded``); the paths run on below the key
+   (``spec.source.helm.values.image.tag``).
 
-Values that are not valid references (templates such as ``{{ .Values.tag }}``) are skipped.
+Values that are not valid references (templates such as ``{{ .Values.tag }}``) are skipped, and
+so are the documents of a multi-document file that do not parse (``yamlnodes.compose_roots``).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from dataclasses import dataclass
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from bot.core.files.embedded import helm_values_sites
 from bot.core.files.markers import marker_sites
 from bot.core.files.sites import Field, ImageSite, kind_for_path, make_site
 from bot.core.files.yamlnodes import (
@@ -78,11 +83,11 @@ def find_images(text: str, file: str = "") -> list[ImageOccurrence]:
 Rule = Callable[[Parsed], Iterator[ImageSite]]
 
 
-def scan_sites(parsed: Parsed) -> list[ImageSite]:
+def scan_sites(parsed: Parsed, rules: tuple[Rule, ...] | None = None) -> list[ImageSite]:
     """Sites from every rule; later rules skip scalars an earlier rule has claimed."""
     sites: list[ImageSite] = []
     claimed: set[int] = set()
-    for rule in _RULES:
+    for rule in _RULES if rules is None else rules:
         found = [s for s in rule(parsed) if id(s.fields[0].node) not in claimed]
         sites.extend(found)
         claimed.update(id(f.node) for s in found for f in s.fields)
@@ -275,10 +280,15 @@ def _fields(
     return tuple(fields)
 
 
+def _helm_values_string_sites(parsed: Parsed) -> Iterator[ImageSite]:
+    return helm_values_sites(parsed, lambda inner: scan_sites(inner, _RULES[:-1]))
+
+
 _RULES: tuple[Rule, ...] = (
     marker_sites,
     _kustomize_sites,
     _argocd_kustomize_sites,
     _argocd_parameter_sites,
     _helm_sites,
+    _helm_values_string_sites,
 )
