@@ -144,6 +144,13 @@ def test_values_strings_left_alone(block, reason):
     assert find_images(text) == [], reason
 
 
+def test_an_aliased_values_string_is_read_and_edited_once():
+    text = "one:\n  helm:\n    values: &v |\n      image: nginx:1.0\n"
+    text += "two:\n  helm:\n    values: *v\n"
+    assert [r.path for r in find_images(text)] == ["one.helm.values.image"]
+    assert set_image(text, image="nginx", tag="1.1").text == text.replace("1.0", "1.1")
+
+
 def test_the_yaml_inside_a_values_string_is_verified_after_the_edit():
     # The block's new value is parsed again and compared node by node, as a file is.
     text = VALUES_STRING.replace('tag: "1.4.2"  # the API', "tag: !!int 41")

@@ -101,9 +101,11 @@ def helm_values_sites(parsed: Parsed, scan: Scan) -> Iterator[ImageSite]:
     it (``spec.source.helm.values.image.tag``) and the file's line numbers."""
     if "values" not in parsed.text:
         return
+    seen: set[int] = set()  # an aliased block is read once, at its anchor
     for doc, node, path in walk_all(parsed):
         block = mapping_value(mapping_value(node, "helm"), "values")
-        if isinstance(block, ScalarNode):
+        if isinstance(block, ScalarNode) and id(block) not in seen:
+            seen.add(id(block))
             where = format_path((*path, "helm", "values"), doc)
             yield from _block_sites(parsed, block, where, scan)
 
