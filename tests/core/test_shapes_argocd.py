@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from yaml.nodes import ScalarNode
 
 from bot.core.files.embedded import literal_block
 from bot.core.files.yamledit import YamlEditError, set_image
@@ -165,6 +166,7 @@ def test_the_values_string_of_argo_cds_reference_application_maps_to_its_source(
     parsed = parse_yaml(text)
     helm = mapping_value(mapping_value(mapping_value(parsed.roots[0], "spec"), "source"), "helm")
     block = mapping_value(helm, "values")
+    assert isinstance(block, ScalarNode)
     lines = literal_block(text, block, parsed.offset)
     assert lines is not None and block.value.startswith("ingress:\n")
     for index, char in enumerate(block.value):
