@@ -68,32 +68,34 @@ def images(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
     listing = command(
         subparsers,
         "images",
-        help="list the image references found in YAML files",
+        help="list the image references found in YAML and Terraform files",
         description="List every image reference (Kubernetes manifests, Helm values, "
-        "kustomizations, Flux and marker comments) in the files given; a directory is read "
-        "for *.yaml and *.yml files at any depth, skipping .git.",
+        "kustomizations, Flux and marker comments, Terraform and OpenTofu variables) in the "
+        "files given; a directory is read for *.yaml, *.yml, *.tf and *.tfvars files at any "
+        "depth, skipping .git.",
         exits={0: "the files were read", 2: "a file could not be read or parsed (the rest are)"},
         example=f"{PROGRAM} images . --json",
     )
-    listing.add_argument("files", nargs="+", metavar="FILE|DIR", help="YAML files or directories")
+    listing.add_argument("files", nargs="+", metavar="FILE|DIR", help="files or directories")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     setter = command(
         subparsers,
         "set-image",
-        help="set an image's tag in YAML files, byte-exact",
+        help="set an image's tag in YAML and Terraform files, byte-exact",
         description="Set every reference to an image to a new tag (and digest), changing only "
         "those characters. One file: the new text goes to stdout unless --write or --diff; "
-        "several files or a directory (*.yaml and *.yml at any depth, skipping .git) need "
+        "several files or a directory (*.yaml, *.yml, *.tf and *.tfvars at any depth, "
+        "skipping .git) need "
         "either. The changes are listed on stderr.",
         exits={
             0: "the references were set (or already at the tag)",
             1: "no reference to the image in the files given",
-            2: "refused: unreadable or not YAML, invalid tag or digest, a digest the file "
+            2: "refused: unreadable or not YAML or HCL, invalid tag or digest, a digest the file "
             "cannot take, or an edit that would change more than the reference",
         },
         example=f"{PROGRAM} set-image values.yaml --image ghcr.io/acme/api --tag v1.1 --diff",
     )
-    setter.add_argument("files", nargs="+", metavar="FILE|DIR", help="YAML files or directories")
+    setter.add_argument("files", nargs="+", metavar="FILE|DIR", help="files or directories")
     setter.add_argument("--image", required=True, metavar="REPOSITORY", help="e.g. ghcr.io/a/b")
     setter.add_argument("--tag", required=True, help="the new tag")
     setter.add_argument(
