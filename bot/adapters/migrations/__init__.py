@@ -1,0 +1,2 @@
+"""Alembic migrations of the PostgreSQL queue's schema (``promotion-bot db upgrade``):
+procrastinate's own tables, then ours beside them."""

@@ -1,0 +1,1 @@
+"""The revisions, oldest first: ``0001`` procrastinate's schema, ``0002`` the bot's tables."""

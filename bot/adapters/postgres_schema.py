@@ -1,0 +1,129 @@
+"""The PostgreSQL queue's schema: bringing a database up to date with Alembic (``promotion-bot
+db upgrade``), and refusing to run on a schema this bot does not know (``check_schema``).
+
+The revisions live in ``bot/adapters/migrations``: procrastinate's schema first (its version is
+in the revision's name), then the bot's tables. Every message here names the database with its
+password redacted.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import sqlalchemy
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+PROCRASTINATE_VERSION = "3.10.0"  # the schema revision 0001 applies; pinned in pyproject.toml
+VERSION_TABLE = "alembic_version"
+
+
+class SchemaError(Exception):
+    """The database's schema is not the one this bot runs on; the message says what to do."""
+
+
+def redact(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (URL or ``key=value`` form)."""
+    parts = urlsplit(url)
+    if parts.password:
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", url)
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head() -> str:
+    """The newest revision this bot knows."""
+    revision = ScriptDirectory.from_config(_config()).get_current_head()
+    assert revision is not None, "bot/adapters/migrations has no revision"
+    return revision
+
+
+def upgrade(url: str, revision: str = "head") -> tuple[str | None, str]:
+    """Apply every revision up to ``revision`` in one transaction; (the revision before, after)."""
+    engine = sqlalchemy.create_engine(_driver_url(url), poolclass=sqlalchemy.NullPool)
+    try:
+        with engine.begin() as conn:
+            driver = conn.connection.driver_connection
+            assert isinstance(driver, psycopg.Connection)
+            before = _version(driver)
+            config = _config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+            after = _version(driver)
+    except sqlalchemy.exc.OperationalError as err:
+        raise SchemaError(f"cannot reach the database {redact(url)}: {err.orig}") from None
+    finally:
+        engine.dispose()
+    assert after is not None
+    return before, after
+
+
+async def check_schema(url: str) -> None:
+    """Raise ``SchemaError`` unless the database at ``url`` is at this bot's newest revision."""
+    try:
+        async with await psycopg.AsyncConnection.connect(url) as conn:
+            version, tables = await _state(conn)
+    except psycopg.OperationalError as err:
+        raise SchemaError(f"cannot reach the database {redact(url)}: {err}") from None
+    where = redact(url)
+    if version is None and tables:
+        raise SchemaError(
+            f"the database {where} holds tables but no schema version ({VERSION_TABLE}): it was "
+            "not made by promotion-bot db upgrade; use an empty database"
+        )
+    if version is None:
+        raise SchemaError(f"the database {where} has no schema yet: run promotion-bot db upgrade")
+    if version == head():
+        return
+    try:
+        ScriptDirectory.from_config(_config()).get_revision(version)
+    except CommandError:
+        raise SchemaError(
+            f"this bot is older than the database {where}: it is at revision {version}, which "
+            f"this bot does not know (it knows up to {head()}); run a newer promotion-bot"
+        ) from None
+    raise SchemaError(
+        f"the database {where} is at revision {version}, behind this bot's {head()}: run "
+        "promotion-bot db upgrade"
+    )
+
+
+def _driver_url(url: str) -> str:
+    """``url`` for SQLAlchemy, on psycopg 3."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in {"postgres", "postgresql"}:
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
+def _version(conn: psycopg.Connection[tuple[object, ...]]) -> str | None:
+    if conn.execute("SELECT to_regclass(%s)", (VERSION_TABLE,)).fetchone() == (None,):
+        return None
+    row = conn.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone()
+    return None if row is None else str(row[0])
+
+
+async def _state(conn: psycopg.AsyncConnection[tuple[object, ...]]) -> tuple[str | None, int]:
+    """The revision the database is at (``None``: none recorded), and how many tables it has."""
+    cursor = await conn.execute(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
+    )
+    tables = await cursor.fetchone()
+    cursor = await conn.execute("SELECT to_regclass(%s)", (VERSION_TABLE,))
+    if await cursor.fetchone() == (None,):
+        return None, int(tables[0]) if tables else 0  # type: ignore[call-overload]
+    cursor = await conn.execute(f"SELECT version_num FROM {VERSION_TABLE}")
+    row = await cursor.fetchone()
+    return (None if row is None else str(row[0])), 0

@@ -1,0 +1,112 @@
+"""The statements of the PostgreSQL queue (``bot.adapters.queue_postgres``) that take more than a
+line: procrastinate's functions called inside the bot's transactions, and the bot's tables."""
+
+from __future__ import annotations
+
+# A lease is held while the job is running under the worker and attempt its token names.
+FENCE = "id = %(id)s AND status = 'doing' AND worker_id = %(worker)s AND attempts = %(attempts)s"
+
+# Jobs whose worker was pruned (silent for a lease term) go back to waiting, due now; a retry
+# counts the lost lease as an attempt.
+PRUNE_STALLED = "SELECT worker_id FROM procrastinate_prune_stalled_workers_v1(%(term)s)"
+RECOVER_STALLED = """
+WITH stalled AS (
+    SELECT id FROM procrastinate_jobs
+    WHERE status = 'doing' AND worker_id IS NULL AND queue_name = %(queue)s
+    ORDER BY id FOR UPDATE SKIP LOCKED
+)
+SELECT procrastinate_retry_job_v2(id, now(), NULL, NULL, NULL) FROM stalled
+"""
+
+# A row only when the worker still exists (it is pruned once silent for a lease term); the
+# lock keeps another replica from pruning it before the job fetched for it is committed.
+WORKER = "SELECT 1 FROM procrastinate_workers WHERE id = %s FOR KEY SHARE"
+
+FETCH = """
+SELECT id, task_name, args ->> 'payload', attempts, lock, queueing_lock, scheduled_at
+FROM procrastinate_fetch_job_v2(ARRAY[%(queue)s]::varchar[], %(worker)s)
+"""
+
+# A leased job no longer absorbs new events: its coalesce key goes, so a newer event makes a
+# job of its own (and a retry never meets a waiting job of the same key).
+RELEASE_COALESCE_KEY = "UPDATE procrastinate_jobs SET queueing_lock = NULL WHERE id = %s"
+
+LEASED = """
+SELECT merged, waits, installation_id, dedupe_key,
+       extract(epoch FROM now() - greatest(ready_since, %(scheduled_at)s))::float8
+FROM promotion_jobs WHERE job_id = %(id)s
+"""
+
+COALESCE = """
+WITH merged AS (
+    UPDATE procrastinate_jobs SET args = %(args)s
+    WHERE queueing_lock = %(key)s AND status = 'todo' AND queue_name = %(queue)s
+    RETURNING id
+)
+UPDATE promotion_jobs p SET merged = p.merged + 1, updated_at = now()
+FROM merged WHERE p.job_id = merged.id
+RETURNING p.job_id
+"""
+
+# A job of a throttled installation is due when the throttle ends.
+DEFER = """
+WITH deferred AS (
+    SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(
+        %(queue)s, %(kind)s, 0, %(lock)s, %(queueing_lock)s, %(args)s,
+        (SELECT until FROM promotion_throttles
+         WHERE installation_id = %(installation)s AND until > now())
+    )::procrastinate_job_to_defer_v1])) AS id
+)
+INSERT INTO promotion_jobs (job_id, installation_id, dedupe_key)
+SELECT id, %(installation)s, %(dedupe_key)s FROM deferred
+RETURNING job_id
+"""
+
+# The installation waits until the later of its throttles, and so do its waiting jobs.
+THROTTLE = """
+WITH throttle AS (
+    INSERT INTO promotion_throttles AS t (installation_id, until, reason)
+    VALUES (%(installation)s, now() + %(after)s, %(reason)s)
+    ON CONFLICT (installation_id)
+    DO UPDATE SET until = greatest(t.until, excluded.until), reason = excluded.reason
+    RETURNING until
+)
+UPDATE procrastinate_jobs j SET scheduled_at = throttle.until
+FROM promotion_jobs p, throttle
+WHERE p.job_id = j.id AND p.installation_id = %(installation)s AND j.status = 'todo'
+  AND (j.scheduled_at IS NULL OR j.scheduled_at < throttle.until)
+"""
+
+RETRY = """
+SELECT procrastinate_retry_job_v2(
+    %(id)s,
+    greatest(now() + %(after)s,
+             (SELECT until FROM promotion_throttles WHERE installation_id = %(installation)s)),
+    NULL, NULL, NULL)
+"""
+
+# A tag seen again takes its newest digest and moves to the newest place.
+RECORD_SEEN = """
+INSERT INTO promotion_versions_seen AS v (subject, tag, digest) VALUES (%s, %s, %s)
+ON CONFLICT (subject, tag) DO UPDATE
+SET digest = coalesce(excluded.digest, v.digest), seen_at = excluded.seen_at, seq = excluded.seq
+"""
+TRIM_SEEN = """
+DELETE FROM promotion_versions_seen WHERE subject = %(subject)s AND seq < (
+    SELECT seq FROM promotion_versions_seen WHERE subject = %(subject)s
+    ORDER BY seq DESC OFFSET %(skip)s LIMIT 1)
+"""
+
+# Ready counts every waiting job; the oldest age only those due (not waiting out a backoff or
+# a throttle).
+STATS = """
+SELECT
+    (SELECT jsonb_object_agg(status, n) FROM (
+        SELECT status, count(*) AS n FROM procrastinate_jobs
+        WHERE queue_name = %(queue)s GROUP BY status) counts),
+    (SELECT count(*) FROM promotion_deliveries),
+    (SELECT extract(epoch FROM now() - min(greatest(p.ready_since, j.scheduled_at)))::float8
+     FROM procrastinate_jobs j JOIN promotion_jobs p ON p.job_id = j.id
+     WHERE j.status = 'todo' AND j.queue_name = %(queue)s
+       AND (j.scheduled_at IS NULL OR j.scheduled_at <= now()))
+"""

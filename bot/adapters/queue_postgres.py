@@ -1,0 +1,366 @@
+"""The ``JobQueue`` port on PostgreSQL, for any number of replicas on one database (see
+docs/adr/0002-*.md), built on procrastinate's schema and SQL functions.
+
+What procrastinate does: jobs are rows of ``procrastinate_jobs`` (kind: ``task_name``, payload:
+``args ->> 'payload'``), deferred with ``procrastinate_defer_jobs_v1`` inside our own
+transaction (a delivery and its job commit together), leased with ``procrastinate_fetch_job_v2``
+(oldest first, ``FOR UPDATE SKIP LOCKED``, one running job per ``lock``: the serial key) and
+settled with ``procrastinate_finish_job_v1`` and ``procrastinate_retry_job_v2`` (a retry waits
+in ``scheduled_at``). The coalesce key is the ``queueing_lock``: at most one waiting job per key,
+which a new event updates in place. Each queue instance is a procrastinate worker: leasing and
+``extend_lease`` beat its heartbeat, and a worker silent for a lease term is pruned, its running
+jobs handed out again (``procrastinate_prune_stalled_workers_v1``, then a retry).
+
+What the bot's tables add (``bot/adapters/migrations``): deliveries with their bodies,
+de-duplicated by id; per job its installation, dedupe key, merged count, waits and last error
+(``promotion_jobs``); dedupe keys, unique across replicas until pruned; versions seen; and
+installation throttles, which push the installation's waiting jobs' ``scheduled_at`` to the
+reset, so they are never handed out before it.
+
+A lease token is ``<worker id>:<attempts>``: procrastinate counts every retry and every
+recovery in ``attempts``, so a job handed out again has a new token and its old holder can
+neither renew nor settle it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any, cast
+
+import psycopg
+from procrastinate import PsycopgConnector
+from psycopg.types.json import Jsonb
+
+from bot.adapters.postgres_schema import check_schema
+from bot.adapters.postgres_sql import (
+    COALESCE,
+    DEFER,
+    FENCE,
+    FETCH,
+    LEASED,
+    PRUNE_STALLED,
+    RECORD_SEEN,
+    RECOVER_STALLED,
+    RELEASE_COALESCE_KEY,
+    RETRY,
+    STATS,
+    THROTTLE,
+    TRIM_SEEN,
+    WORKER,
+)
+from bot.core.inputs.events import VersionSeen
+from bot.services.ports import Delivery, EnqueueOutcome, Job, JobKind, NewJob, QueueStats
+
+QUEUE = "promotion-bot"  # procrastinate's queue_name for every job of the bot
+VERSIONS_KEPT = 500  # the newest sightings kept per subject, as on SQLite
+Connection = psycopg.AsyncConnection[tuple[Any, ...]]
+
+
+class PostgresJobQueue:
+    """A ``JobQueue`` and ``VersionsSeen`` on a PostgreSQL database migrated by
+    ``promotion-bot db upgrade``; ``open`` it, ``close`` it."""
+
+    def __init__(self, connector: PsycopgConnector, *, lease: timedelta) -> None:
+        self.lease_term = lease
+        self._connector = connector
+        self._worker_id: int | None = None
+        self._registering = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls, url: str, *, lease: timedelta = timedelta(minutes=5), pool_size: int = 10
+    ) -> PostgresJobQueue:
+        """Connect once the schema is this bot's (``SchemaError`` otherwise)."""
+        await check_schema(url)
+        connector = PsycopgConnector(conninfo=url, min_size=1, max_size=pool_size)
+        await connector.open_async()
+        return cls(connector, lease=lease)
+
+    async def close(self) -> None:
+        """Unregister this worker (its running jobs are handed out again at once), then close
+        the pool."""
+        if self._worker_id is not None:
+            async with self._transaction() as conn:
+                await conn.execute(
+                    "SELECT procrastinate_unregister_worker_v1(%s)", (self._worker_id,)
+                )
+        await self._connector.close_async()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Connection]:
+        """One transaction, committed when the block ends without an error."""
+        async with self._connector.pool.connection() as conn, conn.transaction():
+            yield conn
+
+    async def accept_delivery(self, delivery: Delivery, job: NewJob | None) -> bool:
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO promotion_deliveries (delivery_id, source, event, status, "
+                "received_at, headers, body) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (delivery_id) DO NOTHING RETURNING 1",
+                (
+                    delivery.delivery_id,
+                    delivery.source,
+                    delivery.event,
+                    delivery.status,
+                    delivery.received_at,
+                    Jsonb(delivery.headers),
+                    delivery.body,
+                ),
+            )
+            if await cursor.fetchone() is None:
+                return False
+            if job is not None:
+                await _insert_job(conn, job)
+            return True
+
+    async def get_delivery(self, delivery_id: str) -> Delivery | None:
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT delivery_id, source, event, body, received_at, headers, status "
+                "FROM promotion_deliveries WHERE delivery_id = %s",
+                (delivery_id,),
+            )
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return Delivery(
+            delivery_id=row[0],
+            source=row[1],
+            event=row[2],
+            body=bytes(row[3]),
+            received_at=row[4],
+            headers=row[5],
+            status=row[6],
+        )
+
+    async def enqueue(self, job: NewJob) -> EnqueueOutcome:
+        async with self._transaction() as conn:
+            return await _insert_job(conn, job)
+
+    async def versions_seen(self, subjects: Sequence[str]) -> Mapping[str, str | None]:
+        """``VersionsSeen``: what the jobs enqueued so far, by any replica, have recorded."""
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT tag, digest FROM promotion_versions_seen WHERE subject = ANY(%s) "
+                "ORDER BY seq",
+                (list(subjects),),
+            )
+            found: dict[str, str | None] = {}
+            for tag, digest in await cursor.fetchall():
+                found[tag] = digest or found.get(tag)
+        return found
+
+    async def lease(self) -> Job | None:
+        """Hand out again the jobs of workers silent for a lease term (this one's too: a job
+        nobody renewed for a term is lost to its holder), then fetch the oldest runnable job.
+        Only a lease, or a renewal, beats this worker's heartbeat: polling does not."""
+        async with self._transaction() as conn:
+            await conn.execute(PRUNE_STALLED, {"term": self.lease_term.total_seconds()})
+            await conn.execute(RECOVER_STALLED, {"queue": QUEUE})
+            worker = await self._worker(conn)
+            try:
+                async with conn.transaction():
+                    cursor = await conn.execute(FETCH, {"queue": QUEUE, "worker": worker})
+                    row = await cursor.fetchone()
+            except psycopg.errors.UniqueViolation:
+                return None  # another replica took a job of the same serial key just now
+            if row is None or row[0] is None:
+                return None
+            job_id, kind, payload, attempts, serial_key, coalesce_key, scheduled_at = row
+            await conn.execute("SELECT procrastinate_update_heartbeat_v1(%s)", (worker,))
+            if coalesce_key is not None:
+                await conn.execute(RELEASE_COALESCE_KEY, (job_id,))
+            cursor = await conn.execute(LEASED, {"id": job_id, "scheduled_at": scheduled_at})
+            claimed = await cursor.fetchone()
+        assert claimed is not None, f"job_id={job_id} has no promotion_jobs row"
+        merged, waits, installation_id, dedupe_key, waited = claimed
+        return Job(
+            id=job_id,
+            kind=cast(JobKind, kind),
+            payload=payload,
+            attempt=attempts - waits + 1,
+            lease_token=f"{worker}:{attempts}",
+            merged=merged,
+            serial_key=serial_key,
+            installation_id=installation_id,
+            dedupe_key=dedupe_key,
+            waited=max(0.0, waited),
+            waits=waits,
+        )
+
+    async def _worker(self, conn: Connection) -> int:
+        """This queue's worker id, kept from being pruned until the transaction ends;
+        registered anew when it never was or was pruned as stalled."""
+        if self._worker_id is not None:
+            cursor = await conn.execute(WORKER, (self._worker_id,))
+            if await cursor.fetchone() is not None:
+                return self._worker_id
+        cursor = await conn.execute("SELECT worker_id FROM procrastinate_register_worker_v1()")
+        row = await cursor.fetchone()
+        assert row is not None
+        self._worker_id = int(row[0])
+        return self._worker_id
+
+    async def extend_lease(self, job: Job) -> bool:
+        """Beat the heartbeat of the worker holding ``job``, while it still holds it."""
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                f"SELECT procrastinate_update_heartbeat_v1(worker_id) FROM procrastinate_jobs "
+                f"WHERE {FENCE}",
+                _fence(job),
+            )
+            return await cursor.fetchone() is not None
+
+    async def complete(self, job: Job) -> None:
+        await self._finish(job, "succeeded", None)
+
+    async def fail(self, job: Job, *, error: str) -> None:
+        await self._finish(job, "failed", error)
+
+    async def _finish(self, job: Job, status: str, error: str | None) -> None:
+        async with self._transaction() as conn:
+            if await _hold(conn, job):
+                await conn.execute(
+                    "SELECT procrastinate_finish_job_v1(%s, %s, false)", (job.id, status)
+                )
+                await conn.execute(
+                    "UPDATE promotion_jobs SET last_error = %s, updated_at = now() "
+                    "WHERE job_id = %s",
+                    (error, job.id),
+                )
+
+    async def retry(
+        self, job: Job, *, after: timedelta, error: str, throttle_installation: bool = False
+    ) -> None:
+        """Due again after ``after``, or when its installation's throttle ends if later. With
+        ``throttle_installation`` the lease counts as a wait, and every waiting job of the
+        installation is put off until the throttle ends."""
+        async with self._transaction() as conn:
+            if not await _hold(conn, job):
+                return
+            if throttle_installation and job.installation_id:
+                await conn.execute(
+                    THROTTLE,
+                    {"installation": job.installation_id, "after": after, "reason": error},
+                )
+            await conn.execute(
+                RETRY, {"id": job.id, "after": after, "installation": job.installation_id}
+            )
+            await conn.execute(
+                "UPDATE promotion_jobs SET last_error = %s, waits = waits + %s, "
+                "updated_at = now() WHERE job_id = %s",
+                (error, int(throttle_installation), job.id),
+            )
+
+    async def stats(self) -> QueueStats:
+        async with self._transaction() as conn:
+            cursor = await conn.execute(STATS, {"queue": QUEUE})
+            row = await cursor.fetchone()
+        assert row is not None
+        counts: dict[str, int] = row[0] or {}
+        return QueueStats(
+            ready=counts.get("todo", 0),
+            leased=counts.get("doing", 0),
+            done=counts.get("succeeded", 0),
+            dead=counts.get("failed", 0),
+            deliveries=row[1],
+            oldest_ready_age=max(0.0, row[2] or 0.0),
+        )
+
+    async def prune(self, older_than: timedelta) -> int:
+        """Delete finished jobs, dedupe keys, throttles and deliveries older than
+        ``older_than``; the count of jobs deleted. Keep at least GitHub's redelivery window
+        (3 days, 7 on GHES) so a redelivery still dedupes."""
+        async with self._transaction() as conn:
+            age = {"age": older_than}
+            await conn.execute(
+                "DELETE FROM promotion_dedupe_keys WHERE created_at < now() - %(age)s", age
+            )
+            await conn.execute("DELETE FROM promotion_throttles WHERE until < now() - %(age)s", age)
+            await conn.execute(
+                "DELETE FROM promotion_deliveries WHERE received_at < now() - %(age)s", age
+            )
+            cursor = await conn.execute(
+                "DELETE FROM procrastinate_jobs j USING promotion_jobs p WHERE p.job_id = j.id "
+                "AND j.status = 'succeeded' AND p.updated_at < now() - %(age)s",
+                age,
+            )
+            return cursor.rowcount
+
+
+def _fence(job: Job) -> dict[str, Any]:
+    worker, _, attempts = job.lease_token.partition(":")
+    return {"id": job.id, "worker": int(worker), "attempts": int(attempts)}
+
+
+async def _hold(conn: Connection, job: Job) -> bool:
+    """Lock ``job``'s row while it still holds its lease; ``False`` when the lease was lost."""
+    cursor = await conn.execute(
+        f"SELECT 1 FROM procrastinate_jobs WHERE {FENCE} FOR UPDATE", _fence(job)
+    )
+    return await cursor.fetchone() is not None
+
+
+async def _insert_job(conn: Connection, job: NewJob) -> EnqueueOutcome:
+    """Add ``job`` unless its dedupe key was seen; merge it into the waiting job of its
+    coalesce key (its payload wins). Its ``seen`` version is recorded first, whatever becomes
+    of the job."""
+    if job.seen is not None:
+        await _record_seen(conn, job.seen)
+    if job.dedupe_key is not None:
+        cursor = await conn.execute(
+            "INSERT INTO promotion_dedupe_keys (dedupe_key) VALUES (%s) "
+            "ON CONFLICT DO NOTHING RETURNING 1",
+            (job.dedupe_key,),
+        )
+        if await cursor.fetchone() is None:
+            return "duplicate"
+    args = Jsonb({"payload": job.payload})
+    while True:
+        if job.coalesce_key is not None:
+            cursor = await conn.execute(
+                COALESCE, {"queue": QUEUE, "key": job.coalesce_key, "args": args}
+            )
+            merged = await cursor.fetchone()
+            if merged is not None:
+                await _link_key(conn, job.dedupe_key, merged[0])
+                return "coalesced"
+        try:
+            async with conn.transaction():  # a savepoint: a replica may defer the same key
+                cursor = await conn.execute(
+                    DEFER,
+                    {
+                        "queue": QUEUE,
+                        "kind": job.kind,
+                        "lock": job.serial_key,
+                        "queueing_lock": job.coalesce_key,
+                        "args": args,
+                        "installation": job.installation_id,
+                        "dedupe_key": job.dedupe_key,
+                    },
+                )
+                row = await cursor.fetchone()
+        except psycopg.errors.UniqueViolation:
+            continue  # it committed a waiting job of this coalesce key first: merge into it
+        assert row is not None
+        await _link_key(conn, job.dedupe_key, row[0])
+        return "enqueued"
+
+
+async def _link_key(conn: Connection, dedupe_key: str | None, job_id: int) -> None:
+    if dedupe_key is not None:
+        await conn.execute(
+            "UPDATE promotion_dedupe_keys SET job_id = %s WHERE dedupe_key = %s",
+            (job_id, dedupe_key),
+        )
+
+
+async def _record_seen(conn: Connection, seen: VersionSeen) -> None:
+    """Remember ``seen`` (a tag seen again takes its newest digest), keeping the newest
+    ``VERSIONS_KEPT`` of its subject."""
+    await conn.execute(RECORD_SEEN, (seen.subject, seen.tag, seen.digest))
+    await conn.execute(TRIM_SEEN, {"subject": seen.subject, "skip": VERSIONS_KEPT - 1})
