@@ -37,6 +37,7 @@ from githubkit.retry import RetryOption
 
 from bot.adapters.github_pacing import (
     SECONDARY_WAIT,
+    SECONDARY_WAIT_CAP,
     WRITE_METHODS,
     SecondaryBackoff,
     WritePace,
@@ -186,7 +187,10 @@ class Rest:
         self.github = github
         self.installation_id = installation_id
         self.pace = pace or WritePace()
-        self.backoff = SecondaryBackoff()
+        # Time compressed for tests (``window_scale``) shortens the waits after a secondary
+        # limit as it shortens the windows of the pace.
+        scale = self.pace.window_scale
+        self.backoff = SecondaryBackoff(SECONDARY_WAIT * scale, SECONDARY_WAIT_CAP * scale)
 
     async def call(
         self,

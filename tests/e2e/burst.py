@@ -22,22 +22,28 @@ LAST_WRITES = (
 )
 
 
-def config(org: str, apps: int) -> str:
+def config(org: str, apps: int | range, policy: str = "auto") -> str:
+    """The config of ``apps`` (a count, or which of ``app0``... by index), each environment on
+    ``policy``."""
     lines = ["version: 1", "environments:"]
-    lines += [f"  - name: {env}\n    path: envs/{env}" for env in ENVS]
+    lines += [f"  - name: {env}\n    path: envs/{env}\n    policy: {policy}" for env in ENVS]
     lines.append("apps:")
-    for i in range(apps):
+    for i in _indices(apps):
         lines += [f"  app{i}:", f"    image: ghcr.io/{org}/app{i}", f'    files: ["app{i}.yaml"]']
     return "\n".join(lines) + "\n"
 
 
-def env_files(org: str, apps: int) -> dict[str, str]:
-    files = {".github/promotion.yml": config(org, apps)}
+def env_files(org: str, apps: int | range, policy: str = "auto") -> dict[str, str]:
+    files = {".github/promotion.yml": config(org, apps, policy)}
     for env in ENVS:
-        for i in range(apps):
+        for i in _indices(apps):
             image = f"ghcr.io/{org}/app{i}"
             files[f"envs/{env}/app{i}.yaml"] = f"image:\n  repository: {image}\n  tag: 1.0.0\n"
     return files
+
+
+def _indices(apps: int | range) -> range:
+    return range(apps) if isinstance(apps, int) else apps
 
 
 @dataclass(frozen=True)
