@@ -70,7 +70,8 @@ def parse_yaml(text: str, file: str = "") -> Parsed:
 @dataclass(frozen=True)
 class SkippedDocument:
     """A document of a multi-document file that does not parse (a Helm template, most often):
-    its number (1-based, counting ``---`` separators) and first line, and why."""
+    its number (from 1, as a reader counts: comments before the first ``---`` are none), its
+    first line, and why."""
 
     number: int
     line: int
@@ -79,6 +80,8 @@ class SkippedDocument:
 
 @dataclass(frozen=True)
 class Composed:
+    """The documents read from a text, the offset of their marks into it, those skipped."""
+
     roots: tuple[Node, ...]
     offset: int
     skipped: tuple[SkippedDocument, ...] = ()
