@@ -277,6 +277,30 @@ def test_edits(text, image, tag, digest, expected):
     assert result.text == expected
 
 
+@pytest.mark.parametrize(
+    ("file", "text", "key", "expected"),
+    [
+        pytest.param(
+            "prod.tfvars",
+            'tags = { web = "1.0.0" }\n',
+            "tags.web",
+            'tags = { web = "1.1.0" }\n',
+            id="hcl-key-in-a-file-without-the-image-name",
+        ),
+        pytest.param(
+            "values.yaml",
+            "images:\n- tag: 1.0.0\n",
+            "images[0].tag",
+            "images:\n- tag: 1.1.0\n",
+            id="yaml-key-ending-in-an-index",
+        ),
+    ],
+)
+def test_a_file_naming_only_a_key_is_still_read(file, text, key, expected):
+    result = set_image(text, image=API, tag="1.1.0", file=file, tag_keys=(key,))
+    assert result.text == expected
+
+
 # text, image, tag, digest -> words the refusal says
 REFUSALS = [
     pytest.param(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.core.files.hcledit import set_hcl_image
+from bot.core.files.hcledit import mentions, set_hcl_image
 from bot.core.files.hclparse import parse_hcl
 from bot.core.files.hclscan import scan_hcl
 from bot.core.files.tagkeys import keyed_occurrences, set_keyed_tags
@@ -80,13 +80,6 @@ def set_image(
         )
     result = set_yaml_image(text, image=image, tag=tag, digest=digest, file=file)
     return set_keyed_tags(result, file=file, image=image, tag=tag, digest=digest, tag_keys=tag_keys)
-
-
-def mentions(text: str, image: str, tag_keys: tuple[str, ...] = ()) -> bool:
-    """Whether ``text`` names ``image``'s last path component or a key's last part: a file
-    that does neither cannot hold the image, and is not parsed."""
-    short = image.rsplit("/", 1)[-1]
-    return short in text or any(key.rsplit(".", 1)[-1] in text for key in tag_keys)
 
 
 def hcl_values(text: str, file: str = "") -> dict[tuple[PathPart, ...], str]:

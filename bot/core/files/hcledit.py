@@ -13,6 +13,7 @@ not made to.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from bot.core.files.hclparse import HclEditError, HclParsed, parse_hcl
@@ -20,6 +21,8 @@ from bot.core.files.hclscan import HclField, HclSite, scan_hcl
 from bot.core.files.images import ImageRef, ImageRefError, parse_image_ref, valid_digest, valid_tag
 from bot.core.files.sites import split_tag
 from bot.core.files.yamledit import Change, EditResult
+
+_INDEX_RE = re.compile(r"(?:\[\d+\])+$")  # ``[0]`` ending a key's last part
 
 
 def set_hcl_image(
@@ -35,7 +38,7 @@ def set_hcl_image(
     ``tag_keys``, bare tags of it) to ``tag`` and ``digest``."""
     target = checked_target(image, tag, digest, file)
     keys = dict.fromkeys(tag_keys, image)
-    if target.path.rsplit("/", 1)[-1] not in text and not any(k in text for k in tag_keys):
+    if not mentions(text, target.path, tag_keys):
         return EditResult(text, ())
     parsed = parse_hcl(text, file)
     sites = [s for s in scan_hcl(parsed, keys) if s.ref.name == target.name]
@@ -46,6 +49,18 @@ def set_hcl_image(
             if new != field.string.value:
                 plan[field.string.start] = (field, new)
     return _apply(parsed, [plan[start] for start in sorted(plan)])
+
+
+def mentions(text: str, repository: str, tag_keys: tuple[str, ...] = ()) -> bool:
+    """Whether ``text`` holds ``repository``'s last component or the last part of a key
+    (``api`` of ``image_tags.api``): a file that holds neither cannot hold the image, and is
+    not parsed. The same cheap test serves every format."""
+    return repository.rsplit("/", 1)[-1] in text or names_a_key(text, tag_keys)
+
+
+def names_a_key(text: str, tag_keys: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds the last part of one of ``tag_keys``."""
+    return any(_INDEX_RE.sub("", key.rsplit(".", 1)[-1]) in text for key in tag_keys)
 
 
 def checked_target(image: str, tag: str, digest: str | None, file: str) -> ImageRef:

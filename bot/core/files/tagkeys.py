@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from yaml.nodes import MappingNode, ScalarNode
 
-from bot.core.files.hcledit import next_digest
+from bot.core.files.hcledit import names_a_key, next_digest
 from bot.core.files.images import parse_image_ref
 from bot.core.files.sites import split_tag
 from bot.core.files.yamledit import EditResult, Replacement, apply_replacements
@@ -67,7 +67,7 @@ def set_keyed_tags(
 ) -> EditResult:
     """``result`` with the tags at ``tag_keys`` (keys of ``image``) also set; its changes and
     these in line order."""
-    if not tag_keys or not any(key.rsplit(".", 1)[-1] in result.text for key in tag_keys):
+    if not names_a_key(result.text, tag_keys):
         return result
     parsed = parse_yaml(result.text, file)
     plan = []
