@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr = SecretStr("")
     github_url: str = "https://api.github.com"
     queue_path: Path = Path("promotion-bot.sqlite3")
+    # postgresql://...: the queue on PostgreSQL, shared by any number of ``serve`` and ``worker``
+    # processes; unset, the SQLite file at ``queue_path``, for one process. A secret: it may
+    # hold a password.
+    database_url: SecretStr | None = None
     max_body_bytes: int = GITHUB_MAX_BODY_BYTES
     request_timeout: float = 10.0
     workers: int = 4
