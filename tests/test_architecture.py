@@ -17,7 +17,9 @@ import pytest
 BOT = Path(__file__).resolve().parent.parent / "bot"
 
 # Third-party modules that only compute on values.
-PURE_LIBRARIES = {"yaml", "pydantic", "pydantic_core", "packaging", "re2", "cronsim", "hcl2", "lark"}
+PURE_LIBRARIES = {
+    "yaml", "pydantic", "pydantic_core", "packaging", "re2", "cronsim", "hcl2", "lark", "ruamel",
+}  # fmt: skip
 # Standard-library modules the core may use: none of them reaches files, network, processes or
 # the clock by importing them (datetime is used for values; ``now()`` is checked separately).
 PURE_STDLIB = {

@@ -10,6 +10,7 @@ from bot.adapters.catalog import builtin_policies
 from bot.adapters.versions_memory import VersionsInMemory
 from bot.bootstrap import build_router
 from bot.core.config import parse_config
+from bot.core.config.onboarding import ONBOARDING_BRANCH
 from bot.core.config.onboarding_render import ONBOARDING_TITLE
 from bot.core.inputs.events import InstallationChanged
 from bot.core.markup.metadata import extract
@@ -18,7 +19,6 @@ from bot.services import onboarding
 from bot.services.github_ports import GitHubError, GitHubPorts, Repository
 from bot.services.onboarding import (
     COMMIT_MESSAGE,
-    ONBOARDING_BRANCH,
     Onboarded,
     handle_installation_changed,
     onboard,

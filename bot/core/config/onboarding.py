@@ -23,7 +23,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Literal
 
 from bot.core.config.policy import NAME_PATTERN
@@ -131,9 +130,11 @@ def _directory_places(paths: Sequence[str]) -> tuple[Place, ...]:
     for path in paths:
         if not path.endswith(YAML_SUFFIXES) or path.startswith(SKIPPED_ROOT):
             continue
-        for directory in PurePosixPath(path).parents:
-            if directory.name and environment_rank(directory.name) is not None:
-                groups.setdefault(str(directory.parent), set()).add(str(directory))
+        parts = path.split("/")[:-1]
+        for depth, name in enumerate(parts):
+            if environment_rank(name) is not None:
+                parent = "/".join(parts[:depth]) or "."
+                groups.setdefault(parent, set()).add("/".join(parts[: depth + 1]))
     if not groups:
         return ()
 
@@ -142,7 +143,7 @@ def _directory_places(paths: Sequence[str]) -> tuple[Place, ...]:
         return (-len(groups[parent]), depth, parent)
 
     chosen = min(groups, key=preference)
-    places = [Place(_name(PurePosixPath(d).name), d) for d in groups[chosen]]
+    places = [Place(_name(d.rsplit("/", 1)[-1]), d) for d in groups[chosen]]
     return _ordered(p for p in places if p.name)
 
 

@@ -8,8 +8,6 @@ and ends with hidden metadata (kind ``onboarding``) by which the bot finds its P
 
 from __future__ import annotations
 
-import io
-
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -57,9 +55,16 @@ def render_config(proposal: Proposal) -> str:
     yaml = YAML()
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 100
-    out = io.StringIO()
+    out = _Written()
     yaml.dump(document, out)
-    return out.getvalue()
+    return out.decode("utf-8")
+
+
+class _Written(bytearray):
+    """Where ruamel writes its UTF-8 bytes: memory (the core opens no stream)."""
+
+    def write(self, piece: bytes) -> None:
+        self.extend(piece)
 
 
 def _header(proposal: Proposal) -> list[str]:
