@@ -217,3 +217,44 @@ def test_secret_template_holds_placeholders_only() -> None:
     values = kubernetes_documents()["Secret"]["stringData"]
     assert set(values) >= {"PROMOTION_BOT_APP_ID", "PROMOTION_BOT_WEBHOOK_SECRET"}
     assert all(secret_problem(value) == "is a placeholder" for value in values.values())
+
+
+def overlay_documents() -> list[dict[str, Any]]:
+    """``deploy/kubernetes-postgres`` as kustomize builds it (kubectl's built-in kustomize)."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl (with its kustomize) is not installed")
+    built = subprocess.run(
+        [kubectl, "kustomize", str(ROOT / "deploy" / "kubernetes-postgres")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return list(yaml.safe_load_all(built.stdout))
+
+
+def test_the_postgres_overlay_runs_replicas_without_a_volume() -> None:
+    documents = overlay_documents()
+    kinds = sorted((d["kind"], d["metadata"]["name"]) for d in documents)
+    assert ("PersistentVolumeClaim", "promotion-bot-data") not in kinds
+    deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
+    serve, worker = deployments["promotion-bot"], deployments["promotion-bot-worker"]
+    [job] = [d for d in documents if d["kind"] == "Job"]
+    args = {
+        name: doc["spec"]["template"]["spec"]["containers"][0]["args"][:2]
+        for name, doc in (*deployments.items(), ("job", job))
+    }
+    assert args == {
+        "promotion-bot": ["serve", "--host"],
+        "promotion-bot-worker": ["worker", "--host"],
+        "job": ["db", "upgrade"],
+    }
+    assert serve["spec"]["replicas"] >= 2 and serve["spec"]["strategy"]["type"] == "RollingUpdate"
+    for doc in (serve, worker):
+        volumes = doc["spec"]["template"]["spec"]["volumes"]
+        assert all("persistentVolumeClaim" not in v for v in volumes)
+    # Webhooks go to serve pods only: the Service's selector does not match the workers.
+    [service] = [d for d in documents if d["kind"] == "Service"]
+    selector = service["spec"]["selector"].items()
+    assert selector <= serve["spec"]["template"]["metadata"]["labels"].items()
+    assert not selector <= worker["spec"]["template"]["metadata"]["labels"].items()
