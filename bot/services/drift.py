@@ -22,7 +22,7 @@ from bot.core.drift.audit import audit
 from bot.core.drift.history import PromotionPull, commit_of, lanes
 from bot.core.drift.model import Commit, DriftReport, EnvView, Facts
 from bot.core.markup.metadata import extract
-from bot.core.promotion.envfiles import environment_files, relative
+from bot.core.promotion.envfiles import environment_files, relative, repository_path
 from bot.services.github_ports import CommitRecord, Pull, Tree
 from bot.services.workspace import LoadedConfig, Location, Workspace, unreadable
 
@@ -87,9 +87,9 @@ async def _view(
 ) -> EnvView:
     if tree is None:
         return EnvView(name, where.repo, where.branch, where.path)
-    prefix = "" if where.path in ("", ".") else where.path.rstrip("/") + "/"
-    unread = {p: why for p in blobs if (why := unreadable(tree, prefix + p)) is not None}
-    read = tuple(prefix + p for p in sorted(wanted) if p not in unread)
+    at = {p: repository_path(p, where.path, tree.blobs) for p in (*blobs, *wanted)}
+    unread = {p: why for p in blobs if (why := unreadable(tree, at[p])) is not None}
+    read = tuple(at[p] for p in sorted(wanted) if p not in unread)
     files = await ws.read_files(where.repo, tree, read)
     return EnvView(
         name,

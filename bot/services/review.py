@@ -25,6 +25,7 @@ from bot.core.promotion.envfiles import (
     image_occurrences,
     in_environment,
     relative,
+    repository_path,
     running_tags,
     snapshot_of,
 )
@@ -187,8 +188,9 @@ async def _upstream_files(
         return None
     where = await ws.location(loaded, loaded.config.environment(upstream))
     tree = await ws.tree_of(where.repo, where.branch)
-    prefix = "" if where.path == "." else where.path + "/"
-    files = await _files(ws, where.repo, tree, tuple(prefix + n for n in names))
+    paths = tree.blobs if tree is not None else {}
+    wanted = tuple(repository_path(name, where.path, paths) for name in names)
+    files = await _files(ws, where.repo, tree, wanted)
     return Files(relative(files.texts, where.path), relative(files.skipped, where.path))
 
 

@@ -17,6 +17,7 @@ from bot.core.promotion.envfiles import (
     image_occurrences,
     in_environment,
     relative,
+    repository_path,
     running_tags,
     set_image_in,
     snapshot_of,
@@ -116,9 +117,9 @@ PATHS = (
         ),
         pytest.param(
             "terraform/environments/dev.tfvars",
-            ("dev.tfvars",),
+            ("*.tfvars",),
             ("terraform/environments/dev.tfvars",),
-            id="a-file-matched-by-its-name-2",
+            id="a-file-matched-by-its-shared-name",
         ),
     ],
 )
@@ -126,9 +127,15 @@ def test_environment_files(root, globs, expected):
     assert environment_files(PATHS, root=root, globs=globs) == expected
 
 
-def test_a_file_environment_is_named_by_its_file_name():
+def test_a_file_environment_is_named_so_environments_compare():
     files = {"terraform/environments/dev.tfvars": "a = 1\n", "envs/x.yaml": "b: 1\n"}
-    assert relative(files, "terraform/environments/dev.tfvars") == {"dev.tfvars": "a = 1\n"}
+    assert relative(files, "terraform/environments/dev.tfvars") == {"*.tfvars": "a = 1\n"}
+    assert relative(files, "envs") == {"x.yaml": "b: 1\n"}
+    paths = {"terraform/environments/prod.tfvars", "envs/x.yaml"}
+    prod = "terraform/environments/prod.tfvars"
+    assert repository_path("*.tfvars", prod, paths) == prod
+    assert repository_path("x.yaml", "envs", paths) == "envs/x.yaml"
+    assert repository_path("x.yaml", ".", paths) == "x.yaml"
     assert in_environment("terraform/environments/dev.tfvars", "terraform/environments/dev.tfvars")
     assert not in_environment(
         "terraform/environments/dev.tfvarsx", "terraform/environments/dev.tfvars"

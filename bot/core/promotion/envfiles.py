@@ -2,7 +2,8 @@
 
 An environment is the set of YAML and Terraform files (``formats``) under its ``path`` on its
 branch of its repository, or the one file its ``path`` names (``terraform/environments/dev.tfvars``,
-known by its name there); an app's ``files`` globs (relative to that path) narrow it further.
+known as ``*.tfvars``: see ``relative``); an app's ``files`` globs (relative to that path) narrow
+it further.
 The repository's own ``.github/`` directory never holds an environment. Paths are repository
 paths, ``/``-separated.
 """
@@ -10,7 +11,7 @@ paths, ``/``-separated.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -50,7 +51,7 @@ def environment_files(
     paths: Iterable[str], *, root: str, globs: tuple[str, ...] | None
 ) -> tuple[str, ...]:
     """The paths (sorted) that belong to an environment rooted at ``root`` (``.`` = everything;
-    a file: itself, its name matched against ``globs``)."""
+    a file: itself, named as ``relative`` names it for ``globs``)."""
     chosen = []
     for path in paths:
         relative = _name_in(path, root)
@@ -170,10 +171,24 @@ def snapshot_of(files: Mapping[str, str]) -> Snapshot:
 
 
 def relative(files: Mapping[str, str], root: str) -> dict[str, str]:
-    """``files`` under ``root`` keyed by their path below it (a file ``root`` by its name), so
-    environments compare by name."""
+    """``files`` under ``root`` keyed by their path below it, so environments compare by name;
+    an environment that is one file names it ``*`` and its suffixes (``dev.tfvars`` and
+    ``prod.tfvars`` are both ``*.tfvars``), so such environments compare with each other."""
     named = {path: _name_in(path, root) for path in files}
     return {name: files[path] for path, name in named.items() if name is not None}
+
+
+def repository_path(name: str, root: str, paths: Container[str]) -> str:
+    """Where ``name`` (as ``relative`` names it) of the environment at ``root`` is in a
+    repository whose files are ``paths``: in an environment that is one file, that file."""
+    if root in paths:
+        return root
+    return name if root in ("", ".") else f"{root.rstrip('/')}/{name}"
+
+
+def _file_environment_name(root: str) -> str:
+    name = root.rsplit("/", 1)[-1]
+    return "*" + name[name.index(".") :] if "." in name else name
 
 
 def in_environment(path: str, root: str) -> bool:
@@ -182,9 +197,10 @@ def in_environment(path: str, root: str) -> bool:
 
 
 def _name_in(path: str, root: str) -> str | None:
-    """``path`` relative to the directory ``root``; a file ``root``'s name; else ``None``."""
+    """``path`` relative to the directory ``root``; a file ``root``'s shared name; else
+    ``None``."""
     if path == root:
-        return path.rsplit("/", 1)[-1]
+        return _file_environment_name(root)
     prefix = "" if root in ("", ".") else root.rstrip("/") + "/"
     return path[len(prefix) :] if path.startswith(prefix) else None
 
@@ -196,6 +212,7 @@ __all__ = [
     "image_occurrences",
     "in_environment",
     "relative",
+    "repository_path",
     "running_tags",
     "set_image_in",
     "skipped_documents",
