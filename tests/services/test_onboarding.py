@@ -4,6 +4,8 @@ once it is closed; read with as few calls as the answer needs."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.adapters.catalog import builtin_policies
@@ -265,3 +267,19 @@ async def test_at_most_max_files_are_read_shared_by_the_environments(
     text = gh.files_at(ENV_REPO, ONBOARDING_BRANCH)[CONFIG_FILE]
     environments = parse_config(text, builtin=builtin_policies()).environments
     assert [e.name for e in environments] == ["dev", "staging"]
+
+
+async def test_two_replicas_at_once_make_one_pr(gh: FakeGitHub) -> None:
+    """Both look before either opens: GitHub refuses the second PR from the branch (the fake
+    does too), that job fails and, run again, finds the first."""
+    gh.seed(ENV_REPO, UNCONFIGURED)
+    event = added(ENV_REPO)
+    results = await asyncio.gather(
+        handle_installation_changed(event, workspace(gh)),
+        handle_installation_changed(event, workspace(gh)),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["GitHubError", "list"]
+    (retried,) = await handle_installation_changed(event, workspace(gh))
+    assert retried.reason == "asked before in #1 (open)"
+    assert onboarding_pulls(gh) == [1]
