@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.files import hcledit
 from bot.core.files.formats import find_images, hcl_values, set_image
 from bot.core.files.hclparse import MAX_TOKENS, HclEditError, parse_hcl
+from bot.core.files.hclscan import HclField
 from bot.core.files.yamlnodes import YamlEditError
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "terraform"
@@ -382,3 +384,17 @@ def test_yaml_is_still_yaml():
     assert [o.kind for o in find_images(text, "values.yaml")] == ["helm-values"]
     result = set_image(text, image=API, tag="1.1.0", file="values.yaml")
     assert result.text == text.replace("1.0.0", "1.1.0")
+
+
+@pytest.mark.parametrize(
+    ("new", "words"),
+    [
+        pytest.param('1.1"', "breaks the hcl", id="breaks-the-file"),
+        pytest.param("${var.tag}", "changes the strings", id="no-longer-a-plain-string"),
+    ],
+)
+def test_the_reparse_refuses_an_edit_that_is_not_exactly_the_value(new, words):
+    parsed = parse_hcl('image = "ghcr.io/acme/api:1.0"\nother = "x"\n', "main.tf")
+    field = HclField("ref", parsed.strings[0])
+    with pytest.raises(HclEditError, match=words):
+        hcledit._apply(parsed, [(field, new)])
