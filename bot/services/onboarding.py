@@ -25,7 +25,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.core.config import DEFAULT_FILE
-from bot.core.config.onboarding import ONBOARDING_BRANCH, Layout, find_layout, propose
+from bot.core.config.onboarding import (
+    ONBOARDING_BRANCH,
+    Layout,
+    Proposal,
+    find_layout,
+    propose,
+)
 from bot.core.config.onboarding_render import (
     ONBOARDING_TITLE,
     render_config,
@@ -72,8 +78,8 @@ async def handle_installation_changed(event: InstallationChanged, ws: Workspace)
 
 
 async def run_onboarding(ws: Workspace) -> list[Onboarded]:
-    """The reconcile pass: every repository of the installation (those with a config, or
-    asked before, are passed over on what the pass has read already, plus one PR lookup)."""
+    """The reconcile pass: every repository of the installation (one with a config costs
+    nothing the pass has not read already; one asked before, the PR lookup)."""
     return [await _onboard_safely(ws, repo) for repo in (await ws.repositories()).values()]
 
 
@@ -113,6 +119,14 @@ async def onboard(ws: Workspace, repo: Repository) -> Onboarded:
     proposal = await asyncio.to_thread(propose, layout, texts)
     if not proposal.environments:
         return _skipped(name, "no image reference in the environments")
+    return await _open(ws, repo, tree, proposal, branch_exists=ONBOARDING_BRANCH in heads)
+
+
+async def _open(
+    ws: Workspace, repo: Repository, tree: Tree, proposal: Proposal, *, branch_exists: bool
+) -> Onboarded:
+    """Write the config on the onboarding branch from ``tree`` and open the PR."""
+    name = repo.full_name
     config = render_config(proposal)
     body = render_onboarding_body(proposal, config, file=DEFAULT_FILE)
     spec = CommitSpec(
@@ -120,7 +134,7 @@ async def onboard(ws: Workspace, repo: Repository) -> Onboarded:
         files={DEFAULT_FILE: config},
         message=COMMIT_MESSAGE,
         branch=ONBOARDING_BRANCH,
-        create=ONBOARDING_BRANCH not in heads,
+        create=not branch_exists,
     )
     # A tree, a commit, the ref, the PR: taken together, so the pace never stops this half-way.
     await ws.gh.pace.reserve(PROPOSAL_WRITES)
@@ -129,9 +143,8 @@ async def onboard(ws: Workspace, repo: Repository) -> Onboarded:
     pull = await ws.gh.pulls.open(
         name, head=ONBOARDING_BRANCH, base=repo.default_branch, title=ONBOARDING_TITLE, body=body
     )
-    log.info(
-        "onboarding pr opened repo=%s number=%d apps=%d", name, pull.number, len(proposal.apps)
-    )
+    apps = len(proposal.apps)
+    log.info("onboarding pr opened repo=%s number=%d apps=%d", name, pull.number, apps)
     return Onboarded(name, "opened", number=pull.number)
 
 
