@@ -23,16 +23,18 @@ import logging
 import signal
 import socket
 import threading
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import uvicorn
 
 from bot.adapters.catalog import builtin_policies
 from bot.adapters.github import GitHubGateway
 from bot.adapters.metrics import set_queue_stats
+from bot.adapters.queue_postgres import PostgresJobQueue
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.redelivery import SWEEP_INTERVAL, sweeper_from_settings
 from bot.adapters.worker import RetryPolicy, Worker
@@ -65,7 +67,7 @@ from bot.services import (
     review,
 )
 from bot.services.github_ports import NotFound, PortsFactory
-from bot.services.ports import Clock, JobRejected, RetryLater, VersionsSeen
+from bot.services.ports import Clock, JobQueue, JobRejected, RetryLater, VersionsSeen
 from bot.services.proposals import Outcome
 from bot.services.scheduler import FreshInstallations, InstallationIds, PassScheduler, Task
 from bot.services.workspace import ConfigCache, Workspace
@@ -238,6 +240,36 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class StoredQueue(JobQueue, VersionsSeen, Protocol):
+    """A queue engine as the running bot uses it: the port, the versions seen, and pruning."""
+
+    async def prune(self, older_than: timedelta) -> int:
+        """Delete finished work older than ``older_than``; how many jobs went."""
+
+
+@asynccontextmanager
+async def open_queue(settings: Settings) -> AsyncIterator[StoredQueue]:
+    """The queue ``settings`` name: PostgreSQL at ``database_url``, shared by any number of
+    processes; else the SQLite file at ``queue_path``, for one process. Refuses a PostgreSQL
+    database whose schema is not this bot's (``SchemaError``: run ``promotion-bot db
+    upgrade``)."""
+    lease = timedelta(seconds=settings.lease_seconds)
+    if settings.database_url is not None:
+        url = settings.database_url.get_secret_value()
+        shared = await PostgresJobQueue.open(url, lease=lease)
+        try:
+            yield shared
+        finally:
+            await shared.close()
+        return
+    # One process consumes a SQLite queue: leases found at start belong to one that is gone.
+    local = SqliteJobQueue(settings.queue_path, lease=lease)
+    try:
+        yield local
+    finally:
+        local.close()
+
+
 async def run_bot(
     settings: Settings,
     *,
@@ -246,55 +278,54 @@ async def run_bot(
     sockets: Sequence[socket.socket] | None = None,
     stop: asyncio.Event | None = None,
     retry: RetryPolicy | None = None,
+    intake: bool = True,
 ) -> None:
     """Serve the bot until ``stop`` is set (or SIGINT/SIGTERM, in the main thread), on
     ``host:port`` or on already bound ``sockets``; every task is stopped before it returns.
-    ``retry`` replaces the policy built from ``settings.max_attempts`` (the demo's is short)."""
+    ``retry`` replaces the policy built from ``settings.max_attempts`` (the demo's is short).
+    Without ``intake`` (``promotion-bot worker``) no webhook is taken: the process works the
+    queue, asks for the periodic passes and serves its probes and metrics."""
     stop = stop or asyncio.Event()
-    queue = SqliteJobQueue(settings.queue_path, lease=timedelta(seconds=settings.lease_seconds))
-    try:
+    async with open_queue(settings) as queue, GitHubGateway.from_settings(settings) as gateway:
         await prune(queue)
-        async with GitHubGateway.from_settings(settings) as gateway:
-            installations = FreshInstallations(gateway.installation_ids)
-            router, services = build_router(gateway.ports_for, utc_now, queue, installations)
-            services.drift_schedule = settings.drift_schedule
-            services.pass_interval = timedelta(seconds=settings.reconcile_interval)
-            policy = retry or RetryPolicy(max_attempts=settings.max_attempts)
-            processor = JobProcessor(queue, router)
-            worker = Worker(queue, processor, concurrency=settings.workers, policy=policy)
-            intervals: dict[Task, timedelta] = {"reconcile": services.pass_interval}
-            if not settings.demo:  # the demo's sandbox drops no delivery worth sweeping for
-                services.sweep = sweeper_from_settings(settings).sweep
-                intervals["redeliver"] = SWEEP_INTERVAL
-            scheduler = PassScheduler(
-                lambda due: queue.enqueue(event_job(due)),
-                installations,
-                queue,
-                intervals=intervals,
-                record_stats=set_queue_stats,
-            )
-            background: dict[str, Background] = {
-                "pass-scheduler": scheduler.run,
-                "retention": lambda s: prune_every(queue, s, PRUNE_INTERVAL),
-            }
-            config = uvicorn.Config(
-                create_app(settings, queue, worker),
-                host=host,
-                port=port,
-                log_config=None,
-                access_log=False,
-            )
-            await _serve(uvicorn.Server(config), sockets, stop, background)
-    finally:
-        queue.close()
+        installations = FreshInstallations(gateway.installation_ids)
+        router, services = build_router(gateway.ports_for, utc_now, queue, installations)
+        services.drift_schedule = settings.drift_schedule
+        services.pass_interval = timedelta(seconds=settings.reconcile_interval)
+        policy = retry or RetryPolicy(max_attempts=settings.max_attempts)
+        processor = JobProcessor(queue, router)
+        worker = Worker(queue, processor, concurrency=settings.workers, policy=policy)
+        intervals: dict[Task, timedelta] = {"reconcile": services.pass_interval}
+        if not settings.demo:  # the demo's sandbox drops no delivery worth sweeping for
+            services.sweep = sweeper_from_settings(settings).sweep
+            intervals["redeliver"] = SWEEP_INTERVAL
+        scheduler = PassScheduler(
+            lambda due: queue.enqueue(event_job(due)),
+            installations,
+            queue,
+            intervals=intervals,
+            record_stats=set_queue_stats,
+        )
+        background: dict[str, Background] = {
+            "pass-scheduler": scheduler.run,
+            "retention": lambda s: prune_every(queue, s, PRUNE_INTERVAL),
+        }
+        config = uvicorn.Config(
+            create_app(settings, queue, worker, intake=intake),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+        )
+        await _serve(uvicorn.Server(config), sockets, stop, background)
 
 
-async def prune(queue: SqliteJobQueue) -> None:
+async def prune(queue: StoredQueue) -> None:
     pruned = await queue.prune(RETENTION)
     log.info("pruned finished jobs and deliveries count=%d older_than=%s", pruned, RETENTION)
 
 
-async def prune_every(queue: SqliteJobQueue, stop: asyncio.Event, interval: timedelta) -> None:
+async def prune_every(queue: StoredQueue, stop: asyncio.Event, interval: timedelta) -> None:
     """Prune every ``interval`` until ``stop``: a bot that runs for months keeps two weeks of
     deliveries and spool segments, not all of them."""
     while True:

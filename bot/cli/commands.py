@@ -29,6 +29,7 @@ RUNS: dict[str, str] = {
     "init": "bot.cli.init:run_init",
     "drift": "bot.cli.drift:run_drift",
     "serve": "bot.cli.serve:run_serve",
+    "worker": "bot.cli.serve:run_worker",
     "replay": "bot.cli.serve:run_replay",
     "sandbox": "bot.cli.sandbox:run",
     "demo": "bot.cli.demo:run",

@@ -238,6 +238,23 @@ def serve(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
     )
     server.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
     server.add_argument("--port", type=int, default=8000, help="Port to listen on.")
+    worker = command(
+        subparsers,
+        "worker",
+        help="Work the shared queue without taking webhooks (PostgreSQL only): as many as "
+        "you like beside the serve processes.",
+        description="Run jobs from the PostgreSQL queue at PROMOTION_BOT_DATABASE_URL and ask "
+        "for the periodic passes, as serve does, but take no webhook: the HTTP port serves "
+        "only /healthz, /readyz and /metrics (docs/deployment.md).",
+        exits={
+            0: "stopped",
+            2: "the settings are invalid, no PROMOTION_BOT_DATABASE_URL, or the database's "
+            "schema is not this bot's (the message says which)",
+        },
+        example=f"PROMOTION_BOT_DATABASE_URL=postgresql://bot@db/bot {PROGRAM} worker --port 8001",
+    )
+    worker.add_argument("--host", default="127.0.0.1", help="Address of the probes.")
+    worker.add_argument("--port", type=int, default=8001, help="Port of the probes.")
     replay = command(
         subparsers,
         "replay",
@@ -259,7 +276,7 @@ def serve(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
     replay.add_argument(
         "--dry-run", action="store_true", help="Only print the events; call no use case."
     )
-    return {"serve": server, "replay": replay}
+    return {"serve": server, "worker": worker, "replay": replay}
 
 
 def sandbox(subparsers: Any) -> dict[str, argparse.ArgumentParser]:

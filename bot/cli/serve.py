@@ -1,4 +1,5 @@
-"""``promotion-bot serve`` (the whole bot in one process) and ``promotion-bot replay``."""
+"""``promotion-bot serve`` (the whole bot in one process), ``promotion-bot worker`` (the queue's
+work without the intake, PostgreSQL only) and ``promotion-bot replay``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.adapters.github import GitHubGateway
+from bot.adapters.postgres_schema import SchemaError
 from bot.adapters.versions_memory import VersionsInMemory
 from bot.bootstrap import build_router, run_bot, utc_now
 from bot.cli import parsers
@@ -21,13 +23,14 @@ from bot.logs import configure_logging
 from bot.services.ports import Delivery, JobRejected
 from bot.settings import Settings, SettingsError, get_settings
 
-__all__ = ["register", "run_replay", "run_serve"]  # run through bot.cli.commands.RUNS
+__all__ = ["register", "run_replay", "run_serve", "run_worker"]  # run through bot.cli.commands.RUNS
 
 
 def register(subparsers: Any) -> None:
     """``serve`` and ``replay`` on a parser of one's own, run by this module."""
     declared = parsers.serve(subparsers)
     declared["serve"].set_defaults(func=run_serve)
+    declared["worker"].set_defaults(func=run_worker)
     declared["replay"].set_defaults(func=run_replay)
 
 
@@ -41,8 +44,32 @@ def run_serve(args: argparse.Namespace) -> int:
             return 2
         configure_logging(bare.log_level)
         return run_setup(bare, args.host, args.port)
+    return _run(settings, args, "serve", intake=True)
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    try:
+        settings = get_settings()
+    except SettingsError as err:
+        print(f"promotion-bot worker: {err}", file=sys.stderr)
+        return 2
+    if settings.database_url is None:
+        print(
+            "promotion-bot worker: needs PROMOTION_BOT_DATABASE_URL (a PostgreSQL queue); "
+            "a SQLite queue has one process, promotion-bot serve",
+            file=sys.stderr,
+        )
+        return 2
+    return _run(settings, args, "worker", intake=False)
+
+
+def _run(settings: Settings, args: argparse.Namespace, name: str, *, intake: bool) -> int:
     configure_logging(settings.log_level)
-    asyncio.run(run_bot(settings, host=args.host, port=args.port))
+    try:
+        asyncio.run(run_bot(settings, host=args.host, port=args.port, intake=intake))
+    except SchemaError as err:
+        print(f"promotion-bot {name}: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -11,6 +11,7 @@ from typing import Protocol
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.adapters.metrics import render_metrics, set_queue_stats
 from bot.adapters.worker import Worker
@@ -22,6 +23,35 @@ from bot.services.ports import JobQueue, QueueStats
 from bot.settings import Settings, settings_problems
 
 log = logging.getLogger("bot.web")
+
+
+class InFlight:
+    """How many webhook requests are being answered: the worker lets them go first."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def busy(self) -> bool:
+        return self.count > 0
+
+
+class CountWebhooks:
+    """ASGI middleware counting the ``/webhooks/`` requests in ``in_flight`` while they are
+    answered (a route dependency doing the same cost more than the route's own work)."""
+
+    def __init__(self, app: ASGIApp, in_flight: InFlight) -> None:
+        self.app = app
+        self.in_flight = in_flight
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/webhooks/"):
+            await self.app(scope, receive, send)
+            return
+        self.in_flight.count += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight.count -= 1
 
 
 class QueueStatsSource(Protocol):
@@ -44,8 +74,11 @@ def metrics_router(queue: QueueStatsSource | None = None) -> APIRouter:
     return router
 
 
-def create_app(settings: Settings, queue: JobQueue, worker: Worker | None = None) -> FastAPI:
-    """The web app; with ``worker`` it also runs the job loops for the app's lifetime."""
+def create_app(
+    settings: Settings, queue: JobQueue, worker: Worker | None = None, *, intake: bool = True
+) -> FastAPI:
+    """The web app; with ``worker`` it also runs the job loops for the app's lifetime. Without
+    ``intake`` (``promotion-bot worker``) it takes no webhook: probes and metrics only."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -65,10 +98,15 @@ def create_app(settings: Settings, queue: JobQueue, worker: Worker | None = None
             log.info("worker stopped")
 
     app = FastAPI(title="Promotion Bot", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.include_router(github_router(settings, queue))
-    app.include_router(registry_router(settings, queue))
+    in_flight = InFlight()
+    app.add_middleware(CountWebhooks, in_flight=in_flight)
+    if intake:
+        app.include_router(github_router(settings, queue))
+        app.include_router(registry_router(settings, queue))
     app.include_router(metrics_router(queue))
     app.include_router(installed_router())
+    if worker is not None:
+        worker.defer_while(in_flight.busy)  # acknowledgements first, the queue can wait
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
