@@ -22,6 +22,7 @@ from bot.core.config import DEFAULT_FILE, Environment, PromotionConfig
 from bot.core.drift.history import promotion_pull
 from bot.core.drift.model import Commit, EnvView, Facts
 from bot.core.files.bounds import LINK_REASON, NOT_TEXT_REASON, size_refusal, yaml_refusal
+from bot.core.promotion.envfiles import name_in
 from bot.services.github_ports import SYMLINK
 
 SUBMODULE = "160000"
@@ -124,8 +125,9 @@ class LocalClone:
         return remote_slug(url)
 
     def tree(self, ref: str, path: str = ".") -> list[Entry]:
-        """Every file under ``path`` at ``ref`` (repository paths), with its size."""
-        spec = [] if path in ("", ".") else ["--", path.rstrip("/") + "/"]
+        """Every file under ``path`` at ``ref`` (repository paths), with its size; a file
+        ``path`` is itself (git matches whole components: ``envs/dev``, not ``envs/dev-old``)."""
+        spec = [] if path in ("", ".") else ["--", path.rstrip("/")]
         out = self.run("ls-tree", "-r", "-l", "-z", ref, *spec)
         entries = []
         for record in out.split(b"\0"):
@@ -240,11 +242,10 @@ def _read_files(
     skipped: dict[str, dict[str, str]] = {}
     for name, found in entries.items():
         root = read.views[name].path
-        prefix = "" if root in ("", ".") else root.rstrip("/") + "/"
         wanted[name], skipped[name] = {}, {}
         for entry in found:
-            relative = entry.path[len(prefix) :]
-            if not prefix and relative.startswith(".github/"):
+            relative = name_in(entry.path, root) or entry.path
+            if root in ("", ".") and relative.startswith(".github/"):
                 continue  # the repository's own settings, never an environment's
             why = _refusal(entry)
             if why is None:

@@ -54,7 +54,7 @@ def environment_files(
     a file: itself, named as ``relative`` names it for ``globs``)."""
     chosen = []
     for path in paths:
-        relative = _name_in(path, root)
+        relative = name_in(path, root)
         if relative is None or path.startswith(_SKIPPED_ROOT):
             continue
         if globs is None:
@@ -174,7 +174,7 @@ def relative(files: Mapping[str, str], root: str) -> dict[str, str]:
     """``files`` under ``root`` keyed by their path below it, so environments compare by name;
     an environment that is one file names it ``*`` and its suffixes (``dev.tfvars`` and
     ``prod.tfvars`` are both ``*.tfvars``), so such environments compare with each other."""
-    named = {path: _name_in(path, root) for path in files}
+    named = {path: name_in(path, root) for path in files}
     return {name: files[path] for path, name in named.items() if name is not None}
 
 
@@ -193,10 +193,10 @@ def _file_environment_name(root: str) -> str:
 
 def in_environment(path: str, root: str) -> bool:
     """Whether ``path`` is under the directory ``root`` or is the file ``root``."""
-    return _name_in(path, root) is not None
+    return name_in(path, root) is not None
 
 
-def _name_in(path: str, root: str) -> str | None:
+def name_in(path: str, root: str) -> str | None:
     """``path`` relative to the directory ``root``; a file ``root``'s shared name; else
     ``None``."""
     if path == root:
@@ -211,6 +211,7 @@ __all__ = [
     "environment_files",
     "image_occurrences",
     "in_environment",
+    "name_in",
     "relative",
     "repository_path",
     "running_tags",
