@@ -62,6 +62,18 @@ SELECT id, %(installation)s, %(dedupe_key)s FROM deferred
 RETURNING job_id
 """
 
+# Jobs without keys or installation, from arrays of their kinds, serial keys and payloads.
+DEFER_MANY = """
+WITH deferred AS (
+    SELECT unnest(procrastinate_defer_jobs_v1(ARRAY(
+        SELECT ROW(%(queue)s, kind, 0, lock, NULL, jsonb_build_object('payload', payload), NULL)
+                   ::procrastinate_job_to_defer_v1
+        FROM unnest(%(kinds)s::text[], %(locks)s::text[], %(payloads)s::text[])
+             AS jobs (kind, lock, payload)))) AS id
+)
+INSERT INTO promotion_jobs (job_id) SELECT id FROM deferred
+"""
+
 # The installation waits until the later of its throttles, and so do its waiting jobs.
 THROTTLE = """
 WITH throttle AS (

@@ -24,7 +24,8 @@ neither renew nor settle it.
 
 from __future__ import annotations
 
-import asyncio
+import math
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -32,30 +33,26 @@ from typing import Any, cast
 
 import psycopg
 from procrastinate import PsycopgConnector
-from psycopg.types.json import Jsonb
 
+from bot.adapters.postgres_enqueue import QUEUE, insert_job
+from bot.adapters.postgres_intake import DeliveryBatches
 from bot.adapters.postgres_schema import check_schema
 from bot.adapters.postgres_sql import (
-    COALESCE,
-    DEFER,
     FENCE,
     FETCH,
     LEASED,
     PRUNE_STALLED,
-    RECORD_SEEN,
     RECOVER_STALLED,
     RELEASE_COALESCE_KEY,
     RETRY,
     STATS,
     THROTTLE,
-    TRIM_SEEN,
     WORKER,
 )
-from bot.core.inputs.events import VersionSeen
 from bot.services.ports import Delivery, EnqueueOutcome, Job, JobKind, NewJob, QueueStats
 
-QUEUE = "promotion-bot"  # procrastinate's queue_name for every job of the bot
-VERSIONS_KEPT = 500  # the newest sightings kept per subject, as on SQLite
+# How often a queue looks for stalled workers' jobs (at most once per lease call).
+RECOVERY_INTERVAL = 1.0
 Connection = psycopg.AsyncConnection[tuple[Any, ...]]
 
 
@@ -67,7 +64,8 @@ class PostgresJobQueue:
         self.lease_term = lease
         self._connector = connector
         self._worker_id: int | None = None
-        self._registering = asyncio.Lock()
+        self._recovered_at = -math.inf
+        self._deliveries = DeliveryBatches(self._durable, insert_job, QUEUE)
 
     @classmethod
     async def open(
@@ -75,13 +73,16 @@ class PostgresJobQueue:
     ) -> PostgresJobQueue:
         """Connect once the schema is this bot's (``SchemaError`` otherwise)."""
         await check_schema(url)
-        connector = PsycopgConnector(conninfo=url, min_size=1, max_size=pool_size)
+        connector = PsycopgConnector(
+            conninfo=url, min_size=1, max_size=pool_size, configure=_bookkeeping
+        )
         await connector.open_async()
         return cls(connector, lease=lease)
 
     async def close(self) -> None:
         """Unregister this worker (its running jobs are handed out again at once), then close
         the pool."""
+        await self._deliveries.close()
         if self._worker_id is not None:
             async with self._transaction() as conn:
                 await conn.execute(
@@ -91,31 +92,24 @@ class PostgresJobQueue:
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Connection]:
-        """One transaction, committed when the block ends without an error."""
+        """One transaction, committed when the block ends without an error, without waiting
+        for the disk: bookkeeping whose loss in a crash only runs a job again (the pool's
+        sessions default to ``synchronous_commit = off``)."""
         async with self._connector.pool.connection() as conn, conn.transaction():
             yield conn
 
-    async def accept_delivery(self, delivery: Delivery, job: NewJob | None) -> bool:
+    @asynccontextmanager
+    async def _durable(self) -> AsyncIterator[Connection]:
+        """A transaction whose commit waits for the disk (and so for every commit before it:
+        the WAL is written in order)."""
         async with self._transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO promotion_deliveries (delivery_id, source, event, status, "
-                "received_at, headers, body) VALUES (%s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (delivery_id) DO NOTHING RETURNING 1",
-                (
-                    delivery.delivery_id,
-                    delivery.source,
-                    delivery.event,
-                    delivery.status,
-                    delivery.received_at,
-                    Jsonb(delivery.headers),
-                    delivery.body,
-                ),
-            )
-            if await cursor.fetchone() is None:
-                return False
-            if job is not None:
-                await _insert_job(conn, job)
-            return True
+            await conn.execute("SET LOCAL synchronous_commit = on")
+            yield conn
+
+    async def accept_delivery(self, delivery: Delivery, job: NewJob | None) -> bool:
+        """Store ``delivery`` and its job, durably, in one transaction with the other
+        deliveries arriving meanwhile (``postgres_intake``)."""
+        return await self._deliveries.accept(delivery, job)
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         async with self._transaction() as conn:
@@ -139,7 +133,7 @@ class PostgresJobQueue:
 
     async def enqueue(self, job: NewJob) -> EnqueueOutcome:
         async with self._transaction() as conn:
-            return await _insert_job(conn, job)
+            return await insert_job(conn, job)
 
     async def versions_seen(self, subjects: Sequence[str]) -> Mapping[str, str | None]:
         """``VersionsSeen``: what the jobs enqueued so far, by any replica, have recorded."""
@@ -159,8 +153,10 @@ class PostgresJobQueue:
         nobody renewed for a term is lost to its holder), then fetch the oldest runnable job.
         Only a lease, or a renewal, beats this worker's heartbeat: polling does not."""
         async with self._transaction() as conn:
-            await conn.execute(PRUNE_STALLED, {"term": self.lease_term.total_seconds()})
-            await conn.execute(RECOVER_STALLED, {"queue": QUEUE})
+            if time.monotonic() - self._recovered_at > RECOVERY_INTERVAL:
+                await conn.execute(PRUNE_STALLED, {"term": self.lease_term.total_seconds()})
+                await conn.execute(RECOVER_STALLED, {"queue": QUEUE})
+                self._recovered_at = time.monotonic()
             worker = await self._worker(conn)
             try:
                 async with conn.transaction():
@@ -292,6 +288,12 @@ class PostgresJobQueue:
             return cursor.rowcount
 
 
+async def _bookkeeping(conn: Connection) -> None:
+    """A new pooled session: commits do not wait for the disk unless a transaction asks."""
+    await conn.execute("SET synchronous_commit = off")
+    await conn.commit()
+
+
 def _fence(job: Job) -> dict[str, Any]:
     worker, _, attempts = job.lease_token.partition(":")
     return {"id": job.id, "worker": int(worker), "attempts": int(attempts)}
@@ -303,64 +305,3 @@ async def _hold(conn: Connection, job: Job) -> bool:
         f"SELECT 1 FROM procrastinate_jobs WHERE {FENCE} FOR UPDATE", _fence(job)
     )
     return await cursor.fetchone() is not None
-
-
-async def _insert_job(conn: Connection, job: NewJob) -> EnqueueOutcome:
-    """Add ``job`` unless its dedupe key was seen; merge it into the waiting job of its
-    coalesce key (its payload wins). Its ``seen`` version is recorded first, whatever becomes
-    of the job."""
-    if job.seen is not None:
-        await _record_seen(conn, job.seen)
-    if job.dedupe_key is not None:
-        cursor = await conn.execute(
-            "INSERT INTO promotion_dedupe_keys (dedupe_key) VALUES (%s) "
-            "ON CONFLICT DO NOTHING RETURNING 1",
-            (job.dedupe_key,),
-        )
-        if await cursor.fetchone() is None:
-            return "duplicate"
-    args = Jsonb({"payload": job.payload})
-    while True:
-        if job.coalesce_key is not None:
-            cursor = await conn.execute(
-                COALESCE, {"queue": QUEUE, "key": job.coalesce_key, "args": args}
-            )
-            merged = await cursor.fetchone()
-            if merged is not None:
-                await _link_key(conn, job.dedupe_key, merged[0])
-                return "coalesced"
-        try:
-            async with conn.transaction():  # a savepoint: a replica may defer the same key
-                cursor = await conn.execute(
-                    DEFER,
-                    {
-                        "queue": QUEUE,
-                        "kind": job.kind,
-                        "lock": job.serial_key,
-                        "queueing_lock": job.coalesce_key,
-                        "args": args,
-                        "installation": job.installation_id,
-                        "dedupe_key": job.dedupe_key,
-                    },
-                )
-                row = await cursor.fetchone()
-        except psycopg.errors.UniqueViolation:
-            continue  # it committed a waiting job of this coalesce key first: merge into it
-        assert row is not None
-        await _link_key(conn, job.dedupe_key, row[0])
-        return "enqueued"
-
-
-async def _link_key(conn: Connection, dedupe_key: str | None, job_id: int) -> None:
-    if dedupe_key is not None:
-        await conn.execute(
-            "UPDATE promotion_dedupe_keys SET job_id = %s WHERE dedupe_key = %s",
-            (job_id, dedupe_key),
-        )
-
-
-async def _record_seen(conn: Connection, seen: VersionSeen) -> None:
-    """Remember ``seen`` (a tag seen again takes its newest digest), keeping the newest
-    ``VERSIONS_KEPT`` of its subject."""
-    await conn.execute(RECORD_SEEN, (seen.subject, seen.tag, seen.digest))
-    await conn.execute(TRIM_SEEN, {"subject": seen.subject, "skip": VERSIONS_KEPT - 1})

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from bot.adapters import job_table, queue_postgres
+from bot.adapters import job_table, postgres_enqueue
 from bot.adapters.queue_postgres import PostgresJobQueue
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.core.inputs.events import VersionSeen
@@ -68,7 +68,7 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         async def open_postgres(lease: timedelta, first: bool) -> Queue:
             return await PostgresJobQueue.open(url, lease=lease, pool_size=4)
 
-        opened = Engine("postgres", open_postgres, queue_postgres)
+        opened = Engine("postgres", open_postgres, postgres_enqueue)
     yield opened
     await opened.close()
 

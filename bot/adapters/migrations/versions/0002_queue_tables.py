@@ -24,6 +24,14 @@ CREATE TABLE promotion_deliveries (
     body bytea NOT NULL
 );
 CREATE INDEX promotion_deliveries_received ON promotion_deliveries (received_at);
+-- lz4 compresses a 28 kB body several times faster than the default pglz (a server built
+-- without it keeps pglz).
+DO $$
+BEGIN
+    ALTER TABLE promotion_deliveries ALTER COLUMN body SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN NULL;
+END;
+$$;
 
 CREATE TABLE promotion_jobs (
     job_id bigint PRIMARY KEY REFERENCES procrastinate_jobs (id) ON DELETE CASCADE,
