@@ -79,9 +79,14 @@ def repository(request: Request, owner: str, name: str, ref: str | None = None) 
 
 
 def _comments(sandbox: Sandbox, repo: Record, number: int) -> str:
+    """Each comment under the anchor its ``html_url`` ends with (``#issuecomment-ID``)."""
     found = sandbox.store.find("comment", key=str(number), repo_id=repo["id"])
     return items(
-        (f"{badge(c['user'])} {c['created_at']}{render_markdown(c['body'])}" for c in found),
+        (
+            f"<div id='issuecomment-{int(c['id'])}'>{badge(c['user'])} {text(c['created_at'])}"
+            f"{render_markdown(c['body'])}</div>"
+            for c in found
+        ),
         "no comments",
     )
 

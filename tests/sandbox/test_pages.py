@@ -108,7 +108,9 @@ async def test_pull_page_shows_a_promotion_body_as_markdown(world: World) -> Non
     async with checked_github(world) as gh:
         number = await open_feature(gh, world)
         await gh.rest.pulls.async_update(OWNER, REPO, number, body=body)
-        await gh.rest.issues.async_create_comment(OWNER, REPO, number, body="LGTM, **ship it**")
+        comment = await gh.rest.issues.async_create_comment(
+            OWNER, REPO, number, body="LGTM, **ship it**"
+        )
         head = (await gh.rest.pulls.async_get(OWNER, REPO, number)).parsed_data.head.sha
         summary = {"title": "gate", "summary": "policy **auto** allows it"}
         await gh.rest.checks.async_create(OWNER, REPO, name="gate", head_sha=head, output=summary)
@@ -128,3 +130,7 @@ async def test_pull_page_shows_a_promotion_body_as_markdown(world: World) -> Non
     ]
     assert [fragment for fragment in shown if fragment not in page] == []
     assert "promotion-bot:v1" not in page and "| app |" not in page
+    # A comment's html_url (where a /promote PR body links) lands on its anchor in that page.
+    path, _, anchor = comment.parsed_data.html_url.removeprefix(world.base_url).partition("#")
+    assert path == f"/{OWNER}/{REPO}/pull/{number}"
+    assert f"<div id='{anchor}'>" in page
