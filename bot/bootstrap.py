@@ -270,6 +270,12 @@ async def open_queue(settings: Settings) -> AsyncIterator[StoredQueue]:
         local.close()
 
 
+def gateway_over(settings: Settings, queue: StoredQueue) -> GitHubGateway:
+    """The App's gateway; on PostgreSQL its write pace is shared by every replica."""
+    shared = queue.connection if isinstance(queue, PostgresJobQueue) else None
+    return GitHubGateway.from_settings(settings, shared_pace=shared)
+
+
 async def run_bot(
     settings: Settings,
     *,
@@ -286,7 +292,7 @@ async def run_bot(
     Without ``intake`` (``promotion-bot worker``) no webhook is taken: the process works the
     queue, asks for the periodic passes and serves its probes and metrics."""
     stop = stop or asyncio.Event()
-    async with open_queue(settings) as queue, GitHubGateway.from_settings(settings) as gateway:
+    async with open_queue(settings) as queue, gateway_over(settings, queue) as gateway:
         await prune(queue)
         installations = FreshInstallations(gateway.installation_ids)
         router, services = build_router(gateway.ports_for, utc_now, queue, installations)

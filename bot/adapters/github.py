@@ -31,10 +31,11 @@ from bot.adapters.github_client import (
 )
 from bot.adapters.github_git import GitHubGit, GitHubInstallation
 from bot.adapters.github_issues import GitHubChecks, GitHubComments, GitHubIssues
-from bot.adapters.github_pacing import SEND_MARGIN_S, WritePace
+from bot.adapters.github_pacing import SEND_MARGIN_S, WriteBudget, WritePace
 from bot.adapters.github_people import GitHubPeople
 from bot.adapters.github_pulls import GitHubPullRequests
 from bot.adapters.github_sources import GitHubSources
+from bot.adapters.pace_postgres import Connect, SharedWritePace
 from bot.services.github_ports import GitHubError, GitHubPorts, Installation
 from bot.services.ports import JobRejected
 from bot.settings import Settings, SettingsError
@@ -64,7 +65,7 @@ class GitHubGateway:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryDecision | None = None,
         http_cache: bool = True,
-        write_pace: Callable[[], WritePace] = WritePace,
+        write_pace: Callable[[int], WriteBudget] = lambda _: WritePace(),
     ) -> None:
         self.base_url = base_url
         self._write_pace = write_pace
@@ -83,22 +84,30 @@ class GitHubGateway:
         self._sessions: dict[int, Session] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings, **options: Any) -> Self:
+    def from_settings(
+        cls, settings: Settings, *, shared_pace: Connect | None = None, **options: Any
+    ) -> Self:
         """The gateway for the App the settings name (``app_id`` and its private key), pacing
-        each installation's writes as the settings say (``writes_per_minute``...)."""
+        each installation's writes as the settings say (``writes_per_minute``...): in this
+        process, or with ``shared_pace`` (connections to the PostgreSQL queue's database) in
+        one budget per installation for every replica."""
         key = settings.private_key.get_secret_value() if settings.private_key else None
         if key is None and settings.private_key_file is not None:
             key = settings.private_key_file.read_text(encoding="utf-8")
         if settings.app_id is None or not key:
             raise SettingsError("the GitHub adapter needs PROMOTION_BOT_APP_ID and a private key")
 
-        def write_pace() -> WritePace:
-            return WritePace(
-                per_minute=settings.writes_per_minute,
-                per_hour=settings.writes_per_hour,
-                window_scale=settings.write_window_scale,
-                margin=SEND_MARGIN_S,
-            )
+        figures: dict[str, Any] = {
+            "per_minute": settings.writes_per_minute,
+            "per_hour": settings.writes_per_hour,
+            "window_scale": settings.write_window_scale,
+            "margin": SEND_MARGIN_S,
+        }
+
+        def write_pace(installation_id: int) -> WriteBudget:
+            if shared_pace is not None:
+                return SharedWritePace(shared_pace, installation_id, **figures)
+            return WritePace(**figures)
 
         options.setdefault("write_pace", write_pace)
         return cls(
@@ -142,7 +151,7 @@ class GitHubGateway:
         session = self._sessions.get(installation_id)
         if session is None:
             client = self.github.with_auth(self.github.auth.as_installation(installation_id))
-            rest = Rest(client, installation_id, pace=self._write_pace())
+            rest = Rest(client, installation_id, pace=self._write_pace(installation_id))
             session = Session(rest, self.identity, self._trees, self._blobs)
             self._sessions[installation_id] = session
         return session

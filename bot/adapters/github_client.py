@@ -40,6 +40,7 @@ from bot.adapters.github_pacing import (
     SECONDARY_WAIT_CAP,
     WRITE_METHODS,
     SecondaryBackoff,
+    WriteBudget,
     WritePace,
 )
 from bot.adapters.metrics import observe_github_response
@@ -182,7 +183,7 @@ class Rest:
         github: GitHub[Any],
         installation_id: int | None = None,
         *,
-        pace: WritePace | None = None,
+        pace: WriteBudget | None = None,
     ) -> None:
         self.github = github
         self.installation_id = installation_id
@@ -204,7 +205,7 @@ class Rest:
     ) -> Response[Any]:
         """One request; a status in ``accept`` is returned instead of raised."""
         if method.upper() in WRITE_METHODS and not self._reserved():
-            self._pace(1, what)
+            await self._pace(1, what)
         try:
             response = await self.github.arequest(
                 method,
@@ -225,12 +226,12 @@ class Rest:
         self.backoff.reset()
         return response
 
-    def reserve(self, count: int, what: str) -> None:
+    async def reserve(self, count: int, what: str) -> None:
         """Take ``count`` writes of the installation's budget for the job that runs now (its
         next ``count`` writes are sent without waiting), or raise ``RetryLater`` before any of
         them: a job that would be stopped half-way by the pace would redo its writes when it
         runs again (a new tree and commit each time)."""
-        self._pace(count, what)
+        await self._pace(count, what)
         _RESERVED.set((id(self), min(count, self.pace.per_minute)))
 
     def _reserved(self) -> bool:
@@ -241,8 +242,8 @@ class Rest:
         _RESERVED.set((owner, left - 1))
         return True
 
-    def _pace(self, count: int, what: str) -> None:
-        wait = self.pace.take(count)
+    async def _pace(self, count: int, what: str) -> None:
+        wait = await self.pace.spend(count)
         if wait is not None:
             raise RetryLater(
                 wait,
@@ -376,13 +377,13 @@ class Session:
 
 
 class GitHubPace:
-    """``Pace`` over one installation's session: reservations on its ``WritePace``."""
+    """``Pace`` over one installation's session: reservations on its write budget."""
 
     def __init__(self, session: Session) -> None:
         self.rest = session.rest
 
     async def reserve(self, count: int) -> None:
-        self.rest.reserve(count, f"{count} writes reserved")
+        await self.rest.reserve(count, f"{count} writes reserved")
 
 
 class OwnedClient(Generic[A]):

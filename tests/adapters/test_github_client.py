@@ -341,7 +341,7 @@ def paced(github: Limited, per_minute: int) -> GitHubGateway:
         private_key=private_key(),
         transport=httpx.MockTransport(github),
         http_cache=False,
-        write_pace=lambda: WritePace(per_minute=per_minute, per_hour=10),
+        write_pace=lambda _: WritePace(per_minute=per_minute, per_hour=10),
     )
 
 

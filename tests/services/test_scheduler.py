@@ -108,7 +108,8 @@ async def test_two_replicas_asking_for_a_slot_make_one_pass_each() -> None:
 
 
 async def test_run_asks_at_start_then_at_each_slot_and_reports_the_queue() -> None:
-    queue, clock, reported = Queue(), [START], []
+    queue, clock = Queue(), [START]
+    reported: list[QueueStats] = []
     intervals: dict[Task, timedelta] = {
         "reconcile": timedelta(hours=1),
         "redeliver": timedelta(minutes=30),
