@@ -1,8 +1,8 @@
 """Plain HTML pages for people at the ``html_url`` addresses the API hands out: the index of
 repositories, a repository (branches, files at a ref, open pull requests and issues), a pull
-request (body, merge state, check runs, diff, comments), an issue, and the targets of the links
-promotion PR bodies carry: a comparison (``/OWNER/REPO/compare/BASE...HEAD``) and a release
-(``/OWNER/REPO/releases/tag/TAG``).
+request (body, merge state, check runs, diff, comments), an issue, a commit, and the targets of
+the links promotion PR bodies carry: a comparison (``/OWNER/REPO/compare/BASE...HEAD``) and a
+release (``/OWNER/REPO/releases/tag/TAG``).
 
 Bodies, comments, release notes and check-run summaries are Markdown, shown as GitHub shows
 them (``pages_markdown``). These pages show everything in the sandbox without credentials: it is
@@ -164,6 +164,25 @@ def compare_page(request: Request, owner: str, name: str, basehead: str) -> str:
             "Commits",
             items((f"{badge(c.sha[:7])} {text(c.message)}" for c in commits), "no commits"),
         ),
+        section("Files changed", "".join(diff(f.filename, f.status, f.patch) for f in files)),
+    )
+
+
+@router.get("/{owner}/{name}/commit/{sha}", response_class=HTMLResponse)
+def commit_page(request: Request, owner: str, name: str, sha: str) -> str:
+    sandbox = sandbox_of(request)
+    git = sandbox.git(_repo(sandbox, owner, name))
+    resolved = git.resolve_commit(sha)
+    commit = git.commit(resolved) if resolved else None
+    if commit is None:
+        raise GitHubError(404, f"no commit sha={sha}")
+    subject, _, rest = commit.message.partition("\n")
+    parent = commit.parents[0] if commit.parents else git.empty_tree()
+    files = parse_diff(git.diff(parent, commit.sha))
+    return page(
+        subject,
+        f"<p>{badge(commit.sha[:12])} by {badge(commit.author.name)}</p>",
+        f"<pre>{text(rest.strip())}</pre>" if rest.strip() else "",
         section("Files changed", "".join(diff(f.filename, f.status, f.patch) for f in files)),
     )
 

@@ -78,15 +78,24 @@ async def test_merged_page_and_missing_pages(world: World, pull_number: int) -> 
         assert (await fetch(world, missing)).status_code == 404
 
 
-async def test_compare_and_release_links_lead_to_pages(world: World, pull_number: int) -> None:
+async def test_compare_release_and_commit_links_lead_to_pages(
+    world: World, pull_number: int
+) -> None:
     assert pull_number == 1  # the fixture pushed ``feature``
     async with checked_github(world) as gh:
         compared = await gh.rest.repos.async_compare_commits(OWNER, REPO, "main...feature")
         release = await gh.rest.repos.async_create_release(
             OWNER, REPO, tag_name="v1.0.0", name="First", body=HOSTILE
         )
+    commit = compared.parsed_data.commits[0]
     shown = {
         compared.parsed_data.html_url: ["1 ahead", "<span class='add'>+  tag: 2.0.0</span>"],
+        commit.html_url: [
+            commit.commit.message.splitlines()[0],
+            commit.sha[:12],
+            "<span class='add'>+  tag: 2.0.0</span>",
+        ],
+        f"{world.base_url}/{OWNER}/{REPO}/commit/{'0' * 40}": [],
         release.parsed_data.html_url: ["First", "v1.0.0", "&lt;script&gt;"],
         f"{world.base_url}/{OWNER}/{REPO}/releases/tag/v9.9.9": [],
     }
