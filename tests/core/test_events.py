@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from bot.core.inputs.events import (
@@ -12,6 +14,7 @@ from bot.core.inputs.events import (
     ImagePushed,
     InstallationChanged,
     IssueEdited,
+    PassDue,
     PullChanged,
     PullClosed,
     ReleasePublished,
@@ -46,6 +49,7 @@ SAMPLES: list[BaseEvent] = [
     IssueEdited(
         repo="acme/env", number=7, issue_author="bot", editor="ann", body="- [x]", old_body="- [ ]"
     ),
+    PassDue(task="reconcile", slot=datetime(2026, 12, 6, 11, tzinfo=UTC), installation_id=7),
 ]
 
 
