@@ -51,19 +51,24 @@ def head() -> str:
 
 
 def upgrade(url: str, revision: str = "head") -> tuple[str | None, str]:
-    """Apply every revision up to ``revision`` in one transaction; (the revision before, after)."""
+    """Apply every revision up to ``revision`` in one transaction; (the revision before, after).
+    Refuses (``SchemaError``) a database this bot did not make or one newer than it."""
     engine = sqlalchemy.create_engine(_driver_url(url), poolclass=sqlalchemy.NullPool)
     try:
         with engine.begin() as conn:
             driver = conn.connection.driver_connection
             assert isinstance(driver, psycopg.Connection)
             before = _version(driver)
+            problem = foreign_or_newer(redact(url), before, _tables(driver))
+            if problem:
+                raise SchemaError(problem)
             config = _config()
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
             after = _version(driver)
     except sqlalchemy.exc.OperationalError as err:
-        raise SchemaError(f"cannot reach the database {redact(url)}: {err.orig}") from None
+        reason = _redacted(err.orig or err, url)
+        raise SchemaError(f"cannot reach the database {redact(url)}: {reason}") from None
     finally:
         engine.dispose()
     assert after is not None
@@ -72,32 +77,50 @@ def upgrade(url: str, revision: str = "head") -> tuple[str | None, str]:
 
 async def check_schema(url: str) -> None:
     """Raise ``SchemaError`` unless the database at ``url`` is at this bot's newest revision."""
+    where = redact(url)
     try:
         async with await psycopg.AsyncConnection.connect(url) as conn:
             version, tables = await _state(conn)
     except psycopg.OperationalError as err:
-        raise SchemaError(f"cannot reach the database {redact(url)}: {err}") from None
-    where = redact(url)
-    if version is None and tables:
-        raise SchemaError(
-            f"the database {where} holds tables but no schema version ({VERSION_TABLE}): it was "
-            "not made by promotion-bot db upgrade; use an empty database"
-        )
+        raise SchemaError(f"cannot reach the database {where}: {_redacted(err, url)}") from None
+    problem = foreign_or_newer(where, version, tables)
+    if problem:
+        raise SchemaError(problem)
     if version is None:
         raise SchemaError(f"the database {where} has no schema yet: run promotion-bot db upgrade")
-    if version == head():
-        return
+    if version != head():
+        raise SchemaError(
+            f"the database {where} is at revision {version}, behind this bot's {head()}: run "
+            "promotion-bot db upgrade"
+        )
+
+
+def foreign_or_newer(where: str, version: str | None, tables: int) -> str | None:
+    """Why the database named ``where`` cannot be upgraded by this bot: it holds tables but
+    no revision (made by something else), or a revision this bot does not know (made by a
+    newer bot); ``None`` when it can."""
+    if version is None:
+        if not tables:
+            return None
+        return (
+            f"the database {where} holds tables but no schema version ({VERSION_TABLE}): it "
+            "was not made by promotion-bot db upgrade; use an empty database"
+        )
     try:
         ScriptDirectory.from_config(_config()).get_revision(version)
     except CommandError:
-        raise SchemaError(
+        return (
             f"this bot is older than the database {where}: it is at revision {version}, which "
             f"this bot does not know (it knows up to {head()}); run a newer promotion-bot"
-        ) from None
-    raise SchemaError(
-        f"the database {where} is at revision {version}, behind this bot's {head()}: run "
-        "promotion-bot db upgrade"
-    )
+        )
+    return None
+
+
+def _redacted(err: Exception, url: str) -> str:
+    """``err``'s message without the password of ``url``, should the driver echo it."""
+    password = urlsplit(url).password
+    text = str(err)
+    return text.replace(password, "***") if password else text
 
 
 def _driver_url(url: str) -> str:
@@ -108,6 +131,9 @@ def _driver_url(url: str) -> str:
     return url
 
 
+TABLES = "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
+
+
 def _version(conn: psycopg.Connection[tuple[object, ...]]) -> str | None:
     if conn.execute("SELECT to_regclass(%s)", (VERSION_TABLE,)).fetchone() == (None,):
         return None
@@ -115,15 +141,16 @@ def _version(conn: psycopg.Connection[tuple[object, ...]]) -> str | None:
     return None if row is None else str(row[0])
 
 
+def _tables(conn: psycopg.Connection[tuple[object, ...]]) -> int:
+    row = conn.execute(TABLES).fetchone()
+    return int(str(row[0])) if row else 0
+
+
 async def _state(conn: psycopg.AsyncConnection[tuple[object, ...]]) -> tuple[str | None, int]:
     """The revision the database is at (``None``: none recorded), and how many tables it has."""
-    cursor = await conn.execute(
-        "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
-    )
-    tables = await cursor.fetchone()
+    tables = await (await conn.execute(TABLES)).fetchone()
     cursor = await conn.execute("SELECT to_regclass(%s)", (VERSION_TABLE,))
     if await cursor.fetchone() == (None,):
-        return None, int(tables[0]) if tables else 0  # type: ignore[call-overload]
-    cursor = await conn.execute(f"SELECT version_num FROM {VERSION_TABLE}")
-    row = await cursor.fetchone()
-    return (None if row is None else str(row[0])), 0
+        return None, int(str(tables[0])) if tables else 0
+    row = await (await conn.execute(f"SELECT version_num FROM {VERSION_TABLE}")).fetchone()
+    return (None if row is None else str(row[0])), int(str(tables[0])) if tables else 0

@@ -31,6 +31,7 @@ RUNS: dict[str, str] = {
     "serve": "bot.cli.serve:run_serve",
     "worker": "bot.cli.serve:run_worker",
     "replay": "bot.cli.serve:run_replay",
+    "db upgrade": "bot.cli.db:run_upgrade",
     "sandbox": "bot.cli.sandbox:run",
     "demo": "bot.cli.demo:run",
 }

@@ -349,4 +349,35 @@ def demo(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
 
 
 # The command families in the order --help lists them.
-FAMILIES = (versions, images, config, init, drift, serve, sandbox, demo)
+def db(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
+    family = subparsers.add_parser(
+        "db",
+        help="the PostgreSQL queue's database",
+        description="Manage the database at PROMOTION_BOT_DATABASE_URL. "
+        "promotion-bot db COMMAND --help: its options, exit statuses and example.",
+        formatter_class=Formatter,
+    )
+    commands = family.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
+    upgrade = command(
+        commands,
+        "upgrade",
+        parent="db",
+        help="bring the database to this bot's schema",
+        description="Apply the migrations (Alembic) this bot has and the database lacks, in one "
+        "transaction: procrastinate's schema, then the bot's tables. serve and worker refuse a "
+        "database that is behind. The URL is read from PROMOTION_BOT_DATABASE_URL (or .env) and "
+        "printed with its password redacted.",
+        exits={
+            0: "the database is at this bot's schema (upgraded, or already there)",
+            1: "the database cannot be reached, was not made by this command, or is newer "
+            "than this bot (the message says which)",
+            2: "PROMOTION_BOT_DATABASE_URL is not set",
+        },
+        example=f"PROMOTION_BOT_DATABASE_URL=postgresql://bot@db/bot {PROGRAM} db upgrade",
+        runnable=False,
+    )
+    family.epilog = "examples:\n" + "\n".join(f"  {e}" for e in HELP["db upgrade"].examples)
+    return {"db upgrade": upgrade}
+
+
+FAMILIES = (versions, images, config, init, drift, serve, db, sandbox, demo)

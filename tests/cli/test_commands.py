@@ -58,7 +58,7 @@ def _every_subcommand(parser: argparse.ArgumentParser) -> list[argparse.Argument
 
 def test_every_subcommand_help_has_a_description_and_an_example() -> None:
     subcommands = _every_subcommand(build_parser())
-    assert len(subcommands) == len(commands.RUNS) + 1  # and the "versions" family
+    assert len(subcommands) == len(commands.RUNS) + 2  # and the "versions" and "db" families
     for parser in subcommands:
         text = parser.format_help()
         assert parser.description and parser.epilog, parser.prog
