@@ -373,7 +373,7 @@ def db(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
             "than this bot (the message says which)",
             2: "PROMOTION_BOT_DATABASE_URL is not set",
         },
-        example=f"PROMOTION_BOT_DATABASE_URL=postgresql://bot@db/bot {PROGRAM} db upgrade",
+        example=f"{PROGRAM} db upgrade",
         runnable=False,
     )
     family.epilog = "examples:\n" + "\n".join(f"  {e}" for e in HELP["db upgrade"].examples)
