@@ -250,7 +250,7 @@ def test_ticks_survive_a_rerender() -> None:
         ("- [x] spaces in the key <!-- sync:a b -->", set()),
         ("- [x]<!-- sync:api:prod:1.4.0 -->", set()),
         ("- [x] <!-->", set()),
-        ("- [x] " + "<!-- sync:" + "a" * 1000 + " -->", set()),
+        ("- [x] " + "<!-- sync:" + "a" * 9000 + " -->", set()),
         ("- [xx] <!-- sync:api:prod:1.4.0 -->", set()),
         ("", set()),
     ],

@@ -10,7 +10,10 @@ from urllib.parse import quote, unquote
 from bot.core.markup.metadata import MAX_BODY_CHARS
 
 _SYNC = "sync:"  # the prefix of ``Behind.key``: the only keys the bot writes into the issue
-_KEY_CHARS = 600
+# A key names an app, an environment and a version; percent-encoded, a character may take 12
+# (a 4-byte UTF-8 one), so a key of names of a few dozen characters each exceeds 600 (hypothesis
+# found one: the box was written and never read back). The body itself is bounded.
+_KEY_CHARS = 8192
 _BOX = re.compile(r"[-*+][ \t]+\[([ xX])\][ \t]")
 
 
