@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.core.drift.export import report_json
@@ -279,8 +279,12 @@ def test_ticked_keys_is_bounded(body: str) -> None:
 names = st.text(min_size=1, max_size=40)
 
 
+LONG_ONCE_ENCODED = "000;;;" + "\x80" * 11 + "\U00010000" * 10  # a key past 600 encoded
+
+
 @settings(max_examples=150, deadline=None)
 @given(app=names, env=names, version=names, tick=st.booleans())
+@example(app=LONG_ONCE_ENCODED, env=LONG_ONCE_ENCODED, version=LONG_ONCE_ENCODED, tick=True)
 def test_any_names_round_trip_and_inject_nothing(
     app: str, env: str, version: str, tick: bool
 ) -> None:
