@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from typing import Any, cast
 
@@ -89,6 +89,11 @@ class PostgresJobQueue:
                     "SELECT procrastinate_unregister_worker_v1(%s)", (self._worker_id,)
                 )
         await self._connector.close_async()
+
+    def connection(self) -> AbstractAsyncContextManager[Connection]:
+        """A connection of the pool, for what shares the database with the queue (the write
+        pace of ``bot.adapters.pace_postgres``)."""
+        return self._connector.pool.connection()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Connection]:

@@ -140,25 +140,28 @@ class BotThread(BotProbes):
 
 
 class BotProcess(BotProbes):
-    """``promotion-bot serve`` on a fixed port in ``workdir`` with the settings ``options``
-    (field -> value, passed as ``PROMOTION_BOT_*`` variables); can be killed and started
-    again."""
+    """``promotion-bot serve`` (or ``command``: ``worker``) on a fixed port in ``workdir`` with
+    the settings ``options`` (field -> value, passed as ``PROMOTION_BOT_*`` variables); can be
+    killed and started again."""
 
-    def __init__(self, port: int, options: Mapping[str, str], workdir: Path) -> None:
+    def __init__(
+        self, port: int, options: Mapping[str, str], workdir: Path, command: str = "serve"
+    ) -> None:
         self.url = f"http://{HOST}:{port}"
         self.port = port
+        self.command = command
         # Only ``options``: a ``PROMOTION_BOT_*`` variable of the caller's must not reach it.
         inherited = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
         self.env = inherited | {ENV_PREFIX + k.upper(): v for k, v in options.items()}
         self.workdir = workdir
-        self.log = workdir / "bot.log"
+        self.log = workdir / ("bot.log" if command == "serve" else f"bot-{command}-{port}.log")
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        command = [executable(), "serve", "--port", str(self.port)]
+        argv = [executable(), self.command, "--port", str(self.port)]
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                command, env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
+                argv, env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
             )
         try:
             self.await_health(self._failure)
