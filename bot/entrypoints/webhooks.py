@@ -153,10 +153,11 @@ def github_router(
     secret = settings.webhook_secret.get_secret_value().encode()
 
     async def accept(request: Request) -> tuple[int, dict[str, str]]:
-        headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
-        declared = request.headers.get("content-length")
+        received = dict(request.headers)
+        headers = {name: received[name] for name in KEPT_HEADERS if name in received}
+        declared = received.get("content-length")
         body = await read_body(request.receive, declared, settings.max_body_bytes)
-        if not signature_valid(secret, body, request.headers.get("x-hub-signature-256")):
+        if not signature_valid(secret, body, received.get("x-hub-signature-256")):
             raise Refusal(401, "bad or missing X-Hub-Signature-256")
         event = headers.get("x-github-event")
         delivery_id = headers.get("x-github-delivery")

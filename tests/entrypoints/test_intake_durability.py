@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -23,9 +24,10 @@ from pydantic import SecretStr
 from starlette.types import Message, Receive, Scope, Send
 
 from bot.adapters.queue_sqlite import SqliteJobQueue
+from bot.adapters.worker import Worker
 from bot.entrypoints.web import create_app
 from bot.entrypoints.webhooks import sign
-from bot.services.ports import Delivery, NewJob
+from bot.services.ports import Delivery, Job, NewJob
 from bot.settings import Settings
 from tests.entrypoints.conftest import SECRET, deliveries
 from tests.entrypoints.payloads import raw
@@ -184,3 +186,38 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_delivery(
     assert server.returncode == -signal.SIGKILL
     missing = set(acknowledged) - stored_ids(db)
     assert len(acknowledged) >= 200 and missing == set()
+
+
+async def test_the_worker_waits_while_a_webhook_is_being_answered(
+    settings: Settings, queue: SqliteJobQueue
+) -> None:
+    ran: list[Job] = []
+
+    async def handle(job: Job) -> None:
+        ran.append(job)
+
+    worker = Worker(queue, handle, poll_interval=0.01, max_deferral=30)
+    app = create_app(settings, queue, worker)
+    streaming = asyncio.Event()
+    seen_while_streaming: list[int] = []
+
+    async def slow_body() -> AsyncIterator[bytes]:
+        yield BODY[:100]
+        await queue.enqueue(NewJob(kind="event", payload="{}"))
+        streaming.set()
+        await asyncio.sleep(0.2)  # twenty worker polls
+        seen_while_streaming.append(len(ran))
+        yield BODY[100:]
+
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://bot") as client,
+    ):
+        response = await client.post("/webhooks/github", content=slow_body(), headers=signed("s"))
+        for _ in range(300):
+            if len(ran) == 2:  # the event job and the delivery's job
+                break
+            await asyncio.sleep(0.01)
+    assert response.status_code == 202
+    assert streaming.is_set() and seen_while_streaming == [0] and len(ran) == 2
