@@ -29,11 +29,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -229,7 +230,7 @@ def stored(queue: Path) -> int:
         return found
 
 
-Driver = Callable[[int, bytes], Awaitable[Load]]
+Driver = Callable[[int, bytes], Coroutine[Any, Any, Load]]
 LOADS: dict[str, Driver] = {"rate": fixed_rate, "saturate": saturate, "burst": burst}
 
 
