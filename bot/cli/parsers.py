@@ -159,7 +159,7 @@ def init(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
         exits={
             0: "the config was written (or printed)",
             1: "no environment holding an image reference was found (nothing written)",
-            2: "PATH is not a directory, or it has a config already (see --force)",
+            2: "PATH is not a directory, or it has a config already (without --force or --stdout)",
         },
         example=f"{PROGRAM} init path/to/env-repo --stdout",
         runnable=False,

@@ -108,6 +108,8 @@ def test_an_existing_config_is_kept_unless_forced(
     assert main(["init", str(root)]) == 2
     assert (root / CONFIG).read_text() == "mine\n"
     assert "a config exists already" in capsys.readouterr().err
+    assert main(["init", str(root), "--stdout"]) == 0  # writes nothing, so refuses nothing
+    assert (root / CONFIG).read_text() == "mine\n"
     assert main(["init", str(root), "--force"]) == 0
     assert (root / CONFIG).read_text() == (DATA / "directories" / "expected.yml").read_text()
 
