@@ -138,6 +138,11 @@ def dirs(*names: str) -> tuple[Place, ...]:
             ["main", "promotion/api/dev", "promotion/api/prod", "promotion-bot/onboarding"],
             None,
         ),
+        (  # a branch a config cannot name is none
+            ["README.md"],
+            ["main", "env/dev", "env/qa@eu", "env/prod"],
+            Layout("branches", (Place("dev", ".", "env/dev"), Place("prod", ".", "env/prod"))),
+        ),
         (  # names are made config names
             ["envs/dev box/a.yaml", "envs/prod/a.yaml"],
             ["main"],

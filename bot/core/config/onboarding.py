@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.core.config.model import BRANCH_PATTERN
 from bot.core.config.policy import NAME_PATTERN
 from bot.core.files.images import ImageRefError, parse_image_ref
 from bot.core.files.yamlnodes import YamlEditError
@@ -48,6 +49,7 @@ ONBOARDING_BRANCH = "promotion-bot/onboarding"
 BOT_BRANCH_PREFIXES = ("promotion/", "promotion-bot/")
 _SEPARATORS = re.compile(r"[-_.\s]")
 _NAME = re.compile(NAME_PATTERN)
+_BRANCH = re.compile(BRANCH_PATTERN)
 _UNNAMEABLE = re.compile(r"[^A-Za-z0-9._-]+")
 
 LayoutKind = Literal["directories", "branches"]
@@ -150,8 +152,8 @@ def _directory_places(paths: Sequence[str]) -> tuple[Place, ...]:
 def _branch_places(branches: Sequence[str], default_branch: str) -> tuple[Place, ...]:
     places = []
     for branch in branches:
-        if branch.startswith(BOT_BRANCH_PREFIXES):
-            continue
+        if branch.startswith(BOT_BRANCH_PREFIXES) or not _BRANCH.match(branch):
+            continue  # the bot's own, or one a config cannot name
         name = _name(branch.rsplit("/", 1)[-1])
         if name and environment_rank(name) is not None:
             places.append(Place(name, ".", None if branch == default_branch else branch))
