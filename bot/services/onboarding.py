@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.core.config import DEFAULT_FILE
+from bot.core.config import DEFAULT_FILE, ConfigError, parse_config
 from bot.core.config.onboarding import (
     ONBOARDING_BRANCH,
     Layout,
@@ -128,6 +128,10 @@ async def _open(
     """Write the config on the onboarding branch from ``tree`` and open the PR."""
     name = repo.full_name
     config = render_config(proposal)
+    try:  # a file the bot itself would refuse is never proposed
+        parse_config(config, file=DEFAULT_FILE, builtin=ws.configs.builtin)
+    except ConfigError as err:
+        return _skipped(name, f"the config it would propose is invalid: {err}")
     body = render_onboarding_body(proposal, config, file=DEFAULT_FILE)
     spec = CommitSpec(
         base=tree,

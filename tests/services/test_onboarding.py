@@ -283,3 +283,14 @@ async def test_two_replicas_at_once_make_one_pr(gh: FakeGitHub) -> None:
     (retried,) = await handle_installation_changed(event, workspace(gh))
     assert retried.reason == "asked before in #1 (open)"
     assert onboarding_pulls(gh) == [1]
+
+
+async def test_a_config_the_bot_would_refuse_is_never_proposed(
+    gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gh.seed(ENV_REPO, UNCONFIGURED)
+    monkeypatch.setattr(onboarding, "render_config", lambda proposal: "version: 2\n")
+    (outcome,) = await install(gh, ENV_REPO)
+    assert outcome.action == "skipped"
+    assert outcome.reason.startswith("the config it would propose is invalid: ")
+    assert gh.count("pace.reserve") == 0 and gh.pulls_of(ENV_REPO) == []
