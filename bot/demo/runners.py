@@ -169,6 +169,13 @@ class BotProcess(BotProbes):
             self.stop()  # a bot that did not come up in time is not left running
             raise
 
+    def replica(self, command: str) -> BotProcess:
+        """Another process on the same settings and queue, on a port of its own: ``worker``
+        beside ``serve`` (PostgreSQL)."""
+        other = BotProcess(free_port(), {}, self.workdir, command)
+        other.env = dict(self.env)
+        return other
+
     def _failure(self) -> str | None:
         if self.proc is None or self.proc.poll() is None:
             return None
