@@ -24,6 +24,7 @@ from bot.core.promotion.envfiles import (
     EnvState,
     image_occurrences,
     in_environment,
+    keys_in,
     relative,
     repository_path,
     running_tags,
@@ -135,14 +136,18 @@ async def _review_environment(
 
     def readable(files: Files, root: str) -> Snapshot:
         texts = relative(files.texts, root)
-        return snapshot_of({name: text for name, text in texts.items() if name not in skipped})
+        keys = keys_in(loaded.config, env.name, texts)
+        return snapshot_of({n: text for n, text in texts.items() if n not in skipped}, keys)
 
+    previous_keys = (
+        keys_in(loaded.config, upstream, previous.texts) if previous and upstream else {}
+    )
     review = EnvReview(
         env.name,
         readable(before, where.path),
         readable(after, where.path),
         upstream,
-        None if previous is None else snapshot_of(previous.texts),
+        None if previous is None else snapshot_of(previous.texts, previous_keys),
         skipped,
         await _hotfixes(ws, loaded, upstream, where),
     )

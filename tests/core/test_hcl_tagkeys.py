@@ -16,6 +16,7 @@ from bot.core.promotion.envfiles import (
     environment_files,
     image_occurrences,
     in_environment,
+    keys_in,
     relative,
     repository_path,
     running_tags,
@@ -291,3 +292,17 @@ def test_an_unparsable_terraform_file_is_a_text_change():
     before = Snapshot(files={"main.tf": "a = 1\n"})
     after = Snapshot(files={"main.tf": "a = {\n"})
     assert meaningful_diff(before, after).text_changed == ("main.tf",)
+
+
+def test_a_bare_tag_is_an_image_change_in_reviews_and_drift():
+    cfg = config()
+    names = ("*.tfvars",)
+    keys = keys_in(cfg, "dev", names)
+    assert keys == {"*.tfvars": {"api_image_tag": API, "global.apiTag": API}}
+    before = snapshot_of({"*.tfvars": TFVARS}, keys)
+    after = snapshot_of({"*.tfvars": TFVARS.replace('"1.2.0" # bare', '"1.3.0" # bare')}, keys)
+    diff = meaningful_diff(before, after)
+    assert [(d.path, d.repository, d.old_tag, d.new_tag) for d in diff.images] == [
+        ("api_image_tag", API, "1.2.0", "1.3.0")
+    ]
+    assert diff.values == ()

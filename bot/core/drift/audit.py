@@ -41,6 +41,7 @@ from bot.core.promotion.envfiles import (
     EnvState,
     YamlEditError,
     environment_files,
+    keys_in,
     running_tags,
     snapshot_of,
     tag_keys_of,
@@ -216,9 +217,11 @@ def _compare(config: PromotionConfig, upstream: EnvView, view: EnvView, facts: F
     theirs, mine = upstream.paths(), view.paths()
     unread = frozenset(upstream.skipped) | frozenset(view.skipped)  # listed apart, with why
     differing = [p for p in theirs & mine if p not in unread and not upstream.same(view, p)]
+    theirs_read = {p: upstream.files[p] for p in differing if p in upstream.files}
+    mine_read = {p: view.files[p] for p in differing if p in view.files}
     diff = meaningful_diff(
-        snapshot_of({p: upstream.files[p] for p in differing if p in upstream.files}),
-        snapshot_of({p: view.files[p] for p in differing if p in view.files}),
+        snapshot_of(theirs_read, keys_in(config, upstream.name, theirs_read)),
+        snapshot_of(mine_read, keys_in(config, view.name, mine_read)),
     )
     values = tuple(d for d in diff.values if not _declared(rules, d.file, d.path))
     return PairDrift(

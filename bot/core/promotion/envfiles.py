@@ -15,7 +15,7 @@ from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.core.config.model import App
+from bot.core.config.model import App, PromotionConfig
 from bot.core.files.formats import IMAGE_FILE_SUFFIXES, find_images, mentions, set_image
 from bot.core.files.images import ImageRefError, parse_image_ref, same_repository
 from bot.core.files.yamledit import EditResult
@@ -159,15 +159,32 @@ def running_tags(state: EnvState, image: str) -> tuple[str, ...]:
     return tuple(sorted(counts, key=lambda tag: -counts[tag]))
 
 
-def snapshot_of(files: Mapping[str, str]) -> Snapshot:
-    """``files`` with the images found in them (files that do not parse hold none)."""
+def snapshot_of(
+    files: Mapping[str, str], tag_keys: Mapping[str, Mapping[str, str]] | None = None
+) -> Snapshot:
+    """``files`` with the images found in them (files that do not parse hold none);
+    ``tag_keys`` (path -> key -> image, ``keys_in``) makes the bare tags images too."""
     images: list[ImageOccurrence] = []
     for path in sorted(files):
         try:
-            images += find_images(files[path], path)
+            images += find_images(files[path], path, tag_keys=(tag_keys or {}).get(path))
         except YamlEditError:
             continue
     return Snapshot(files=dict(files), images=tuple(images))
+
+
+def keys_in(
+    config: PromotionConfig, environment: str, names: Iterable[str]
+) -> dict[str, dict[str, str]]:
+    """Of ``names`` (paths relative to ``environment``'s root, as ``relative`` gives them),
+    those holding a bare tag of an app promoted through it: name -> key -> image."""
+    found: dict[str, dict[str, str]] = {}
+    env = config.environment(environment)
+    for app, spec in config.apps.items():
+        if env in config.environments_of(app):
+            for name, keys in tag_keys_of(spec, names, root=".").items():
+                found.setdefault(name, {}).update(dict.fromkeys(keys, spec.image))
+    return found
 
 
 def relative(files: Mapping[str, str], root: str) -> dict[str, str]:
@@ -211,6 +228,7 @@ __all__ = [
     "environment_files",
     "image_occurrences",
     "in_environment",
+    "keys_in",
     "name_in",
     "relative",
     "repository_path",
