@@ -5,11 +5,9 @@ docs/adr/0002-sqlite-job-table-and-postgresql.md)."""
 from __future__ import annotations
 
 import asyncio
-import queue
 import sqlite3
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -123,40 +121,6 @@ def insert_rows(
     return returned
 
 
-def _STOP() -> None:
-    """The last call a ``DatabaseThread`` runs."""
-
-
-class DatabaseThread:
-    """One thread that runs submitted calls in order."""
-
-    def __init__(self) -> None:
-        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="sqlite-queue", daemon=True)
-        self._thread.start()
-
-    def submit(self, fn: Callable[[], T]) -> Future[T]:
-        future: Future[T] = Future()
-        self._calls.put((fn, future))
-        return future
-
-    def _run(self) -> None:
-        while True:
-            fn, future = self._calls.get()
-            if future.set_running_or_notify_cancel():
-                try:
-                    future.set_result(fn())
-                except BaseException as err:  # handed to the caller, who raises it
-                    future.set_exception(err)
-            if fn is _STOP:
-                return
-
-    def shutdown(self) -> None:
-        """Run every pending call, then end the thread."""
-        self.submit(_STOP).result()
-        self._thread.join()
-
-
 class Database:
     """The queue's SQLite file in WAL mode: one connection, used only on its own thread (so the
     event loop never waits on disk), and the clock that stamps its rows."""
@@ -164,7 +128,8 @@ class Database:
     def __init__(self, path: str, clock: Callable[[], datetime]) -> None:
         self.path = path
         self._clock = clock
-        self.thread = DatabaseThread()
+        # One thread runs every statement, in the order submitted.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-queue")
         self.conn = self.run(self._connect)
 
     def _connect(self) -> sqlite3.Connection:
@@ -180,11 +145,11 @@ class Database:
 
     def run(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the database thread and wait for it (start-up and shutdown)."""
-        return self.thread.submit(fn).result()
+        return self._thread.submit(fn).result()
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the database thread; the event loop goes on meanwhile."""
-        return await asyncio.wrap_future(self.thread.submit(lambda: fn(*args)))
+        return await asyncio.wrap_future(self._thread.submit(fn, *args))
 
     def write(self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
         """(The database thread.) Run ``fn`` in one write transaction, taken up front so two
@@ -208,4 +173,4 @@ class Database:
     def close(self) -> None:
         """Close the file once every call submitted before has run, then end the thread."""
         self.run(self.conn.close)
-        self.thread.shutdown()
+        self._thread.shutdown()
