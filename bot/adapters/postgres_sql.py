@@ -18,23 +18,35 @@ WITH stalled AS (
 SELECT procrastinate_retry_job_v2(id, now(), NULL, NULL, NULL) FROM stalled
 """
 
-# A row only when the worker still exists (it is pruned once silent for a lease term); the
-# lock keeps another replica from pruning it before the job fetched for it is committed.
-WORKER = "SELECT 1 FROM procrastinate_workers WHERE id = %s FOR KEY SHARE"
-
+# No row when the worker is gone (pruned once silent for a lease term); else procrastinate's
+# fetch, a row of NULLs when no job is runnable. The lock keeps another replica from pruning
+# the worker before the job fetched for it is committed.
 FETCH = """
-SELECT id, task_name, args ->> 'payload', attempts, lock, queueing_lock, scheduled_at
-FROM procrastinate_fetch_job_v2(ARRAY[%(queue)s]::varchar[], %(worker)s)
+SELECT f.id, f.task_name, f.args ->> 'payload', f.attempts, f.lock, f.scheduled_at
+FROM (SELECT id FROM procrastinate_workers WHERE id = %(worker)s FOR KEY SHARE) AS w,
+     LATERAL procrastinate_fetch_job_v2(ARRAY[%(queue)s]::varchar[], w.id) AS f
 """
 
-# A leased job no longer absorbs new events: its coalesce key goes, so a newer event makes a
-# job of its own (and a retry never meets a waiting job of the same key).
-RELEASE_COALESCE_KEY = "UPDATE procrastinate_jobs SET queueing_lock = NULL WHERE id = %s"
-
-LEASED = """
+# A fetched job: its worker's heartbeat beaten (the lease starts a full term), its coalesce key
+# released (a leased job absorbs no new event: a newer one makes a job of its own, and a retry
+# never meets a waiting job of the same key), and what the bot's row says of it.
+CLAIM = """
+WITH beat AS (SELECT procrastinate_update_heartbeat_v1(%(worker)s)),
+     released AS (UPDATE procrastinate_jobs SET queueing_lock = NULL
+                  WHERE id = %(id)s AND queueing_lock IS NOT NULL)
 SELECT merged, waits, installation_id, dedupe_key,
-       extract(epoch FROM now() - greatest(ready_since, %(scheduled_at)s))::float8
-FROM promotion_jobs WHERE job_id = %(id)s
+       extract(epoch FROM now() - greatest(ready_since, %(scheduled_at)s::timestamptz))::float8
+FROM promotion_jobs, beat WHERE job_id = %(id)s
+"""
+
+# Done or dead, while the lease holds (the row locked first: a recovery cannot slip between).
+FINISH = f"""
+WITH held AS (SELECT id FROM procrastinate_jobs WHERE {FENCE} FOR UPDATE),
+     finished AS (
+        SELECT procrastinate_finish_job_v1(id, %(status)s::procrastinate_job_status, false)
+        FROM held)
+UPDATE promotion_jobs p SET last_error = %(error)s, updated_at = now()
+FROM held, finished WHERE p.job_id = held.id
 """
 
 COALESCE = """

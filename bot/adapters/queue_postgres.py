@@ -32,22 +32,21 @@ from datetime import timedelta
 from typing import Any, cast
 
 import psycopg
-from procrastinate import PsycopgConnector
+from psycopg_pool import AsyncConnectionPool
 
 from bot.adapters.postgres_enqueue import QUEUE, insert_job
 from bot.adapters.postgres_intake import DeliveryBatches
 from bot.adapters.postgres_schema import check_schema
 from bot.adapters.postgres_sql import (
+    CLAIM,
     FENCE,
     FETCH,
-    LEASED,
+    FINISH,
     PRUNE_STALLED,
     RECOVER_STALLED,
-    RELEASE_COALESCE_KEY,
     RETRY,
     STATS,
     THROTTLE,
-    WORKER,
 )
 from bot.services.ports import Delivery, EnqueueOutcome, Job, JobKind, NewJob, QueueStats
 
@@ -60,9 +59,9 @@ class PostgresJobQueue:
     """A ``JobQueue`` and ``VersionsSeen`` on a PostgreSQL database migrated by
     ``promotion-bot db upgrade``; ``open`` it, ``close`` it."""
 
-    def __init__(self, connector: PsycopgConnector, *, lease: timedelta) -> None:
+    def __init__(self, pool: AsyncConnectionPool[Connection], *, lease: timedelta) -> None:
         self.lease_term = lease
-        self._connector = connector
+        self._pool = pool
         self._worker_id: int | None = None
         self._recovered_at = -math.inf
         self._deliveries = DeliveryBatches(self._durable, insert_job, QUEUE)
@@ -73,11 +72,14 @@ class PostgresJobQueue:
     ) -> PostgresJobQueue:
         """Connect once the schema is this bot's (``SchemaError`` otherwise)."""
         await check_schema(url)
-        connector = PsycopgConnector(
-            conninfo=url, min_size=1, max_size=pool_size, configure=_bookkeeping
+        # No check of each connection as it leaves the pool (procrastinate's connector asks
+        # for one): a round trip per transaction; a broken connection fails its transaction,
+        # and the pool replaces it.
+        pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+            url, min_size=1, max_size=pool_size, configure=_bookkeeping, open=False
         )
-        await connector.open_async()
-        return cls(connector, lease=lease)
+        await pool.open(wait=True)
+        return cls(pool, lease=lease)
 
     async def close(self) -> None:
         """Unregister this worker (its running jobs are handed out again at once), then close
@@ -88,19 +90,19 @@ class PostgresJobQueue:
                 await conn.execute(
                     "SELECT procrastinate_unregister_worker_v1(%s)", (self._worker_id,)
                 )
-        await self._connector.close_async()
+        await self._pool.close()
 
     def connection(self) -> AbstractAsyncContextManager[Connection]:
         """A connection of the pool, for what shares the database with the queue (the write
         pace of ``bot.adapters.pace_postgres``)."""
-        return self._connector.pool.connection()
+        return self._pool.connection()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Connection]:
         """One transaction, committed when the block ends without an error, without waiting
         for the disk: bookkeeping whose loss in a crash only runs a job again (the pool's
         sessions default to ``synchronous_commit = off``)."""
-        async with self._connector.pool.connection() as conn, conn.transaction():
+        async with self._pool.connection() as conn, conn.transaction():
             yield conn
 
     @asynccontextmanager
@@ -157,26 +159,22 @@ class PostgresJobQueue:
         """Hand out again the jobs of workers silent for a lease term (this one's too: a job
         nobody renewed for a term is lost to its holder), then fetch the oldest runnable job.
         Only a lease, or a renewal, beats this worker's heartbeat: polling does not."""
-        async with self._transaction() as conn:
-            if time.monotonic() - self._recovered_at > RECOVERY_INTERVAL:
-                await conn.execute(PRUNE_STALLED, {"term": self.lease_term.total_seconds()})
-                await conn.execute(RECOVER_STALLED, {"queue": QUEUE})
-                self._recovered_at = time.monotonic()
-            worker = await self._worker(conn)
-            try:
-                async with conn.transaction():
-                    cursor = await conn.execute(FETCH, {"queue": QUEUE, "worker": worker})
-                    row = await cursor.fetchone()
-            except psycopg.errors.UniqueViolation:
-                return None  # another replica took a job of the same serial key just now
-            if row is None or row[0] is None:
-                return None
-            job_id, kind, payload, attempts, serial_key, coalesce_key, scheduled_at = row
-            await conn.execute("SELECT procrastinate_update_heartbeat_v1(%s)", (worker,))
-            if coalesce_key is not None:
-                await conn.execute(RELEASE_COALESCE_KEY, (job_id,))
-            cursor = await conn.execute(LEASED, {"id": job_id, "scheduled_at": scheduled_at})
-            claimed = await cursor.fetchone()
+        try:
+            async with self._transaction() as conn:
+                if time.monotonic() - self._recovered_at > RECOVERY_INTERVAL:
+                    await conn.execute(PRUNE_STALLED, {"term": self.lease_term.total_seconds()})
+                    await conn.execute(RECOVER_STALLED, {"queue": QUEUE})
+                    self._recovered_at = time.monotonic()
+                row, worker = await self._fetch(conn)
+                if row is None:
+                    return None
+                job_id, kind, payload, attempts, serial_key, scheduled_at = row
+                cursor = await conn.execute(
+                    CLAIM, {"id": job_id, "worker": worker, "scheduled_at": scheduled_at}
+                )
+                claimed = await cursor.fetchone()
+        except psycopg.errors.UniqueViolation:
+            return None  # another replica took a job of the same serial key just now
         assert claimed is not None, f"job_id={job_id} has no promotion_jobs row"
         merged, waits, installation_id, dedupe_key, waited = claimed
         return Job(
@@ -193,18 +191,21 @@ class PostgresJobQueue:
             waits=waits,
         )
 
-    async def _worker(self, conn: Connection) -> int:
-        """This queue's worker id, kept from being pruned until the transaction ends;
-        registered anew when it never was or was pruned as stalled."""
-        if self._worker_id is not None:
-            cursor = await conn.execute(WORKER, (self._worker_id,))
-            if await cursor.fetchone() is not None:
-                return self._worker_id
+    async def _fetch(self, conn: Connection) -> tuple[tuple[Any, ...] | None, int]:
+        """The job fetched for this queue's worker (``None``: none is runnable), and the
+        worker's id: registered anew when it never was or was pruned as stalled. (Leases
+        running at once may each register one: the spare ones are pruned when silent.)"""
+        worker = self._worker_id  # this call's own: another may replace it meanwhile
+        if worker is not None:
+            cursor = await conn.execute(FETCH, {"queue": QUEUE, "worker": worker})
+            row = await cursor.fetchone()
+            if row is not None:  # the worker exists: a job, or a row of NULLs
+                return (row if row[0] is not None else None), worker
         cursor = await conn.execute("SELECT worker_id FROM procrastinate_register_worker_v1()")
-        row = await cursor.fetchone()
-        assert row is not None
-        self._worker_id = int(row[0])
-        return self._worker_id
+        registered = await cursor.fetchone()
+        assert registered is not None
+        self._worker_id = int(registered[0])
+        return await self._fetch(conn)
 
     async def extend_lease(self, job: Job) -> bool:
         """Beat the heartbeat of the worker holding ``job``, while it still holds it."""
@@ -224,15 +225,7 @@ class PostgresJobQueue:
 
     async def _finish(self, job: Job, status: str, error: str | None) -> None:
         async with self._transaction() as conn:
-            if await _hold(conn, job):
-                await conn.execute(
-                    "SELECT procrastinate_finish_job_v1(%s, %s, false)", (job.id, status)
-                )
-                await conn.execute(
-                    "UPDATE promotion_jobs SET last_error = %s, updated_at = now() "
-                    "WHERE job_id = %s",
-                    (error, job.id),
-                )
+            await conn.execute(FINISH, {**_fence(job), "status": status, "error": error})
 
     async def retry(
         self, job: Job, *, after: timedelta, error: str, throttle_installation: bool = False
