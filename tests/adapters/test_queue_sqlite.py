@@ -424,3 +424,29 @@ async def test_one_batch_larger_than_a_statement_goes_in_whole(queue: SqliteJobQ
     ids = [f"d-{n}" for n in range(400)]
     assert all(await asyncio.gather(*(queue.accept_delivery(delivery(i), job()) for i in ids)))
     assert await queue.stats() == QueueStats(ready=400, deliveries=400)
+
+
+async def test_a_queue_file_from_the_spool_version_opens_and_takes_deliveries(
+    db_path: Path, clock: FakeClock
+) -> None:
+    """ADR 0001's queue file: bodies in a spool, the row's own body empty, where it lay in
+    three more columns; the file opens as it is and new deliveries keep their bodies in it."""
+    conn = sqlite3.connect(db_path)
+    conn.execute(
+        "CREATE TABLE deliveries (delivery_id TEXT PRIMARY KEY, source TEXT NOT NULL, "
+        "event TEXT NOT NULL, status TEXT NOT NULL, received_at REAL NOT NULL, "
+        "headers TEXT NOT NULL, body BLOB NOT NULL, spool_segment INTEGER, "
+        "spool_offset INTEGER, spool_length INTEGER)"
+    )
+    conn.execute(
+        "INSERT INTO deliveries VALUES ('old', 'github', 'push', 'queued', 0, '{}', x'', 1, 0, 9)"
+    )
+    conn.commit()
+    conn.close()
+    queue = SqliteJobQueue(db_path, clock=clock)
+    try:
+        assert not await queue.accept_delivery(delivery("old"), job())  # still deduped
+        assert await queue.accept_delivery(delivery("new"), job())
+        assert await queue.get_delivery("new") == delivery("new")
+    finally:
+        queue.close()
