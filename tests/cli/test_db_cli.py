@@ -4,6 +4,7 @@ password never shown."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -12,7 +13,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bot.adapters.postgres_schema import SchemaError, check_schema, head, redact, upgrade
+from bot.adapters.postgres_schema import (
+    MIGRATIONS,
+    PROCRASTINATE_VERSION,
+    SchemaError,
+    check_schema,
+    head,
+    redact,
+    upgrade,
+)
 from bot.cli import main
 
 PASSWORD = "s3cret-Pa55word"
@@ -150,3 +159,13 @@ def test_db_upgrade_needs_a_database_url(
     monkeypatch.delenv("PROMOTION_BOT_DATABASE_URL", raising=False)
     assert main(["db", "upgrade"]) == 2
     assert "PROMOTION_BOT_DATABASE_URL is not set" in capsys.readouterr().err
+
+
+def test_revision_0001_is_procrastinate_s_own_schema() -> None:
+    """The schema the first revision applies is the one procrastinate ships, for the pinned
+    version (a later procrastinate comes with a revision of its own)."""
+    import procrastinate.schema  # noqa: PLC0415 (only this test reads it)
+
+    assert importlib.metadata.version("procrastinate") == PROCRASTINATE_VERSION
+    vendored = (MIGRATIONS / f"procrastinate-{PROCRASTINATE_VERSION}.sql").read_text()
+    assert vendored.endswith(procrastinate.schema.SchemaManager.get_schema())
