@@ -130,6 +130,17 @@ async def test_a_delivery_is_stored_once_with_its_job(queue: Queue) -> None:
     assert await queue.lease() is None
 
 
+async def test_deliveries_accepted_at_once_are_each_stored_once(queue: Queue) -> None:
+    """Concurrent callers (PostgreSQL stores one event-loop pass's deliveries in one
+    transaction); an id sent twice at once is stored once."""
+    ids = [f"d-{n % 10}" for n in range(20)]
+    accepted = await asyncio.gather(
+        *(queue.accept_delivery(delivery(i), job(f'{{"id": "{i}"}}')) for i in ids)
+    )
+    assert accepted == [True] * 10 + [False] * 10
+    assert await counts(queue) == QueueStats(ready=10, deliveries=10)
+
+
 async def test_an_ignored_delivery_has_no_job(queue: Queue) -> None:
     assert await queue.accept_delivery(delivery(), None)
     assert await queue.lease() is None
