@@ -342,7 +342,7 @@ REFUSALS = [
 
 @pytest.mark.parametrize(("text", "image", "tag", "digest", "words"), REFUSALS)
 def test_refusals(text, image, tag, digest, words):
-    with pytest.raises(HclEditError, match=words):
+    with pytest.raises(YamlEditError, match=words):  # the checks YAML edits make, and HCL's
         set_image(text, image=image, tag=tag, digest=digest, file="main.tf")
 
 

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 
 from bot.core.files.hclparse import HclEditError, HclParsed, parse_hcl
 from bot.core.files.hclscan import HclField, HclSite, scan_hcl
-from bot.core.files.images import ImageRef, ImageRefError, parse_image_ref, valid_digest, valid_tag
+from bot.core.files.images import parse_image_ref
 from bot.core.files.sites import split_tag
-from bot.core.files.yamledit import Change, EditResult
+from bot.core.files.yamledit import Change, EditResult, checked_target, next_digest
 
 _INDEX_RE = re.compile(r"(?:\[\d+\])+$")  # ``[0]`` ending a key's last part
 
@@ -63,21 +63,6 @@ def names_a_key(text: str, tag_keys: tuple[str, ...]) -> bool:
     return any(_INDEX_RE.sub("", key.rsplit(".", 1)[-1]) in text for key in tag_keys)
 
 
-def checked_target(image: str, tag: str, digest: str | None, file: str) -> ImageRef:
-    """``image`` parsed, once ``tag`` and ``digest`` are valid; HclEditError otherwise."""
-    if not valid_tag(tag):
-        raise HclEditError(f"refusing tag that is not a valid docker tag file={file!r} tag={tag!r}")
-    if digest is not None and not valid_digest(digest):
-        raise HclEditError(f"refusing invalid digest file={file!r} digest={digest!r}")
-    try:
-        target = parse_image_ref(image)
-    except ImageRefError as err:
-        raise HclEditError(f"refusing invalid image file={file!r}: {err}") from err
-    if target.tag is not None or target.digest is not None:
-        raise HclEditError(f"image must be a repository without tag or digest image={image!r}")
-    return target
-
-
 def _field_value(field: HclField, site: HclSite, *, tag: str, digest: str | None, file: str) -> str:
     old = field.string.value
     moves = site.ref.tag != tag
@@ -89,20 +74,6 @@ def _field_value(field: HclField, site: HclSite, *, tag: str, digest: str | None
         pinned = next_digest(split_tag(old)[1], moves, digest, where)
         return f"{tag}@{pinned}" if pinned else tag
     return next_digest(old, moves, digest, where) or old
-
-
-def next_digest(old: str | None, moves: bool, digest: str | None, where: str) -> str | None:
-    """The digest a pinned ``old`` becomes: ``digest`` when given; refused when the tag
-    ``moves`` without one; nothing pinned stays unpinned."""
-    if not old:
-        return old
-    if digest is not None:
-        return digest
-    if moves:
-        raise HclEditError(
-            f"refusing to leave a digest pinned to the old tag; give the new digest {where}"
-        )
-    return old
 
 
 def _apply(parsed: HclParsed, plan: list[tuple[HclField, str]]) -> EditResult:

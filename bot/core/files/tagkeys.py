@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from yaml.nodes import MappingNode, ScalarNode
 
-from bot.core.files.hcledit import names_a_key, next_digest
+from bot.core.files.hcledit import names_a_key
 from bot.core.files.images import parse_image_ref
 from bot.core.files.sites import split_tag
-from bot.core.files.yamledit import EditResult, Replacement, apply_replacements
+from bot.core.files.yamledit import EditResult, Replacement, apply_replacements, next_digest
 from bot.core.files.yamlnodes import Parsed, format_path, parse_yaml, scalar_value
 from bot.core.files.yamlscan import ImageOccurrence
 

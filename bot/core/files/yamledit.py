@@ -36,6 +36,8 @@ __all__ = [
     "Replacement",
     "YamlEditError",
     "apply_replacements",
+    "checked_target",
+    "next_digest",
     "set_image",
     "value_span",
 ]
@@ -73,7 +75,7 @@ def set_image(
     text: str, *, image: str, tag: str, digest: str | None = None, file: str = ""
 ) -> EditResult:
     """Set every reference to repository ``image`` in ``text`` to ``tag`` (and ``digest``)."""
-    target = _checked_target(image, tag, digest, file)
+    target = checked_target(image, tag, digest, file)
     if target.path.rsplit("/", 1)[-1] not in text:
         return EditResult(text, ())
     parsed = parse_yaml(text, file)
@@ -84,7 +86,7 @@ def set_image(
     return apply_replacements(parsed, plan)
 
 
-def _checked_target(image: str, tag: str, digest: str | None, file: str) -> ImageRef:
+def checked_target(image: str, tag: str, digest: str | None, file: str) -> ImageRef:
     if not valid_tag(tag):
         raise YamlEditError(
             f"refusing tag that is not a valid docker tag file={file!r} tag={tag!r}"
@@ -139,20 +141,20 @@ def _field_value(
 ) -> str | None:
     if field.role == "ref":
         ref = parse_image_ref(old[len(field.prefix) :])
-        new_ref = ref.with_version(tag, _next_digest(ref.digest, moves, digest, where))
+        new_ref = ref.with_version(tag, next_digest(ref.digest, moves, digest, where))
         return f"{field.prefix}{new_ref}"
     if field.role == "tag":
         pinned = split_tag(old)[1] if old else None
-        new_digest = _next_digest(pinned, moves, digest, where)
+        new_digest = next_digest(pinned, moves, digest, where)
         return f"{tag}@{new_digest}" if new_digest else tag
     if field.role == "digest":
-        return _next_digest(old, moves, digest, where) or old
+        return next_digest(old, moves, digest, where) or old
     if field.role == "extra-digest":
-        return old if _next_digest(old, moves, digest, where) == old else ""
+        return old if next_digest(old, moves, digest, where) == old else ""
     return None
 
 
-def _next_digest(old: str | None, moves: bool, digest: str | None, where: str) -> str | None:
+def next_digest(old: str | None, moves: bool, digest: str | None, where: str) -> str | None:
     if not old:
         return old
     if digest is not None:
