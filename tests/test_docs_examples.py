@@ -36,7 +36,7 @@ EXIT_NOTE = re.compile(r"#.*\bexits? (\d+)\b")
 OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z-]*)")
 
 # Subcommands that start a server; their examples are checked against ``--help``.
-SERVER_COMMANDS = frozenset({"serve", "sandbox", "demo"})
+SERVER_COMMANDS = frozenset({"serve", "worker", "sandbox", "demo"})
 # Lines that build a virtualenv first; CI runs them (they need a network for pip).
 SETUP_LINES = frozenset(
     {

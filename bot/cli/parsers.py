@@ -251,7 +251,7 @@ def serve(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
             2: "the settings are invalid, no PROMOTION_BOT_DATABASE_URL, or the database's "
             "schema is not this bot's (the message says which)",
         },
-        example=f"PROMOTION_BOT_DATABASE_URL=postgresql://bot@db/bot {PROGRAM} worker --port 8001",
+        example=f"{PROGRAM} worker --host 0.0.0.0 --port 8001",
     )
     worker.add_argument("--host", default="127.0.0.1", help="Address of the probes.")
     worker.add_argument("--port", type=int, default=8001, help="Port of the probes.")
