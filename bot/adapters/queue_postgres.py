@@ -76,7 +76,12 @@ class PostgresJobQueue:
         # for one): a round trip per transaction; a broken connection fails its transaction,
         # and the pool replaces it.
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
-            url, min_size=1, max_size=pool_size, configure=_bookkeeping, open=False
+            url,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True},
+            configure=_bookkeeping,
+            open=False,
         )
         await pool.open(wait=True)
         return cls(pool, lease=lease)
@@ -86,7 +91,7 @@ class PostgresJobQueue:
         the pool."""
         await self._deliveries.close()
         if self._worker_id is not None:
-            async with self._transaction() as conn:
+            async with self._pool.connection() as conn:
                 await conn.execute(
                     "SELECT procrastinate_unregister_worker_v1(%s)", (self._worker_id,)
                 )
@@ -101,7 +106,8 @@ class PostgresJobQueue:
     async def _transaction(self) -> AsyncIterator[Connection]:
         """One transaction, committed when the block ends without an error, without waiting
         for the disk: bookkeeping whose loss in a crash only runs a job again (the pool's
-        sessions default to ``synchronous_commit = off``)."""
+        sessions default to ``synchronous_commit = off``; a single statement outside such a
+        block commits alike)."""
         async with self._pool.connection() as conn, conn.transaction():
             yield conn
 
@@ -119,7 +125,7 @@ class PostgresJobQueue:
         return await self._deliveries.accept(delivery, job)
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
-        async with self._transaction() as conn:
+        async with self._pool.connection() as conn:
             cursor = await conn.execute(
                 "SELECT delivery_id, source, event, body, received_at, headers, status "
                 "FROM promotion_deliveries WHERE delivery_id = %s",
@@ -144,7 +150,7 @@ class PostgresJobQueue:
 
     async def versions_seen(self, subjects: Sequence[str]) -> Mapping[str, str | None]:
         """``VersionsSeen``: what the jobs enqueued so far, by any replica, have recorded."""
-        async with self._transaction() as conn:
+        async with self._pool.connection() as conn:
             cursor = await conn.execute(
                 "SELECT tag, digest FROM promotion_versions_seen WHERE subject = ANY(%s) "
                 "ORDER BY seq",
@@ -209,7 +215,7 @@ class PostgresJobQueue:
 
     async def extend_lease(self, job: Job) -> bool:
         """Beat the heartbeat of the worker holding ``job``, while it still holds it."""
-        async with self._transaction() as conn:
+        async with self._pool.connection() as conn:
             cursor = await conn.execute(
                 f"SELECT procrastinate_update_heartbeat_v1(worker_id) FROM procrastinate_jobs "
                 f"WHERE {FENCE}",
@@ -224,7 +230,7 @@ class PostgresJobQueue:
         await self._finish(job, "failed", error)
 
     async def _finish(self, job: Job, status: str, error: str | None) -> None:
-        async with self._transaction() as conn:
+        async with self._pool.connection() as conn:
             await conn.execute(FINISH, {**_fence(job), "status": status, "error": error})
 
     async def retry(
@@ -251,7 +257,7 @@ class PostgresJobQueue:
             )
 
     async def stats(self) -> QueueStats:
-        async with self._transaction() as conn:
+        async with self._pool.connection() as conn:
             cursor = await conn.execute(STATS, {"queue": QUEUE})
             row = await cursor.fetchone()
         assert row is not None
@@ -287,9 +293,10 @@ class PostgresJobQueue:
 
 
 async def _bookkeeping(conn: Connection) -> None:
-    """A new pooled session: commits do not wait for the disk unless a transaction asks."""
+    """A new pooled session: commits do not wait for the disk unless a transaction asks.
+    Sessions are in autocommit: a single statement is its own transaction, one round trip;
+    several take ``conn.transaction()``."""
     await conn.execute("SET synchronous_commit = off")
-    await conn.commit()
 
 
 def _fence(job: Job) -> dict[str, Any]:
