@@ -207,6 +207,19 @@ RULES = [
         id="map-with-digest",
     ),
     pytest.param(
+        'image_repository = "ghcr.io/acme/api"\nimage_tag        = "1.0.0"\n',
+        {},
+        [("terraform", API, "1.0.0", None, "image_tag")],
+        id="tfvars-repository-and-tag",
+    ),
+    pytest.param(
+        'variable "image_repository" {\n  default = "ghcr.io/acme/api"\n}\n'
+        'variable "image_tag" {\n  type    = string\n  default = "alpha1"\n}\n',
+        {},
+        [("terraform", API, "alpha1", None, "variable.image_tag.default")],
+        id="variable-defaults-repository-and-tag",
+    ),
+    pytest.param(
         'list = [\n  { image = "ghcr.io/acme/api:1.0.0" },\n  "ghcr.io/acme/api:2.0.0",\n]\n',
         {},
         [("terraform", "ghcr.io/acme/api", "1.0.0", None, "list[0].image")],

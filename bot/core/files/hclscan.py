@@ -6,8 +6,10 @@ Rules, most specific first (a string claimed by one rule is not reported again b
    (``apps.NAME.tags``): a variable set in a ``.tfvars`` file (``api_image_tag = "1.2.3"``),
    the ``default`` of its ``variable "api_image_tag"`` block, or a dotted path into objects
    (``image_tags.api``).
-2. ``terraform`` maps: an object with ``repository`` or ``image`` (a repository), maybe
-   ``registry``, and ``tag`` (or ``version``), maybe ``digest``/``sha``, as Helm values have them.
+2. ``terraform`` maps: an object with ``repository``, ``image`` or ``image_repository`` (a
+   repository), maybe ``registry``, and ``tag`` (or ``version``, ``image_tag``,
+   ``image_version``), maybe ``digest``/``sha``, as Helm values have them; the top of a file
+   and its ``variable`` blocks' defaults are such an object too.
 3. ``terraform`` strings: ``image = "ghcr.io/acme/api:1.2.3"`` anywhere (at the top, in a
    block, in objects and lists, the ``default`` of ``variable "image"``), and keys named for an
    image (``worker_image``, ``image_uri``) when the value carries a tag or digest.
@@ -26,7 +28,7 @@ from bot.core.files.sites import split_tag
 from bot.core.files.yamlnodes import PathPart
 
 _IMAGE_KEY_SUFFIXES = ("_image", "Image", "-image", "image_uri", "ImageUri")
-_NAME_KEYS = ("repository", "image")
+_NAME_KEYS = ("repository", "image", "image_repository")
 _TAG_KEYS = ("tag", "version", "image_tag", "image_version")
 _DIGEST_KEYS = ("digest", "sha")
 
@@ -63,11 +65,12 @@ def key_of(string: HclString) -> str:
     return str(string.path[1]) if _is_variable_default(string) else string.where
 
 
-def _last_key(string: HclString) -> PathPart | None:
-    """The name a string is held under: a variable's for its ``default``, else its key's."""
+def _place(string: HclString) -> tuple[tuple[PathPart, ...], PathPart | None]:
+    """(the object a string is in, the key it is held under); a variable's ``default`` is
+    held under the variable's name, beside the file's other variables."""
     if _is_variable_default(string):
-        return string.path[1]
-    return string.path[-1] if string.path else None
+        return ("variable",), string.path[1]
+    return string.path[:-1], string.path[-1] if string.path else None
 
 
 def _is_variable_default(string: HclString) -> bool:
@@ -102,8 +105,9 @@ def _tag_key_sites(parsed: HclParsed, tag_keys: Mapping[str, str]) -> Found:
 def _map_sites(parsed: HclParsed) -> Found:
     groups: dict[tuple[PathPart, ...], dict[PathPart, HclString]] = {}
     for string in parsed.strings:
-        if string.path:
-            groups.setdefault(string.path[:-1], {})[string.path[-1]] = string
+        parent, key = _place(string)
+        if key is not None:
+            groups.setdefault(parent, {})[key] = string
     for items in groups.values():
         name = next((items[k] for k in _NAME_KEYS if k in items), None)
         tag = next((items[k] for k in _TAG_KEYS if k in items), None)
@@ -120,7 +124,7 @@ def _map_sites(parsed: HclParsed) -> Found:
 
 def _string_sites(parsed: HclParsed) -> Found:
     for string in parsed.strings:
-        key = _last_key(string)
+        key = _place(string)[1]
         if not isinstance(key, str):
             continue
         if key != "image" and not key.endswith(_IMAGE_KEY_SUFFIXES):
