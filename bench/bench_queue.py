@@ -166,6 +166,7 @@ async def measure() -> dict[str, float]:
                         figures[f"{engine} accepts"] = await accepts_per_second(queue, body)
                     finally:
                         await close(queue)
+    figures["load"] = os.getloadavg()[0]
     return figures
 
 
@@ -181,7 +182,8 @@ def report(figures: dict[str, float]) -> str:
         [
             HEADING,
             "",
-            f"`python -m bench.bench_queue`, {os.cpu_count()} CPUs, one run, at the port "
+            f"`python -m bench.bench_queue`, {os.cpu_count()} CPUs (load average "
+            f"{figures['load']:.1f} at the end of the run), one run, at the port "
             f"(`JobQueue`), PostgreSQL 15 on a Unix socket with fsync on. Accepts: {CALLERS} "
             f"concurrent callers store {ACCEPTS} deliveries (a real `pull_request.opened` body, "
             f"{figures['body']:.0f} bytes) with their job, each call returning once durable. "

@@ -27,7 +27,7 @@ from bot.services.ports import Delivery, Job, NewJob, QueueStats
 Queue = SqliteJobQueue | PostgresJobQueue
 T = TypeVar("T")
 HELD = timedelta(minutes=5)  # a lease that does not run out during a test
-SHORT = timedelta(seconds=2)  # a lease the tests let run out
+SHORT = timedelta(seconds=3)  # a lease the tests let run out
 DEADLINE = 30.0  # seconds an "eventually" may take on a loaded machine
 
 
