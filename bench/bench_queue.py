@@ -200,6 +200,16 @@ def report(figures: dict[str, float]) -> str:
             f"{figures['postgres jobs 4'] / pg1:.2f}x its 1-consumer rate; PostgreSQL "
             f"with 1 consumer {pg1 / figures['sqlite jobs 1']:.2f}x SQLite's. Durable accepts "
             f">= {GOAL_ACCEPTS:.0f}/s on each engine: {'met' if met else 'not met'}.",
+            "",
+            "What each costs on PostgreSQL. An accept is its share of one transaction per "
+            "batch of the deliveries waiting (the body lz4-compressed into its row, the job "
+            "deferred through procrastinate) and of that transaction's WAL flush. A job is a "
+            "lease transaction (fetch, then claim) and one statement to settle it, each a round "
+            "trip to the server, committed without waiting for the disk; SQLite's statements "
+            "run in the process, with no server to reach. The consumers and the server share "
+            "the machine's CPUs (with other work: see the load average), and jobs of one "
+            "serial key run one at a time, so a consumer added adds less than its share; "
+            "figures from runs at another load differ.",
         ]
     )
 
