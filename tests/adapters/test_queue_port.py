@@ -342,3 +342,17 @@ async def test_prune_deletes_finished_jobs_keys_and_deliveries(queue: Queue) -> 
     assert await counts(queue) == QueueStats(ready=1)
     assert await queue.enqueue(job("again", dedupe_key="k")) == "enqueued"
     assert await queue.accept_delivery(delivery(), None)
+
+
+async def test_postgres_commits_wait_for_the_disk_for_deliveries_only(database: str) -> None:
+    """On PostgreSQL, bookkeeping commits without waiting for the disk (a lost one only runs a
+    job again); a delivery's transaction waits."""
+    queue = await PostgresJobQueue.open(database, pool_size=1)
+    try:
+        async with queue.connection() as conn:
+            shown = await (await conn.execute("SHOW synchronous_commit")).fetchone()
+        async with queue._durable() as conn:
+            durable = await (await conn.execute("SHOW synchronous_commit")).fetchone()
+    finally:
+        await queue.close()
+    assert (shown, durable) == (("off",), ("on",))
