@@ -3,8 +3,9 @@
 - CLI examples: each line of a ```sh block that starts with ``promotion-bot `` (or
   ``$ promotion-bot ``) runs through the shell in a temporary directory holding the files the
   examples name (``WORKSPACE``, copied from ``tests/data/``), and exits 0, or the status a
-  trailing ``# exits N`` comment states. Commands that start servers (``SERVER_COMMANDS``) run
-  with ``--help`` instead, and every option the example shows must be in that help.
+  trailing ``# exits N`` comment states. Commands that start servers or need a database
+  (``SERVER_COMMANDS``) run with ``--help`` instead, and every option the example shows must
+  be in that help.
 - Set-up lines (``SETUP_LINES``: a fresh virtualenv, then the demo or the tests) are run by CI,
   not here; any other ``promotion-bot`` line in a ```sh block fails ``test_every_cli_line_is_
   checked``.
@@ -35,8 +36,9 @@ PROGRAM = "promotion-bot"
 EXIT_NOTE = re.compile(r"#.*\bexits? (\d+)\b")
 OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z-]*)")
 
-# Subcommands that start a server; their examples are checked against ``--help``.
-SERVER_COMMANDS = frozenset({"serve", "worker", "sandbox", "demo"})
+# Subcommands that start a server or need a PostgreSQL database; their examples are checked
+# against ``--help``.
+SERVER_COMMANDS = frozenset({"serve", "worker", "db", "sandbox", "demo"})
 # Lines that build a virtualenv first; CI runs them (they need a network for pip).
 SETUP_LINES = frozenset(
     {
