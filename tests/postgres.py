@@ -22,8 +22,6 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from bot.adapters.postgres_schema import upgrade
-
 URL_VARIABLE = "PROMOTION_BOT_TEST_DATABASE_URL"
 SERVER_USER = "postgres"  # initdb refuses to run as root: the cluster belongs to this user
 
@@ -120,6 +118,9 @@ class Server:
     def database(self, *, migrated: bool = False) -> Iterator[str]:
         """A new database (its URL), dropped afterwards."""
         if migrated and self._template is None:
+            # Here, not at import: every test session loads this module through conftest.
+            from bot.adapters.postgres_schema import upgrade  # noqa: PLC0415
+
             self._template = self._create()
             upgrade(with_database(self.url, self._template))
         name = self._create(self._template if migrated and self._template else "template0")
