@@ -136,6 +136,10 @@ class Database:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        # Checkpoint every 40 MB of WAL, not SQLite's 4 MB: with 28 kB bodies the default
+        # checkpointed (and fsync'd the file) every 140 deliveries, and a burst of 1,000 took
+        # 2.3 s to answer instead of 1.7 (docs/adr/0002-sqlite-job-table-and-postgresql.md).
+        conn.execute("PRAGMA wal_autocheckpoint=10000")
         conn.execute("PRAGMA busy_timeout=5000")
         migrate(conn)
         return conn

@@ -33,10 +33,14 @@ def delivery(delivery_id: str = "d-1") -> Delivery:
     )
 
 
-def test_wal_mode_and_full_sync(queue: SqliteJobQueue, db_path: Path) -> None:
+def test_wal_mode_checkpointed_every_10000_pages(queue: SqliteJobQueue, db_path: Path) -> None:
     conn = sqlite3.connect(db_path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+    assert (
+        queue._db.run(lambda: queue._db.conn.execute("PRAGMA wal_autocheckpoint").fetchone())[0]
+        == 10_000
+    )
 
 
 async def test_delivery_is_stored_once_with_its_job(queue: SqliteJobQueue) -> None:
