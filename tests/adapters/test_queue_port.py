@@ -331,6 +331,27 @@ async def test_two_replicas_racing_for_jobs_run_each_once(engine: Engine) -> Non
     assert (await replicas[1].stats()).done == count
 
 
+async def test_two_replicas_enqueueing_at_once_share_dedupe_and_coalesce_keys(
+    engine: Engine,
+) -> None:
+    """A dedupe key is enqueued once across replicas (the schedulers' run-once rests on it);
+    events of one coalesce key from both merge into one waiting job."""
+    replicas = [await engine.open(), await engine.open()]
+    once = await asyncio.gather(
+        *(q.enqueue(job("tick", dedupe_key="reconcile@slot-1")) for q in replicas * 5)
+    )
+    assert sorted(once) == ["duplicate"] * 9 + ["enqueued"]
+    merged = await asyncio.gather(
+        *(
+            q.enqueue(job(f"push-{n}", coalesce_key="image:1:api"))
+            for n, q in enumerate(replicas * 5)
+        )
+    )
+    assert sorted(merged) == ["coalesced"] * 9 + ["enqueued"]
+    first, second = await leased(replicas[0]), await leased(replicas[1])
+    assert {first.merged, second.merged} == {1, 10}
+
+
 async def test_prune_deletes_finished_jobs_keys_and_deliveries(queue: Queue) -> None:
     assert await queue.accept_delivery(delivery(), None)
     await queue.enqueue(job("done", dedupe_key="k"))
