@@ -18,6 +18,7 @@ from bot.cli.demo import FAIL, PASS, STARTING, STOPPED, print_step, print_summar
 from bot.core.config import parse_config
 from bot.core.files.yamlscan import find_images
 from bot.demo import content
+from bot.demo.links import broken_links
 from bot.demo.scene import Scene, Step, StepReport, Verdict, describe, play
 from bot.demo.story import STEPS
 
@@ -51,6 +52,30 @@ def test_demo_plays_every_step_and_exits_zero(tmp_path: Path) -> None:
     assert lines[0] == STARTING and lines[-1] == STOPPED  # said at once; says how to browse
     assert "/acme/environments/pull/3" in done.stdout  # the prod PR's page
     assert "Waiting: prod requires 24h in staging" in done.stdout
+    # The compare and release-notes links of each promotion PR a line describes answer 200 (the
+    # dev PRs of step 3, where the branch repository's is "too", staging, step 8's dev PRs), so
+    # the app repository holds the tags and releases; step 7 passing says the prod PR's do.
+    assert done.stdout.count("its 2 links answer 200") == 4, done.stdout
+    assert "released as v1.3.0" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("body", "broken"),
+    [
+        ("no links at all", []),
+        (
+            "[compare](https://github.com/acme/api/compare/v1.3.0...v1.4.0)",
+            ["https://github.com/acme/api/compare/v1.3.0...v1.4.0 outside http://127.0.0.1:1"],
+        ),
+        # Another port of the same host is another server.
+        (
+            "[x](http://127.0.0.1:10/acme/api)",
+            ["http://127.0.0.1:10/acme/api outside http://127.0.0.1:1"],
+        ),
+    ],
+)
+def test_links_outside_the_sandbox_are_broken_unfollowed(body: str, broken: list[str]) -> None:
+    assert broken_links(body, base_url="http://127.0.0.1:1") == broken
 
 
 def test_demo_refuses_a_data_dir_in_use(tmp_path: Path) -> None:

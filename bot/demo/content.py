@@ -5,6 +5,9 @@ write them (comments, quotes, an anchor and its alias) so the bot's byte-exact e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 ORG = "acme"
 APP_REPO = "api"
 ENV_REPO = "environments"  # dev, staging and prod as directories of main
@@ -13,6 +16,7 @@ IMAGE = f"ghcr.io/{ORG}/{APP_REPO}"
 APP = "api"
 ENVIRONMENTS = ("dev", "staging", "prod")
 RUNNING = "1.3.0"  # what every environment runs before the story starts
+FIRST, NEWER = "1.4.0", "1.4.1"  # the versions CI releases during the story
 
 # People in the story: a developer and the SRE who owns prod (both may merge), and a reader.
 DEVELOPER = "alice"
@@ -130,6 +134,41 @@ def app_repo_files() -> dict[str, str]:
         "Dockerfile": 'FROM python:3.12-slim\nCOPY app /app\nCMD ["python", "-m", "app"]\n',
         "app/__main__.py": 'print("payments api")\n',
     }
+
+
+@dataclass(frozen=True)
+class Release:
+    """What the app's CI makes of a version: a commit to main (none for the seeded version,
+    whose commit is the repository's first), then the tag ``v{version}`` and its release notes."""
+
+    version: str
+    notes: str
+    message: str = ""
+    files: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def tag(self) -> str:
+        return f"v{self.version}"
+
+
+RELEASES = {
+    r.version: r
+    for r in (
+        Release(RUNNING, "## Features\n- Card payments through the new checkout\n"),
+        Release(
+            FIRST,
+            "## Features\n- Search results are cached for a minute: search is faster\n",
+            "Cache search results for a minute",
+            {"app/search.py": "CACHE_SECONDS = 60\n"},
+        ),
+        Release(
+            NEWER,
+            "## Fixes\n- Checkout no longer times out under load\n",
+            "Fix checkout timeout under load",
+            {"app/checkout.py": "TIMEOUT_SECONDS = 30\n"},
+        ),
+    )
+}
 
 
 def directory_repo_files() -> dict[str, str]:

@@ -8,15 +8,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
 from bot.demo import content as c
 from bot.demo.harness import merge_as, open_pull_as, seed_people, start_stack
+from bot.demo.links import broken_links, markdown_links
 from bot.demo.scene import Scene, Step, StepFailed, Verdict
 from github_sandbox import admin_client as calls
 
 CHECK_NAME = "promotion-policy"
 ENV_REPO = f"{c.ORG}/{c.ENV_REPO}"
 BRANCH_REPO = f"{c.ORG}/{c.BRANCH_REPO}"
-FIRST, NEWER, HOTFIX_BRANCH = "1.4.0", "1.4.1", "alice/prod-hotfix"
+APP_REPO = f"{c.ORG}/{c.APP_REPO}"
+FIRST, NEWER, HOTFIX_BRANCH = c.FIRST, c.NEWER, "alice/prod-hotfix"
 
 
 # Steps: starting and seeding.
@@ -43,34 +47,80 @@ def _seed(scene: Scene) -> None:
         stack.admin.run(calls.grant_role(c.ORG, repo, c.DEVELOPER, "write"))
         stack.admin.run(calls.grant_role(c.ORG, repo, c.SRE, "maintain"))
         stack.admin.run(calls.grant_role(c.ORG, repo, c.READER, "read"))
+    # Released before the App is installed: the bot hears of the running version from no event.
+    _release(scene, c.RELEASES[c.RUNNING])
     stack.install(c.ORG)
 
 
 def _seeded(scene: Scene) -> Verdict:
     url = scene.running.url
-    repos = (f"{c.ORG}/{c.APP_REPO}", ENV_REPO, BRANCH_REPO)
+    repos = (APP_REPO, ENV_REPO, BRANCH_REPO)
     for repo in repos:
         scene.view.get(f"/repos/{repo}")
-    detail = f"{', '.join(repos)}; people {', '.join(c.PEOPLE)}; all run {c.IMAGE}:{c.RUNNING}"
+    tag = c.RELEASES[c.RUNNING].tag
+    scene.view.get(f"/repos/{APP_REPO}/releases/tags/{tag}")
+    detail = (
+        f"{', '.join(repos)}; people {', '.join(c.PEOPLE)}; all run {c.IMAGE}:{c.RUNNING}, "
+        f"released as {tag}"
+    )
     return Verdict(True, detail, tuple(f"{url}/{repo}" for repo in repos))
 
 
 # Steps: the promotion story.
 
 
-def _publish(tag: str) -> Callable[[Scene], None]:
+def _release(scene: Scene, release: c.Release) -> None:
+    """CI's release job for ``release``: it pushes the commit, then creates the tag and the
+    release notes through the REST API with the developer's token (the sandbox sends the
+    ``push``, ``create`` and ``release`` webhooks GitHub would)."""
+    stack = scene.running
+    if release.files:
+        stack.admin.run(
+            calls.push(
+                c.ORG,
+                c.APP_REPO,
+                pusher=c.DEVELOPER,
+                files=release.files,
+                message=release.message,
+            )
+        )
+    payload = {
+        "tag_name": release.tag,
+        "target_commitish": "main",
+        "name": release.version,
+        "body": release.notes,
+    }
+    headers = {"Authorization": f"Bearer {scene.people[c.DEVELOPER].token}"}
+    created = httpx.post(
+        f"{stack.url}/repos/{APP_REPO}/releases", json=payload, headers=headers, timeout=10
+    )
+    if created.status_code != 201:
+        raise StepFailed(
+            f"creating release tag={release.tag} repo={APP_REPO}: "
+            f"{created.status_code} {created.text}"
+        )
+
+
+def _ship(version: str) -> Callable[[Scene], None]:
+    """CI releases ``version`` in the app repository, then pushes its image. Each of the tag,
+    the release and the image offers the bot the version; the story goes on once the bot has
+    handled them all, so no person acts while one is still being worked (the PRs and their
+    numbers do not depend on timing)."""
+
     def act(scene: Scene) -> None:
-        labels = {"org.opencontainers.image.source": f"{scene.running.url}/{c.ORG}/{c.APP_REPO}"}
+        _release(scene, c.RELEASES[version])
+        labels = {"org.opencontainers.image.source": f"{scene.running.url}/{APP_REPO}"}
         scene.running.admin.run(
             calls.publish_package(
                 c.ORG,
                 c.APP_REPO,
                 repository=c.APP_REPO,
-                tag=tag,
+                tag=version,
                 platforms=["linux/amd64", "linux/arm64"],
                 labels=labels,
             )
         )
+        scene.running.settle()
 
     return act
 
@@ -85,8 +135,9 @@ def _promotion_pull(scene: Scene, repo: str, env: str) -> dict[str, Any] | None:
 def _promotion_opened(
     repo: str, env: str, tag: str, path: str, key: str
 ) -> Callable[[Scene], Verdict]:
-    """The bot's open PR for ``env`` proposes ``tag``, and its file is exactly the seeded one
-    with the tag characters changed."""
+    """The bot's open PR for ``env`` proposes ``tag``, its file is exactly the seeded one with
+    the tag characters changed, and every link in its body (compare, release notes, the
+    command that asked for it) opens a page of the sandbox."""
 
     def check(scene: Scene) -> Verdict:
         pull = _promotion_pull(scene, repo, env)
@@ -98,10 +149,15 @@ def _promotion_opened(
         text = scene.view.file(repo, path, pull["head"]["sha"])
         if text != c.values(env, tag):
             return Verdict(False, f"#{number} changed more than the tag in {path}")
+        broken = broken_links(str(pull["body"]), base_url=scene.running.url)
+        if broken:
+            return Verdict(False, f"#{number} links to missing pages: {', '.join(broken)}")
         scene.pulls[key] = number
-        return Verdict(
-            True, f"#{number} {title!r}, {path} changed only in the tag", (str(pull["html_url"]),)
+        links = len(markdown_links(str(pull["body"])))
+        detail = (
+            f"#{number} {title!r}, {path} changed only in the tag, its {links} links answer 200"
         )
+        return Verdict(True, detail, (str(pull["html_url"]),))
 
     return check
 
@@ -273,8 +329,8 @@ STEPS: tuple[Step, ...] = (
     Step("start the sandbox and the bot on loopback", _start, _started),
     Step("seed the app repo, two environment repos, people; install the App", _seed, _seeded),
     Step(
-        f"CI pushes {c.IMAGE}:{FIRST}: the bot opens the dev PRs",
-        _publish(FIRST),
+        f"CI releases v{FIRST} and pushes {c.IMAGE}:{FIRST}: the bot opens the dev PRs",
+        _ship(FIRST),
         _opened_in_both(FIRST),
     ),
     Step(
@@ -297,7 +353,11 @@ STEPS: tuple[Step, ...] = (
         _comment(c.SRE, "/promote api to prod"),
         _prod_waits,
     ),
-    Step(f"CI pushes {NEWER}: the open PR is updated in place", _publish(NEWER), _updated_in_place),
+    Step(
+        f"CI releases v{NEWER} and pushes it: the open PR is updated in place",
+        _ship(NEWER),
+        _updated_in_place,
+    ),
     Step(
         f"{c.DEVELOPER} opens a hand-made PR to prod: the bot comments diff and drift warnings",
         _hand_made_pull,

@@ -6,7 +6,6 @@ pushed."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from bot.demo.harness import Stack, start_stack
+from bot.demo.links import broken_links, follow, markdown_links
 from bot.demo.runners import wait_until
 from github_sandbox import admin_client as calls
 from tests.e2e.scenes import APP_REPO, directory_repo
@@ -24,7 +24,6 @@ pytestmark = pytest.mark.e2e
 ORG = "links"
 PERSON = "links-dev"
 NOTES = "## Fixes\n- checkout no longer times out\n\n<script>alert(1)</script>"
-MARKDOWN_LINK = re.compile(r"\]\((https?://[^)\s]+)\)")
 
 
 @pytest.fixture
@@ -86,15 +85,17 @@ def test_every_link_in_a_promotion_body_resolves(stack: Stack) -> None:
     stack.install(ORG)
     stack.admin.run(calls.publish_package(ORG, "api", repository="api", tag="1.3.0"))
     pull = dev_pull(stack)
-    links = MARKDOWN_LINK.findall(pull["body"])
-    paths = [link.removeprefix(stack.url) for link in links]
-    assert sorted(paths) == sorted(EXPECTED), pull["body"]
-    with httpx.Client(base_url=stack.url, timeout=10) as client:
-        for path, fragments in EXPECTED.items():
-            page = client.get(path)
-            assert page.status_code == 200, path
-            assert [f for f in fragments if f not in page.text] == [], path
-            assert "<script>" not in page.text
-        shown = client.get(pull["html_url"].removeprefix(stack.url)).text
+    links = markdown_links(pull["body"])
+    assert sorted(link.removeprefix(stack.url) for link in links) == sorted(EXPECTED), pull["body"]
+    pages = follow([*links, pull["html_url"]])
+    for link in links:
+        page, fragments = pages[link], EXPECTED[link.removeprefix(stack.url)]
+        assert page.status_code == 200, link
+        assert [f for f in fragments if f not in page.text] == [], link
+        assert "<script>" not in page.text
+    shown = pages[pull["html_url"]].text
     assert all(f'<a href="{link}">' in shown for link in links)  # the body as Markdown
     assert "promotion-bot:v1" not in shown  # its hidden metadata is not shown
+    assert broken_links(pull["body"], base_url=stack.url) == []
+    missing = f"{stack.url}/{ORG}/api/releases/tag/v9.9.9"
+    assert broken_links(f"[notes]({missing})", base_url=stack.url) == [f"{missing} 404"]
