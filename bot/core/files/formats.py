@@ -1,9 +1,11 @@
 """Which reader a file gets: the one place that tells Terraform from YAML by the file's name.
 
 ``.tf`` and ``.tfvars`` files are HCL (``bot.core.files.hcledit``); every other file is YAML
-(``bot.core.files.yamledit``). Both answer with the same values (``ImageOccurrence``,
-``EditResult``) and refuse with a ``YamlEditError`` (``HclEditError`` is one), so planning,
-reviews, ``check-config`` and the command line never ask which format a file is in.
+(``bot.core.files.yamledit``). The HCL modules are imported at the first such file, so the
+command line's start on YAML files pays nothing for them. Both answer with the same values
+(``ImageOccurrence``, ``EditResult``) and refuse with a ``YamlEditError`` (``HclEditError`` is
+one), so planning, reviews, ``check-config`` and the command line never ask which format a file
+is in.
 
 ``tag_keys`` are the keys the config names as holding a bare tag (``apps.NAME.tags``): to find,
 key -> image; to edit, the keys of the image being set.
@@ -13,10 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.core.files.hcledit import mentions, set_hcl_image
-from bot.core.files.hclparse import parse_hcl
-from bot.core.files.hclscan import scan_hcl
-from bot.core.files.tagkeys import keyed_occurrences, set_keyed_tags
+from bot.core.files.tagkeys import keyed_occurrences, mentions, set_keyed_tags
 from bot.core.files.yamledit import EditResult
 from bot.core.files.yamledit import set_image as set_yaml_image
 from bot.core.files.yamlnodes import PathPart
@@ -50,6 +49,9 @@ def find_images(
     """Every image reference in ``text``, in file order; YamlEditError if it does not parse."""
     keys = tag_keys or {}
     if is_hcl(file):
+        from bot.core.files.hclparse import parse_hcl  # noqa: PLC0415 (see the module's doc)
+        from bot.core.files.hclscan import scan_hcl  # noqa: PLC0415
+
         sites = scan_hcl(parse_hcl(text, file), keys)
         return [
             ImageOccurrence(file, s.line, s.kind, s.ref.name, s.ref.tag, s.ref.digest, s.path)
@@ -75,6 +77,8 @@ def set_image(
     """Set every reference to repository ``image`` in ``text``, and the bare tags at
     ``tag_keys``, to ``tag`` (and ``digest``), byte-exact."""
     if is_hcl(file):
+        from bot.core.files.hcledit import set_hcl_image  # noqa: PLC0415 (see the module's doc)
+
         return set_hcl_image(
             text, image=image, tag=tag, digest=digest, file=file, tag_keys=tag_keys
         )
@@ -85,4 +89,6 @@ def set_image(
 def hcl_values(text: str, file: str = "") -> dict[tuple[PathPart, ...], str]:
     """The plain strings of an HCL file by path (``("services", "api", "image")``), for
     comparing two versions of it as data rather than text."""
+    from bot.core.files.hclparse import parse_hcl  # noqa: PLC0415 (see the module's doc)
+
     return {string.path: string.value for string in parse_hcl(text, file).strings}

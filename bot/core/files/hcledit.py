@@ -13,16 +13,14 @@ not made to.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from bot.core.files.hclparse import HclEditError, HclParsed, parse_hcl
 from bot.core.files.hclscan import HclField, HclSite, scan_hcl
 from bot.core.files.images import parse_image_ref
 from bot.core.files.sites import split_tag
+from bot.core.files.tagkeys import mentions
 from bot.core.files.yamledit import Change, EditResult, checked_target, next_digest
-
-_INDEX_RE = re.compile(r"(?:\[\d+\])+$")  # ``[0]`` ending a key's last part
 
 
 def set_hcl_image(
@@ -49,18 +47,6 @@ def set_hcl_image(
             if new != field.string.value:
                 plan[field.string.start] = (field, new)
     return _apply(parsed, [plan[start] for start in sorted(plan)])
-
-
-def mentions(text: str, repository: str, tag_keys: tuple[str, ...] = ()) -> bool:
-    """Whether ``text`` holds ``repository``'s last component or the last part of a key
-    (``api`` of ``image_tags.api``): a file that holds neither cannot hold the image, and is
-    not parsed. The same cheap test serves every format."""
-    return repository.rsplit("/", 1)[-1] in text or names_a_key(text, tag_keys)
-
-
-def names_a_key(text: str, tag_keys: tuple[str, ...]) -> bool:
-    """Whether ``text`` holds the last part of one of ``tag_keys``."""
-    return any(_INDEX_RE.sub("", key.rsplit(".", 1)[-1]) in text for key in tag_keys)
 
 
 def _field_value(field: HclField, site: HclSite, *, tag: str, digest: str | None, file: str) -> str:

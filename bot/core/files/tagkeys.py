@@ -9,17 +9,31 @@ prints paths, matched in every document of the file. Edits go through
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from yaml.nodes import MappingNode, ScalarNode
 
-from bot.core.files.hcledit import names_a_key
 from bot.core.files.images import parse_image_ref
 from bot.core.files.sites import split_tag
 from bot.core.files.yamledit import EditResult, Replacement, apply_replacements, next_digest
 from bot.core.files.yamlnodes import Parsed, format_path, parse_yaml, scalar_value
 from bot.core.files.yamlscan import ImageOccurrence
+
+_INDEX_RE = re.compile(r"(?:\[\d+\])+$")  # ``[0]`` ending a key's last part
+
+
+def mentions(text: str, repository: str, tag_keys: tuple[str, ...] = ()) -> bool:
+    """Whether ``text`` holds ``repository``'s last component or the last part of a key
+    (``api`` of ``image_tags.api``): a file that holds neither cannot hold the image, and is
+    not parsed. The same cheap test serves every format."""
+    return repository.rsplit("/", 1)[-1] in text or names_a_key(text, tag_keys)
+
+
+def names_a_key(text: str, tag_keys: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds the last part of one of ``tag_keys``."""
+    return any(_INDEX_RE.sub("", key.rsplit(".", 1)[-1]) in text for key in tag_keys)
 
 
 @dataclass(frozen=True)
