@@ -32,6 +32,7 @@ from bot.core.promotion.render import (
     render_promotion_body,
     render_pull_title,
 )
+from bot.core.promotion.sourcetags import source_tag_prefix
 from bot.core.versions.selection import TagPolicyError, change_kind, is_newer, pick_tag
 
 
@@ -297,7 +298,11 @@ def _plan(
         changes=changes,
         title=render_pull_title(promotions),
         body=render_promotion_body(
-            promotions, changes=changes, web_url=web_url, declined=history.declined
+            promotions,
+            changes=changes,
+            web_url=web_url,
+            tag_prefix=source_tag_prefix(spec, candidate.tag),
+            declined=history.declined,
         ),
         commit_message=render_commit_message(promotions, changes),
         branch=branch_name(target.app, target.environment),

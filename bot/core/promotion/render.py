@@ -13,6 +13,7 @@ from bot.core.files.yamledit import Change
 from bot.core.markup.markdown import BODY_LIMIT, Section, assemble, clean_text, escape_md
 from bot.core.markup.metadata import Meta, embed
 from bot.core.promotion.model import Promotion
+from bot.core.promotion.sourcetags import DEFAULT_PREFIX, source_tag
 
 # Priorities: higher survives longer when the body must shrink.
 _P_SUMMARY = 90
@@ -47,17 +48,25 @@ def render_pull_title(promotions: Sequence[Promotion]) -> str:
 
 
 def compare_url(
-    web_url: str, source_repo: str, from_tag: str, to_tag: str, *, tag_prefix: str = "v"
+    web_url: str,
+    source_repo: str,
+    from_tag: str,
+    to_tag: str,
+    *,
+    tag_prefix: str = DEFAULT_PREFIX,
 ) -> str:
-    """``{web_url}/OWNER/REPO/compare/vFROM...vTO``; ``web_url`` is github.com, GHES or sandbox."""
-    start = quote(_tag(from_tag, tag_prefix), safe="")
-    end = quote(_tag(to_tag, tag_prefix), safe="")
+    """``{web_url}/OWNER/REPO/compare/vFROM...vTO``; ``web_url`` is github.com, GHES or sandbox;
+    ``tag_prefix`` is what the source repository's tags put before the version."""
+    start = quote(source_tag(from_tag, tag_prefix), safe="")
+    end = quote(source_tag(to_tag, tag_prefix), safe="")
     return f"{_repo_url(web_url, source_repo)}/compare/{start}...{end}"
 
 
-def release_url(web_url: str, source_repo: str, tag: str, *, tag_prefix: str = "v") -> str:
+def release_url(
+    web_url: str, source_repo: str, tag: str, *, tag_prefix: str = DEFAULT_PREFIX
+) -> str:
     """``{web_url}/OWNER/REPO/releases/tag/vTAG``."""
-    end = quote(_tag(tag, tag_prefix), safe="")
+    end = quote(source_tag(tag, tag_prefix), safe="")
     return f"{_repo_url(web_url, source_repo)}/releases/tag/{end}"
 
 
@@ -86,7 +95,7 @@ def render_promotion_body(
     *,
     changes: Sequence[Change] = (),
     web_url: str | None = None,
-    tag_prefix: str = "v",
+    tag_prefix: str = DEFAULT_PREFIX,
     declined: Sequence[str] = (),
     limit: int = BODY_LIMIT,
 ) -> str:
@@ -246,10 +255,6 @@ def _changes(changes: Sequence[Change]) -> str:
 
 def _list(values: Sequence[str]) -> str:
     return ", ".join(escape_md(v) for v in values)
-
-
-def _tag(tag: str, prefix: str) -> str:
-    return tag if not prefix or tag.startswith(prefix) else f"{prefix}{tag}"
 
 
 def _repo_url(web_url: str, source_repo: str) -> str:
