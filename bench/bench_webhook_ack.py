@@ -305,7 +305,10 @@ def report(result: Run) -> str:
             f"{burst_p99 / GOAL_BURST_P99_S:.2f} of the bound |",
             "",
             f"The last of the burst's answers came after {burst_last:.2f} s (median). Answers "
-            f"other than 202 over the whole run: {errors}.",
+            f"other than 202 over the whole run: {errors}. Figures move with the machine's "
+            "load: compare runs made back to back. The design, what was kept beyond a plain "
+            "table and the measurements behind it: "
+            "[ADR 0002](adr/0002-sqlite-job-table-and-postgresql.md#measurements).",
             "",
         ]
     )
