@@ -333,6 +333,20 @@ async def test_an_acknowledgement_follows_its_full_sync_commit(queue: SqliteJobQ
     assert words[-1] == "PRAGMA synchronous=NORMAL"
 
 
+async def test_deliveries_arriving_together_share_one_commit(queue: SqliteJobQueue) -> None:
+    """Group commit: the deliveries of one event-loop pass go in one transaction, and those
+    arriving while it commits go in the next."""
+    statements: list[str] = []
+    queue._db.run(lambda: queue._db.conn.set_trace_callback(statements.append))
+    first = [queue.accept_delivery(delivery(f"a-{n}"), job()) for n in range(50)]
+    together = asyncio.gather(*first)
+    await asyncio.sleep(0)  # the first pass: the fifty are waiting, their commit starts
+    later = asyncio.gather(*(queue.accept_delivery(delivery(f"b-{n}"), job()) for n in range(50)))
+    assert await together == [True] * 50 and await later == [True] * 50
+    queue._db.run(lambda: queue._db.conn.set_trace_callback(None))
+    assert statements.count("COMMIT") == 2
+
+
 async def test_a_failed_commit_answers_every_waiting_delivery_and_stores_none(
     queue: SqliteJobQueue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
