@@ -4,7 +4,7 @@
 ``tests/services/fakes.py`` implements them in memory and records every call.
 
 The API budget shapes these ports. With a warm installation token and a cached config, opening a
-single-image promotion PR costs at most 7 REST calls and updating one in place at most 6:
+single-image promotion PR costs at most 8 REST calls and updating one in place at most 8:
 
 ====  =====================================================  ==================================
  n    open (branch ``promotion/APP/ENV`` absent)             update (branch present)
@@ -12,6 +12,8 @@ single-image promotion PR costs at most 7 REST calls and updating one in place a
  1    ``GET git/matching-refs/heads/`` (``Git.branch_heads``) same
  2    ``GET git/trees/{sha}?recursive=1`` (cached by sha)    ``GET pulls?head=..&state=all``
  3    ``GET git/blobs/{sha}`` per file (cached by sha)       tree and blob: cached (same base)
+ +1   ``Git.branch_heads`` again, just before writing        same, and ``GET pulls/{n}`` (the
+      (``bot.services.proposals``: nothing moved)            PR to update is still open)
  4-6  ``POST git/trees``, ``POST git/commits``,               same, ``PATCH git/refs`` (force)
       ``POST git/refs``
  7    ``POST pulls``                                         ``PATCH issues/{n}`` (title and
@@ -25,7 +27,7 @@ one more call: the ``pulls?head=`` lookup that shows no PR is open.
 Labels: the bot only ever adds them (``POST issues/{n}/labels``) and removes its own
 ``promotion-held``, never replaces the set: ``labels`` on ``PATCH issues/{n}`` (or ``PUT
 issues/{n}/labels``) replaces every label, so a ``do-not-merge`` a person added would vanish at
-the next update. ``POST pulls`` cannot set them and a separate call would be an 8th, so neither
+the next update. ``POST pulls`` cannot set them and a separate call would be a 9th, so neither
 the open nor the update path touches labels; the review pass that runs on the
 ``pull_request.opened`` and ``synchronize`` webhooks (its own job, its own budget) adds the
 configured labels the PR lacks.

@@ -6,6 +6,15 @@ branch exists (a branch that does not exist has no PRs), which keeps opening a P
 calls (see ``bot.services.github_ports``). The planner parses the environments' files, so it
 runs off the event loop (``asyncio.to_thread``), on files already within the bounds of
 ``bot.core.files.bounds``.
+
+A plan is only as good as what it was made from: a person may merge or close the promotion PR,
+or push to the base branch, while a job reads. So each plan keeps its snapshot (the base
+branch's commit its files were read at, the promotion branch's head, its open PR) and, just
+before the first write, the proposal reads the branch heads again (and the PR it would update)
+bypassing the job's cache: if anything moved it plans again from those fresh reads, at most
+``PLAN_ATTEMPTS`` times, then asks for the job to run again later (``RetryLater``). This check
+costs one GET when opening a PR and two when updating one; a plan made on a stale base would
+open a second PR for a version the environment already runs.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 from bot.core.promotion.branches import branch_name
@@ -31,11 +41,16 @@ from bot.core.promotion.planner import (
     plan_promotion,
 )
 from bot.services.github_ports import CommitSpec, Tree
+from bot.services.ports import RetryLater
 from bot.services.workspace import LoadedConfig, Location, Workspace, pull_record
 
 log = logging.getLogger("bot.services")
 
 PROPOSAL_WRITES = 4
+PLAN_ATTEMPTS = 3
+# GitHub kept moving under every plan: a person is at work on the environment, so give the
+# merges and their webhooks a moment to land before the job plans again.
+MOVING_RETRY = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,18 @@ class Choice:
 
     target: Target
     read: _Read
+    reached: frozenset[str] = frozenset()  # as ``choose`` was given it, to choose again
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """A plan and the snapshot it was made from: the base branch's commit (``base``) and the
+    promotion branch's head (``head``; ``None``: the branch did not exist)."""
+
+    where: Location
+    base: Tree
+    head: str | None
+    plan: PromotionPlan
 
 
 async def choose(
@@ -85,7 +112,7 @@ async def choose(
         reads[decision.environment] = _Read(where, tree, state)
     if isinstance(decision, Skip):
         return decision
-    return Choice(decision, reads[decision.environment])
+    return Choice(decision, reads[decision.environment], reached)
 
 
 async def propose(
@@ -96,38 +123,87 @@ async def propose(
     *,
     reached: frozenset[str] = frozenset(),
 ) -> Outcome:
-    """Find the environment ``candidate`` goes to next and open or update its PR."""
-    return await propose_choice(
-        ws, loaded, await choose(ws, loaded, app, candidate, reached=reached), candidate
-    )
+    """Find the environment ``candidate`` goes to next and open or update its PR; when GitHub
+    moved under the plan, the version may go on to the environment after (it reached this one)."""
+    choice = await choose(ws, loaded, app, candidate, reached=reached)
+    return await _propose(ws, loaded, choice, candidate, follow=True)
 
 
 async def propose_choice(
     ws: Workspace, loaded: LoadedConfig, choice: Choice | Skip, candidate: Candidate
 ) -> Outcome:
     """Open or update the PR ``choice`` targets, unless a hold stops it (a rollback places
-    its own hold, so only a rollback goes through one)."""
-    if isinstance(choice, Skip):
-        return _skipped(choice, candidate)
+    its own hold, so only a rollback goes through one). When GitHub moved under the plan it
+    plans again for that environment only: the caller checked who may promote to it."""
+    return await _propose(ws, loaded, choice, candidate, follow=False)
+
+
+async def _propose(
+    ws: Workspace,
+    loaded: LoadedConfig,
+    choice: Choice | Skip,
+    candidate: Candidate,
+    *,
+    follow: bool,
+) -> Outcome:
+    for _ in range(PLAN_ATTEMPTS):
+        if isinstance(choice, Skip):
+            return _skipped(choice, candidate)
+        planned = await _plan(ws, loaded, choice, candidate)
+        if isinstance(planned, Skip):
+            return _skipped(planned, candidate)
+        if await _unmoved(ws, planned):
+            return await _apply(ws, planned)
+        app, env = choice.target.app, choice.target.environment
+        log.info(
+            "github moved while planning, planning again repo=%s app=%s env=%s version=%s",
+            planned.where.repo,
+            app,
+            env,
+            candidate.tag,
+        )
+        choice = await choose(ws, loaded, app, candidate, reached=choice.reached)
+        if not follow and isinstance(choice, Choice) and choice.target.environment != env:
+            moved = f"{env} changed while proposing {candidate.tag}"
+            choice = Skip(app, env, f"{moved}; it would now go to {choice.target.environment}")
+    raise RetryLater(MOVING_RETRY, f"github kept moving under the plan for {candidate.tag}")
+
+
+async def _plan(
+    ws: Workspace, loaded: LoadedConfig, choice: Choice, candidate: Candidate
+) -> _Planned | Skip:
     target = choice.target
     hold = holding(await ws.holds(loaded), target.app, target.environment)
     if hold is not None and not candidate.rollback:
-        return _skipped(Skip(target.app, target.environment, hold.summary()), candidate)
+        return Skip(target.app, target.environment, hold.summary())
     read = choice.read
     if read.tree is None:
-        return _skipped(
-            Skip(target.app, target.environment, "its branch does not exist"), candidate
-        )
+        return Skip(target.app, target.environment, "its branch does not exist")
     repo = read.location.repo
     branch = branch_name(target.app, target.environment)
-    exists = branch in await ws.heads(repo)
-    history = await _history(ws, repo, branch, target) if exists else PullHistory()
+    head = (await ws.heads(repo)).get(branch)
+    history = await _history(ws, repo, branch, target) if head is not None else PullHistory()
     plan = await asyncio.to_thread(
         plan_promotion, loaded.config, target, candidate, read.state, history, web_url=ws.gh.web_url
     )
     if isinstance(plan, Skip):
-        return _skipped(plan, candidate)
-    return await _apply(ws, read.location, read.tree, plan, branch_exists=exists)
+        return plan
+    return _Planned(read.location, read.tree, head, plan)
+
+
+async def _unmoved(ws: Workspace, planned: _Planned) -> bool:
+    """Whether GitHub still holds what ``planned`` was made from, read fresh (not from the
+    job's cache): the base branch at the same commit, the promotion branch at the same head
+    (or still absent), and the PR to update still open (closing it moves no branch)."""
+    repo, plan = planned.where.repo, planned.plan
+    heads = await ws.fresh_heads(repo)
+    if heads.get(planned.where.branch) != planned.base.commit_sha:
+        return False
+    if heads.get(plan.branch) != planned.head:
+        return False
+    if plan.pull_number is None:
+        return True
+    return (await ws.gh.pulls.get(repo, plan.pull_number)).state == "open"
 
 
 async def _history(ws: Workspace, repo: str, branch: str, target: Target) -> PullHistory:
@@ -136,17 +212,16 @@ async def _history(ws: Workspace, repo: str, branch: str, target: Target) -> Pul
     return pull_history(records, app=target.app, environment=target.environment)
 
 
-async def _apply(
-    ws: Workspace, where: Location, base: Tree, plan: PromotionPlan, *, branch_exists: bool
-) -> Outcome:
+async def _apply(ws: Workspace, planned: _Planned) -> Outcome:
+    where, plan = planned.where, planned.plan
     repo = where.repo
     action: Literal["opened", "updated"]
     spec = CommitSpec(
-        base=base,
+        base=planned.base,
         files=plan.edits,
         message=plan.commit_message,
         branch=plan.branch,
-        create=not branch_exists,
+        create=planned.head is None,
     )
     # A tree, a commit, the ref, the PR: taken together, so the pace never stops this half-way.
     await ws.gh.pace.reserve(PROPOSAL_WRITES)

@@ -119,7 +119,13 @@ class Workspace:
 
     async def heads(self, repo: str) -> Mapping[str, str]:
         if repo not in self._heads:
-            self._heads[repo] = await self.gh.git.branch_heads(repo)
+            return await self.fresh_heads(repo)
+        return self._heads[repo]
+
+    async def fresh_heads(self, repo: str) -> Mapping[str, str]:
+        """The heads as GitHub holds them now, not as this job first read them (they replace
+        the cached ones): what a proposal checks its plan against before writing."""
+        self._heads[repo] = await self.gh.git.branch_heads(repo)
         return self._heads[repo]
 
     def forget_heads(self, repo: str) -> None:

@@ -4,12 +4,13 @@
 appended to ``calls`` as ``(method, repo, ...)``; ``rest`` counts the REST calls a real adapter
 would make, with the same caches (trees by commit sha, blobs by sha), so tests can hold the use
 cases to the API budget. Commits are dated with the fake's ``now`` when they are made.
+``on_call`` makes a race deterministic: a person's move happens between two of a job's reads.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
@@ -42,6 +43,13 @@ def blob_sha(text: str) -> str:
 class FakeRepo:
     default_branch: str = "main"
     branches: dict[str, str] = field(default_factory=dict)  # branch -> commit sha
+
+
+@dataclass
+class _Hook:
+    method: str
+    left: int  # calls of ``method`` until ``action`` runs
+    action: Callable[[], object]
 
 
 @dataclass
@@ -83,6 +91,7 @@ class FakeGitHub:
         self.merge_refusals: list[MergeResult] = []
         self.calls: list[tuple[object, ...]] = []
         self.rest = 0
+        self._hooks: list[_Hook] = []
         self.now = now or datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
         self._cached_trees: set[str] = set()
         self._cached_blobs: set[str] = set()
@@ -136,7 +145,14 @@ class FakeGitHub:
     def open_person_pr(self, repo: str, *, head: str, base: str, title: str = "Edit") -> Pull:
         return self._new_pull(repo, head=head, base=base, title=title, body="", author="alice")
 
-    def close(self, repo: str, number: int, *, merged: bool) -> Pull:
+    def on_call(self, method: str, action: Callable[[], object], *, nth: int = 1) -> None:
+        """Run ``action`` once, just before the ``nth`` call of ``method`` from now answers
+        (``method`` as ``calls`` records it, say ``pulls.history``)."""
+        self._hooks.append(_Hook(method, nth, action))
+
+    def close(self, repo: str, number: int, *, merged: bool, delete_branch: bool = False) -> Pull:
+        """Close PR ``number`` as a person would; ``delete_branch`` as GitHub's "Automatically
+        delete head branches" setting does after a merge."""
         issue = self.issues[(repo, number)]
         assert issue.pull is not None
         if merged:
@@ -147,6 +163,8 @@ class FakeGitHub:
                 if self.files_at(repo, issue.pull.base_ref).get(p) != t
             }
             self.push(repo, issue.pull.base_ref, changed)
+        if delete_branch:
+            self.repos[repo].branches.pop(issue.pull.head_ref)
         issue.state = "closed"
         issue.pull = replace(
             issue.pull,
@@ -347,6 +365,11 @@ class FakeGitHub:
     def _call(self, method: str, *args: object, cached: bool = False) -> None:
         self.calls.append((method, *args))
         self.rest += 0 if cached else 1
+        for hook in [h for h in self._hooks if h.method == method]:
+            hook.left -= 1
+            if hook.left == 0:
+                self._hooks.remove(hook)
+                hook.action()
 
     def _repo(self, repo: str) -> FakeRepo:
         if repo not in self.repos:
