@@ -86,11 +86,15 @@ def publish_while_down(stack: Stack, org: str, order: list[tuple[str, str]]) -> 
         stack.admin.run(calls.flush_deliveries())
     finally:
         stack.bot.start()
-    names = {f"{org}/{app}" for app, _ in order}
+    return recorded_pushes(stack, {f"{org}/{app}" for app, _ in order})
+
+
+def recorded_pushes(stack: Stack, packages: set[str]) -> list[Delivery]:
+    """The sandbox's deliveries of pushes of ``packages`` (``owner/name``), as it sent them."""
     return [
         Delivery(d["request"]["headers"], d["request"]["body"].encode())
         for d in stack.admin.run(calls.deliveries(event="registry_package"))
-        if _package_of(d) in names
+        if _package_of(d) in packages
     ]
 
 

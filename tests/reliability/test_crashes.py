@@ -2,7 +2,8 @@
 image pushes, ``CRASHES`` times, and started again on the same queue each time. Deliveries it
 acknowledged are worked after the restart; those GitHub could not deliver while it was down are
 redelivered by its sweep. At the end every app has exactly one dev PR at its last version, with
-one commit.
+one commit. On PostgreSQL the ``worker`` process beside ``serve`` is never killed: it works on,
+and takes over what the killed process held once its lease runs out.
 
 Jobs dead-lettered are counted, not refused: a job in flight at ``max_attempts`` crashes in a row
 (the reconcile pass the bot starts with, here) is given up as a poison job would be; the next
@@ -13,10 +14,10 @@ from __future__ import annotations
 import random
 import time
 
-from bot.demo.harness import Stack
 from bot.demo.runners import BotProcess
 from github_sandbox import admin_client as calls
 from tests.e2e.burst import env_files
+from tests.reliability.conftest import Engine
 from tests.reliability.figures import record
 from tests.reliability.promotions import read_promotions, settle
 
@@ -28,7 +29,8 @@ SEED = 13
 LONGEST_S = 1.0
 
 
-def test_killed_ten_times_the_bot_loses_and_doubles_nothing(stack: Stack) -> None:
+def test_killed_ten_times_the_bot_loses_and_doubles_nothing(engine_stack: Engine) -> None:
+    stack = engine_stack.stack
     bot = stack.bot
     assert isinstance(bot, BotProcess)
     stack.admin.run(calls.create_repo(ORG, "env", files=env_files(ORG, APPS)))
@@ -57,7 +59,7 @@ def test_killed_ten_times_the_bot_loses_and_doubles_nothing(stack: Stack) -> Non
     duplicated, lost = promotions.duplicated(), promotions.lost(expected)
     dead = bot.queue()["dead"] - dead_before
     record(
-        "crashes",
+        engine_stack.figure("crashes"),
         crashes=CRASHES,
         recovered=recovered if not (duplicated or lost) else 0,
         sent=APPS * CRASHES,

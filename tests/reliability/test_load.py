@@ -5,19 +5,22 @@ its policy allows, and the bot never trips one of GitHub's rate limits doing so.
 
 from __future__ import annotations
 
-from bot.demo.harness import Stack
 from tests.e2e.harness import rate_limits_tripped
+from tests.reliability.conftest import Engine
 from tests.reliability.figures import record
 from tests.reliability.load import APPS, VERSIONS, expected, run_load
 
 
-def test_a_thousand_pushes_leave_one_pr_per_app_at_the_highest_allowed(stack: Stack) -> None:
+def test_a_thousand_pushes_leave_one_pr_per_app_at_the_highest_allowed(
+    engine_stack: Engine,
+) -> None:
+    stack = engine_stack.stack
     tripped_before = rate_limits_tripped(stack)
     dead_before = stack.bot.queue()["dead"]
     outcome = run_load(stack, "load", deadline=240.0)
     duplicated, lost = outcome.promotions.duplicated(), outcome.promotions.lost(expected())
     record(
-        "load",
+        engine_stack.figure("load"),
         sent=outcome.sent,
         processed=outcome.acknowledged - (stack.bot.queue()["dead"] - dead_before),
         duplicated=duplicated,
