@@ -1,6 +1,13 @@
-"""Enqueueing on the PostgreSQL queue (``bot.adapters.queue_postgres``), inside the caller's
-transaction: a job is deferred through procrastinate unless its dedupe key was seen, or merged
-into the waiting job of its coalesce key; the version it saw is recorded either way."""
+"""Writing jobs and deliveries into the PostgreSQL queue (``bot.adapters.queue_postgres``),
+inside the caller's transaction: a job is deferred through procrastinate unless its dedupe key
+was seen, or merged into the waiting job of its coalesce key; the version it saw is recorded
+either way. Deliveries come in batches (``group_commit``), stored with their jobs.
+
+Why batches: every transaction that defers a procrastinate job sends a NOTIFY (its insert
+trigger), and PostgreSQL serializes the commits of notifying transactions, flush to disk
+included: one delivery per transaction stayed near one fsync per delivery (see the "Job queue
+engines" section of docs/benchmarks.md). A batch pays one commit and one fsync for all.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +16,16 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from bot.adapters.postgres_sql import COALESCE, DEFER, RECORD_SEEN, TRIM_SEEN
-from bot.core.inputs.events import VersionSeen
-from bot.services.ports import EnqueueOutcome, NewJob
+from bot.adapters.postgres_sql import (
+    COALESCE,
+    DEFER,
+    DEFER_MANY,
+    INSERT_DELIVERIES,
+    RECORD_SEEN,
+    TRIM_SEEN,
+)
+from bot.adapters.queue_rows import is_plain
+from bot.services.ports import Delivery, EnqueueOutcome, NewJob
 
 QUEUE = "promotion-bot"  # procrastinate's queue_name for every job of the bot
 VERSIONS_KEPT = 500  # the newest sightings kept per subject, as on SQLite
@@ -23,7 +37,8 @@ async def insert_job(conn: Connection, job: NewJob) -> EnqueueOutcome:
     coalesce key (its payload wins). Its ``seen`` version is recorded first, whatever becomes
     of the job."""
     if job.seen is not None:
-        await _record_seen(conn, job.seen)
+        await conn.execute(RECORD_SEEN, (job.seen.subject, job.seen.tag, job.seen.digest))
+        await conn.execute(TRIM_SEEN, {"subject": job.seen.subject, "skip": VERSIONS_KEPT - 1})
     if job.dedupe_key is not None:
         cursor = await conn.execute(
             "INSERT INTO promotion_dedupe_keys (dedupe_key) VALUES (%s) "
@@ -72,8 +87,35 @@ async def _link_key(conn: Connection, dedupe_key: str | None, job_id: int) -> No
         )
 
 
-async def _record_seen(conn: Connection, seen: VersionSeen) -> None:
-    """Remember ``seen`` (a tag seen again takes its newest digest), keeping the newest
-    ``VERSIONS_KEPT`` of its subject."""
-    await conn.execute(RECORD_SEEN, (seen.subject, seen.tag, seen.digest))
-    await conn.execute(TRIM_SEEN, {"subject": seen.subject, "skip": VERSIONS_KEPT - 1})
+async def store_deliveries(
+    conn: Connection, batch: list[tuple[Delivery, NewJob | None]]
+) -> list[bool]:
+    """Store the deliveries of ``batch`` not stored yet and their jobs; whether each was new
+    (an id twice in one batch: its first)."""
+    firsts: dict[str, int] = {}
+    for place, (delivery, _) in enumerate(batch):
+        firsts.setdefault(delivery.delivery_id, place)
+    # In id order: two batches that share ids lock them in one order, never deadlock.
+    rows = [
+        (d.delivery_id, d.source, d.event, d.status, d.received_at, Jsonb(d.headers), d.body)
+        for d in (batch[firsts[delivery_id]][0] for delivery_id in sorted(firsts))
+    ]
+    columns = tuple(list(column) for column in zip(*rows, strict=True))  # arrays for unnest
+    cursor = await conn.execute(INSERT_DELIVERIES, columns)
+    new = {firsts[row[0]] for row in await cursor.fetchall()}
+    jobs = [job for place, (_, job) in enumerate(batch) if place in new and job is not None]
+    plain = [job for job in jobs if is_plain(job)]
+    if plain:
+        await conn.execute(
+            DEFER_MANY,
+            {
+                "queue": QUEUE,
+                "kinds": [job.kind for job in plain],
+                "locks": [job.serial_key for job in plain],
+                "payloads": [job.payload for job in plain],
+            },
+        )
+    for job in jobs:
+        if not is_plain(job):
+            await insert_job(conn, job)
+    return [place in new for place in range(len(batch))]

@@ -74,6 +74,15 @@ SELECT id, %(installation)s, %(dedupe_key)s FROM deferred
 RETURNING job_id
 """
 
+# Binary parameters: a body travels as its bytes, not four times as many hex digits to escape.
+INSERT_DELIVERIES = """
+INSERT INTO promotion_deliveries (delivery_id, source, event, status, received_at, headers, body)
+SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::timestamptz[],
+                     %b::jsonb[], %b::bytea[])
+ON CONFLICT (delivery_id) DO NOTHING
+RETURNING delivery_id
+"""
+
 # Jobs without keys or installation, from arrays of their kinds, serial keys and payloads.
 DEFER_MANY = """
 WITH deferred AS (

@@ -34,8 +34,8 @@ from typing import Any, cast
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from bot.adapters.postgres_enqueue import QUEUE, insert_job
-from bot.adapters.postgres_intake import DeliveryBatches
+from bot.adapters.group_commit import GroupCommit
+from bot.adapters.postgres_enqueue import QUEUE, insert_job, store_deliveries
 from bot.adapters.postgres_schema import check_schema
 from bot.adapters.postgres_sql import (
     CLAIM,
@@ -48,6 +48,7 @@ from bot.adapters.postgres_sql import (
     STATS,
     THROTTLE,
 )
+from bot.adapters.queue_rows import newest_digests, queue_stats
 from bot.services.ports import Delivery, EnqueueOutcome, Job, JobKind, NewJob, QueueStats
 
 # How often a queue looks for stalled workers' jobs (at most once per lease call).
@@ -64,7 +65,7 @@ class PostgresJobQueue:
         self._pool = pool
         self._worker_id: int | None = None
         self._recovered_at = -math.inf
-        self._deliveries = DeliveryBatches(self._durable, insert_job, QUEUE)
+        self._deliveries = GroupCommit(self._store, writers=2)  # one fills, one commits
 
     @classmethod
     async def open(
@@ -105,11 +106,18 @@ class PostgresJobQueue:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Connection]:
         """One transaction, committed when the block ends without an error, without waiting
-        for the disk: bookkeeping whose loss in a crash only runs a job again (the pool's
-        sessions default to ``synchronous_commit = off``; a single statement outside such a
-        block commits alike)."""
+        for the disk (``_bookkeeping``)."""
         async with self._pool.connection() as conn, conn.transaction():
             yield conn
+
+    async def accept_delivery(self, delivery: Delivery, job: NewJob | None) -> bool:
+        """Store ``delivery`` and its job, durably, in one transaction with the other
+        deliveries arriving meanwhile."""
+        return await self._deliveries.submit((delivery, job))
+
+    async def _store(self, batch: list[tuple[Delivery, NewJob | None]]) -> list[bool]:
+        async with self._durable() as conn:
+            return await store_deliveries(conn, batch)
 
     @asynccontextmanager
     async def _durable(self) -> AsyncIterator[Connection]:
@@ -118,11 +126,6 @@ class PostgresJobQueue:
         async with self._transaction() as conn:
             await conn.execute("SET LOCAL synchronous_commit = on")
             yield conn
-
-    async def accept_delivery(self, delivery: Delivery, job: NewJob | None) -> bool:
-        """Store ``delivery`` and its job, durably, in one transaction with the other
-        deliveries arriving meanwhile (``postgres_intake``)."""
-        return await self._deliveries.accept(delivery, job)
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         async with self._pool.connection() as conn:
@@ -134,15 +137,8 @@ class PostgresJobQueue:
             row = await cursor.fetchone()
         if row is None:
             return None
-        return Delivery(
-            delivery_id=row[0],
-            source=row[1],
-            event=row[2],
-            body=bytes(row[3]),
-            received_at=row[4],
-            headers=row[5],
-            status=row[6],
-        )
+        delivery_id, source, event, body, received_at, headers, status = row
+        return Delivery(delivery_id, source, event, bytes(body), received_at, headers, status)
 
     async def enqueue(self, job: NewJob) -> EnqueueOutcome:
         async with self._transaction() as conn:
@@ -156,10 +152,7 @@ class PostgresJobQueue:
                 "ORDER BY seq",
                 (list(subjects),),
             )
-            found: dict[str, str | None] = {}
-            for tag, digest in await cursor.fetchall():
-                found[tag] = digest or found.get(tag)
-        return found
+            return newest_digests(await cursor.fetchall())
 
     async def lease(self) -> Job | None:
         """Hand out again the jobs of workers silent for a lease term (this one's too: a job
@@ -261,15 +254,7 @@ class PostgresJobQueue:
             cursor = await conn.execute(STATS, {"queue": QUEUE})
             row = await cursor.fetchone()
         assert row is not None
-        counts: dict[str, int] = row[0] or {}
-        return QueueStats(
-            ready=counts.get("todo", 0),
-            leased=counts.get("doing", 0),
-            done=counts.get("succeeded", 0),
-            dead=counts.get("failed", 0),
-            deliveries=row[1],
-            oldest_ready_age=max(0.0, row[2] or 0.0),
-        )
+        return queue_stats(row[0] or {}, ("todo", "doing", "succeeded", "failed"), *row[1:])
 
     async def prune(self, older_than: timedelta) -> int:
         """Delete finished jobs, dedupe keys, throttles and deliveries older than
@@ -293,9 +278,9 @@ class PostgresJobQueue:
 
 
 async def _bookkeeping(conn: Connection) -> None:
-    """A new pooled session: commits do not wait for the disk unless a transaction asks.
-    Sessions are in autocommit: a single statement is its own transaction, one round trip;
-    several take ``conn.transaction()``."""
+    """A new pooled session: commits do not wait for the disk unless a transaction asks, as
+    bookkeeping whose loss in a crash only runs a job again. Sessions are in autocommit: a
+    single statement is its own transaction, one round trip; several take a transaction."""
     await conn.execute("SET synchronous_commit = off")
 
 

@@ -10,13 +10,12 @@ events) uses ``synchronous=NORMAL``: WAL keeps commits in order, so the next dur
 carries them to disk, and losing the last few on a power cut only runs a job again, which
 at-least-once allows.
 
-Two parts, joined here: ``sqlite_store.Database`` (the file, its thread, write transactions)
-and ``job_table.JobTable`` (the jobs: enqueue, lease, settle, stats; the versions seen).
+Three parts, joined here: ``sqlite_store.Database`` (the file, its thread, write transactions),
+``job_table`` (the jobs: enqueue, lease, settle, stats; the versions seen) and the deliveries.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sqlite3
@@ -24,21 +23,20 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.adapters.job_table import JobTable, insert_jobs, versions_seen
+from bot.adapters import job_table
+from bot.adapters.group_commit import GroupCommit
 from bot.adapters.sqlite_store import Database, insert_rows
 from bot.services.ports import Delivery, EnqueueOutcome, Job, NewJob, QueueStats
 
 log = logging.getLogger("bot.intake")
-Accepting = tuple[Delivery, NewJob | None, "asyncio.Future[bool]"]
+Accepted = tuple[Delivery, NewJob | None]
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def store_deliveries(
-    conn: sqlite3.Connection, batch: list[tuple[Delivery, NewJob | None]], now: float
-) -> list[bool]:
+def store_deliveries(conn: sqlite3.Connection, now: float, batch: list[Accepted]) -> list[bool]:
     """Insert the deliveries whose id is not stored yet, with their jobs; whether each was new
     (an id twice in one batch: its first)."""
     rows = [
@@ -68,7 +66,7 @@ def store_deliveries(
         fresh.append(delivery.delivery_id in inserted)
         inserted.discard(delivery.delivery_id)
     jobs = [job for (_, job), new in zip(batch, fresh, strict=True) if new and job is not None]
-    insert_jobs(conn, jobs, now)
+    job_table.insert_jobs(conn, now, jobs)
     return fresh
 
 
@@ -80,15 +78,8 @@ def read_delivery(conn: sqlite3.Connection, delivery_id: str) -> Delivery | None
     ).fetchone()
     if row is None:
         return None
-    return Delivery(
-        delivery_id=row[0],
-        source=row[1],
-        event=row[2],
-        body=bytes(row[3]),
-        received_at=datetime.fromtimestamp(row[4], UTC),
-        headers=json.loads(row[5]),
-        status=row[6],
-    )
+    received_at, headers = datetime.fromtimestamp(row[4], UTC), json.loads(row[5])
+    return Delivery(row[0], row[1], row[2], bytes(row[3]), received_at, headers, row[6])
 
 
 def log_accepted(deliveries: list[Delivery]) -> None:
@@ -119,12 +110,11 @@ class SqliteJobQueue:
         reclaim_leases: bool = True,
     ) -> None:
         self.lease_term = lease
+        self._term = lease.total_seconds()
         self._db = Database(str(path), clock)
-        self._jobs = JobTable(self._db, lease=lease)
         if reclaim_leases:
-            self._db.run(self._jobs.reclaim)
-        self._accepting: list[Accepting] = []
-        self._committer: asyncio.Task[None] | None = None
+            self._db.run(lambda: self._db.transact(job_table.reclaim))
+        self._accepted = GroupCommit(self._store, writers=1)  # one connection: one at a time
 
     def close(self) -> None:
         """Close the file once every statement submitted before has run."""
@@ -133,84 +123,47 @@ class SqliteJobQueue:
     async def accept_delivery(self, delivery: Delivery, job: NewJob | None) -> bool:
         """Store ``delivery`` and its job in the next durable commit; ``False`` when its id is
         stored already."""
-        accepted: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._accepting.append((delivery, job, accepted))
-        if self._committer is None:  # it starts next pass: this pass's deliveries go together
-            self._committer = asyncio.create_task(self._commit_accepted())
-        return await accepted
+        return await self._accepted.submit((delivery, job))
 
-    async def _commit_accepted(self) -> None:
-        """Commit what waits, one durable transaction at a time, until nothing waits."""
-        try:
-            while self._accepting:
-                batch, self._accepting = self._accepting, []
-                await self._commit(batch)
-        finally:
-            self._committer = None
-
-    async def _commit(self, batch: list[Accepting]) -> None:
-        pairs = [(delivery, job) for delivery, job, _ in batch]
-
-        def store() -> list[bool]:
-            return self._db.write(
-                lambda c: store_deliveries(c, pairs, self._db.now()), durable=True
-            )
-
-        try:
-            fresh = await self._db.call(store)
-        except Exception as err:  # nothing of the batch is stored: each answer says so
-            for *_, accepted in batch:
-                if not accepted.done():
-                    accepted.set_exception(err)
-            return
-        for (*_, accepted), new in zip(batch, fresh, strict=True):
-            if not accepted.done():  # a request whose client went away is cancelled
-                accepted.set_result(new)
-        log_accepted([delivery for (delivery, _), new in zip(pairs, fresh, strict=True) if new])
+    async def _store(self, batch: list[Accepted]) -> list[bool]:
+        fresh = await self._db.write(store_deliveries, batch, durable=True)
+        log_accepted([delivery for (delivery, _), new in zip(batch, fresh, strict=True) if new])
+        return fresh
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
-        return await self._db.call(read_delivery, self._db.conn, delivery_id)
+        return await self._db.read(read_delivery, delivery_id)
 
     async def enqueue(self, job: NewJob) -> EnqueueOutcome:
-        return await self._db.call(self._jobs.enqueue, job)
+        return await self._db.write(job_table.insert_job, job)
 
     async def versions_seen(self, subjects: Sequence[str]) -> Mapping[str, str | None]:
         """``VersionsSeen``: what the jobs enqueued so far have recorded."""
-        return await self._db.call(versions_seen, self._db.conn, subjects)
+        return await self._db.read(job_table.versions_seen, subjects)
 
     async def lease(self) -> Job | None:
-        return await self._db.call(self._jobs.lease)
+        return await self._db.write(job_table.lease, self._term)
 
     async def extend_lease(self, job: Job) -> bool:
-        return await self._db.call(self._jobs.extend_lease, job)
+        return await self._db.write(job_table.extend_lease, job, self._term)
 
     async def complete(self, job: Job) -> None:
-        await self._db.call(self._jobs.complete, job)
+        await self._db.write(job_table.release, job, "state = 'done', last_error = NULL")
 
     async def fail(self, job: Job, *, error: str) -> None:
-        await self._db.call(self._jobs.fail, job, error)
+        await self._db.write(job_table.release, job, "state = 'dead', last_error = ?", error)
 
     async def retry(
         self, job: Job, *, after: timedelta, error: str, throttle_installation: bool = False
     ) -> None:
-        await self._db.call(
-            lambda: self._jobs.retry(
-                job, after=after, error=error, throttle_installation=throttle_installation
-            )
-        )
+        throttle = throttle_installation
+        await self._db.write(job_table.retry, job, after, error=error, throttle=throttle)
 
     async def stats(self) -> QueueStats:
-        return await self._db.call(self._jobs.stats)
+        return await self._db.read(lambda conn: job_table.stats(conn, self._db.now()))
 
     async def prune(self, older_than: timedelta) -> int:
         """Delete finished jobs, their dedupe keys and deliveries older than ``older_than``.
 
         Keep at least GitHub's redelivery window (3 days, 7 on GHES) so a redelivery still dedupes.
         """
-        cutoff = self._db.now() - older_than.total_seconds()
-
-        def run(conn: sqlite3.Connection) -> int:
-            conn.execute("DELETE FROM deliveries WHERE received_at < ?", (cutoff,))
-            return self._jobs.prune_in(conn, cutoff)
-
-        return await self._db.call(self._db.write, run)
+        return await self._db.write(job_table.prune, older_than.total_seconds())

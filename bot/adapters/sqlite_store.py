@@ -97,14 +97,6 @@ def migrate(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE jobs ADD COLUMN waits INTEGER NOT NULL DEFAULT 0")
 
 
-def chunks(items: list[T], size: int) -> list[list[T]]:
-    return [items[start : start + size] for start in range(0, len(items), size)]
-
-
-def marks(values: list[Any]) -> str:
-    return ",".join("?" * len(values))
-
-
 def insert_rows(
     conn: sqlite3.Connection, insert: str, rows: list[tuple[Any, ...]], returning: str = ""
 ) -> list[Any]:
@@ -113,9 +105,10 @@ def insert_rows(
     hand the GIL to the event loop and wait to get it back once per row."""
     if not rows:
         return []
-    row_marks = f"({marks(list(rows[0]))})"
+    row_marks = "(" + ",".join("?" * len(rows[0])) + ")"
     returned = []
-    for chunk in chunks(rows, MAX_VARIABLES // len(rows[0])):
+    size = MAX_VARIABLES // len(rows[0])
+    for chunk in (rows[start : start + size] for start in range(0, len(rows), size)):
         sql = insert + ",".join([row_marks] * len(chunk)) + returning
         returned += conn.execute(sql, [v for row in chunk for v in row]).fetchall()
     return returned
@@ -151,20 +144,26 @@ class Database:
         """Run ``fn`` on the database thread and wait for it (start-up and shutdown)."""
         return self._thread.submit(fn).result()
 
-    async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` on the database thread; the event loop goes on meanwhile."""
-        return await asyncio.wrap_future(self._thread.submit(fn, *args))
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(conn, *args)`` on the database thread; the event loop goes on meanwhile."""
+        return await asyncio.wrap_future(self._thread.submit(fn, self.conn, *args))
 
-    def write(self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
-        """(The database thread.) Run ``fn`` in one write transaction, taken up front so two
-        processes never deadlock; ``durable`` makes this commit, and every one before it, wait
-        for the disk."""
+    async def write(
+        self, fn: Callable[..., T], *args: Any, durable: bool = False, **kwargs: Any
+    ) -> T:
+        """``transact`` on the database thread; the event loop goes on meanwhile."""
+        return await self.read(lambda _: self.transact(fn, *args, durable=durable, **kwargs))
+
+    def transact(self, fn: Callable[..., T], *args: Any, durable: bool = False, **kwargs: Any) -> T:
+        """(The database thread.) ``fn(conn, now, *args, **kwargs)`` in one write transaction,
+        taken up front so two processes never deadlock; ``durable`` makes this commit, and
+        every one before it, wait for the disk."""
         if durable:
             self.conn.execute("PRAGMA synchronous=FULL")
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                result = fn(self.conn)
+                result = fn(self.conn, self.now(), *args, **kwargs)
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
