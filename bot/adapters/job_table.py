@@ -7,16 +7,15 @@ transaction ``sqlite_store.Database.write`` opened (``SqliteJobQueue`` hands its
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from bot.adapters.queue_rows import is_plain, newest_digests, queue_stats
 from bot.adapters.sqlite_store import LEASE_QUERY, insert_rows
 from bot.core.inputs.events import VersionSeen
-from bot.services.ports import EnqueueOutcome, Job, JobKind, NewJob, QueueStats
+from bot.services.ports import EnqueueOutcome, Job, NewJob, QueueStats
 
 # The newest sightings kept per subject: far more versions than any policy picks among, and a
 # bound on what one image's pushes can make the table hold.
@@ -37,9 +36,7 @@ def insert_jobs(conn: sqlite3.Connection, now: float, jobs: list[NewJob]) -> Non
 
 
 def insert_job(conn: sqlite3.Connection, now: float, job: NewJob) -> EnqueueOutcome:
-    """Add ``job`` unless its dedupe key was seen; merge it into the oldest waiting, never tried
-    job of its coalesce key (its payload wins). Its ``seen`` version is recorded first: the job
-    may be a duplicate or be merged away, the sighting is kept."""
+    """``JobQueue.enqueue``: the oldest waiting, never tried job of the coalesce key absorbs it."""
     if job.seen is not None:
         record_seen(conn, now, job.seen)
     if job.dedupe_key is not None and not (
@@ -115,33 +112,17 @@ def lease(conn: sqlite3.Connection, now: float, term: float) -> Job | None:
     row = conn.execute(LEASE_QUERY, {"now": now}).fetchone()
     if row is None:
         return None
-    token = secrets.token_hex(8)
+    job = Job(*row)
     conn.execute(
         "UPDATE jobs SET state = 'leased', attempts = attempts + 1, lease_token = ?, "
         "leased_until = ?, updated_at = ? WHERE id = ?",
-        (token, now + term, now, row[0]),
+        (job.lease_token, now + term, now, job.id),
     )
-    job_id, kind, payload, attempts, merged, serial_key, installation_id, dedupe, waited, waits = (
-        row
-    )
-    return Job(
-        id=job_id,
-        kind=cast(JobKind, kind),
-        payload=payload,
-        attempt=attempts + 1,
-        lease_token=token,
-        merged=merged,
-        serial_key=serial_key,
-        installation_id=installation_id,
-        dedupe_key=dedupe,
-        waited=waited,
-        waits=waits,
-    )
+    return job
 
 
 def extend_lease(conn: sqlite3.Connection, now: float, job: Job, term: float) -> bool:
-    """Move ``leased_until`` a full lease from now while ``job`` still holds its lease (its token
-    is the job's: a lease handed out again has a new one)."""
+    """While ``job`` holds its lease (a lease handed out again has a new token)."""
     return bool(
         conn.execute(
             "UPDATE jobs SET leased_until = ? WHERE id = ? AND state = 'leased' "
@@ -165,9 +146,7 @@ def release(conn: sqlite3.Connection, now: float, job: Job, assignments: str, *a
 def retry(
     conn: sqlite3.Connection, now: float, job: Job, after: timedelta, *, error: str, throttle: bool
 ) -> None:
-    """Ready again after ``after``. With ``throttle`` (a ``RetryLater``) it is a wait, not a
-    failure: the lease does not count as an attempt but as a wait, and the installation's other
-    jobs wait as long."""
+    """``JobQueue.retry``; ``throttle`` is its ``throttle_installation``."""
     settle = "state = 'ready', last_error = ?, available_at = ?"
     if throttle:
         settle += ", attempts = attempts - 1, waits = waits + 1"

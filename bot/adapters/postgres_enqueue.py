@@ -16,14 +16,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from bot.adapters.postgres_sql import (
-    COALESCE,
-    DEFER,
-    DEFER_MANY,
-    INSERT_DELIVERIES,
-    RECORD_SEEN,
-    TRIM_SEEN,
-)
+from bot.adapters import postgres_sql as sql
 from bot.adapters.queue_rows import is_plain
 from bot.services.ports import Delivery, EnqueueOutcome, NewJob
 
@@ -33,12 +26,10 @@ Connection = psycopg.AsyncConnection[tuple[Any, ...]]
 
 
 async def insert_job(conn: Connection, job: NewJob) -> EnqueueOutcome:
-    """Add ``job`` unless its dedupe key was seen; merge it into the waiting job of its
-    coalesce key (its payload wins). Its ``seen`` version is recorded first, whatever becomes
-    of the job."""
+    """``JobQueue.enqueue``, in the caller's transaction."""
     if job.seen is not None:
-        await conn.execute(RECORD_SEEN, (job.seen.subject, job.seen.tag, job.seen.digest))
-        await conn.execute(TRIM_SEEN, {"subject": job.seen.subject, "skip": VERSIONS_KEPT - 1})
+        await conn.execute(sql.RECORD_SEEN, (job.seen.subject, job.seen.tag, job.seen.digest))
+        await conn.execute(sql.TRIM_SEEN, {"subject": job.seen.subject, "skip": VERSIONS_KEPT - 1})
     if job.dedupe_key is not None:
         cursor = await conn.execute(
             "INSERT INTO promotion_dedupe_keys (dedupe_key) VALUES (%s) "
@@ -51,7 +42,7 @@ async def insert_job(conn: Connection, job: NewJob) -> EnqueueOutcome:
     while True:
         if job.coalesce_key is not None:
             cursor = await conn.execute(
-                COALESCE, {"queue": QUEUE, "key": job.coalesce_key, "args": args}
+                sql.COALESCE, {"queue": QUEUE, "key": job.coalesce_key, "args": args}
             )
             merged = await cursor.fetchone()
             if merged is not None:
@@ -60,7 +51,7 @@ async def insert_job(conn: Connection, job: NewJob) -> EnqueueOutcome:
         try:
             async with conn.transaction():  # a savepoint: a replica may defer the same key
                 cursor = await conn.execute(
-                    DEFER,
+                    sql.DEFER,
                     {
                         "queue": QUEUE,
                         "kind": job.kind,
@@ -101,13 +92,13 @@ async def store_deliveries(
         for d in (batch[firsts[delivery_id]][0] for delivery_id in sorted(firsts))
     ]
     columns = tuple(list(column) for column in zip(*rows, strict=True))  # arrays for unnest
-    cursor = await conn.execute(INSERT_DELIVERIES, columns)
+    cursor = await conn.execute(sql.INSERT_DELIVERIES, columns)
     new = {firsts[row[0]] for row in await cursor.fetchall()}
     jobs = [job for place, (_, job) in enumerate(batch) if place in new and job is not None]
     plain = [job for job in jobs if is_plain(job)]
     if plain:
         await conn.execute(
-            DEFER_MANY,
+            sql.DEFER_MANY,
             {
                 "queue": QUEUE,
                 "kinds": [job.kind for job in plain],

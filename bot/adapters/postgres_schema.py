@@ -8,8 +8,10 @@ password redacted.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -58,14 +60,14 @@ def upgrade(url: str, revision: str = "head") -> tuple[str | None, str]:
         with engine.begin() as conn:
             driver = conn.connection.driver_connection
             assert isinstance(driver, psycopg.Connection)
-            before = _version(driver)
-            problem = foreign_or_newer(redact(url), before, _tables(driver))
+            before, tables = _state(driver)
+            problem = foreign_or_newer(redact(url), before, tables)
             if problem:
                 raise SchemaError(problem)
             config = _config()
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
-            after = _version(driver)
+            after, _ = _state(driver)
     except sqlalchemy.exc.OperationalError as err:
         reason = _redacted(err.orig or err, url)
         raise SchemaError(f"cannot reach the database {redact(url)}: {reason}") from None
@@ -76,11 +78,11 @@ def upgrade(url: str, revision: str = "head") -> tuple[str | None, str]:
 
 
 async def check_schema(url: str) -> None:
-    """Raise ``SchemaError`` unless the database at ``url`` is at this bot's newest revision."""
+    """Raise ``SchemaError`` unless the database at ``url`` is at this bot's newest revision
+    (read on a thread: once, at start-up)."""
     where = redact(url)
     try:
-        async with await psycopg.AsyncConnection.connect(url) as conn:
-            version, tables = await _state(conn)
+        version, tables = await asyncio.to_thread(_read_state, url)
     except psycopg.OperationalError as err:
         raise SchemaError(f"cannot reach the database {where}: {_redacted(err, url)}") from None
     problem = foreign_or_newer(where, version, tables)
@@ -131,26 +133,20 @@ def _driver_url(url: str) -> str:
     return url
 
 
-TABLES = "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
+# How many tables the database has, and whether one is the revision's.
+STATE = (
+    "SELECT count(*), to_regclass(%s) IS NOT NULL FROM pg_tables "
+    "WHERE schemaname = current_schema()"
+)
 
 
-def _version(conn: psycopg.Connection[tuple[object, ...]]) -> str | None:
-    if conn.execute("SELECT to_regclass(%s)", (VERSION_TABLE,)).fetchone() == (None,):
-        return None
-    row = conn.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone()
-    return None if row is None else str(row[0])
+def _read_state(url: str) -> tuple[str | None, int]:
+    with psycopg.connect(url) as conn:
+        return _state(conn)
 
 
-def _tables(conn: psycopg.Connection[tuple[object, ...]]) -> int:
-    row = conn.execute(TABLES).fetchone()
-    return int(str(row[0])) if row else 0
-
-
-async def _state(conn: psycopg.AsyncConnection[tuple[object, ...]]) -> tuple[str | None, int]:
+def _state(conn: psycopg.Connection[Any]) -> tuple[str | None, int]:
     """The revision the database is at (``None``: none recorded), and how many tables it has."""
-    tables = await (await conn.execute(TABLES)).fetchone()
-    cursor = await conn.execute("SELECT to_regclass(%s)", (VERSION_TABLE,))
-    if await cursor.fetchone() == (None,):
-        return None, int(str(tables[0])) if tables else 0
-    row = await (await conn.execute(f"SELECT version_num FROM {VERSION_TABLE}")).fetchone()
-    return (None if row is None else str(row[0])), int(str(tables[0])) if tables else 0
+    tables, versioned = conn.execute(STATE, (VERSION_TABLE,)).fetchone() or (0, False)
+    row = conn.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone() if versioned else None
+    return (None if row is None else str(row[0])), tables

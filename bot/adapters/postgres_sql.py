@@ -130,6 +130,16 @@ DELETE FROM promotion_versions_seen WHERE subject = %(subject)s AND seq < (
     ORDER BY seq DESC OFFSET %(skip)s LIMIT 1)
 """
 
+# One statement, one snapshot: the deletes of the WITH run whether read or not; the jobs' own
+# rows (promotion_jobs) go with them (ON DELETE CASCADE).
+PRUNE = """
+WITH keys AS (DELETE FROM promotion_dedupe_keys WHERE created_at < now() - %(age)s),
+     throttles AS (DELETE FROM promotion_throttles WHERE until < now() - %(age)s),
+     deliveries AS (DELETE FROM promotion_deliveries WHERE received_at < now() - %(age)s)
+DELETE FROM procrastinate_jobs j USING promotion_jobs p
+WHERE p.job_id = j.id AND j.status = 'succeeded' AND p.updated_at < now() - %(age)s
+"""
+
 # Ready counts every waiting job; the oldest age only those due (not waiting out a backoff or
 # a throttle).
 STATS = """

@@ -1,21 +1,7 @@
-"""The ``JobQueue`` port on PostgreSQL, for any number of replicas on one database (see
-docs/adr/0002-*.md), built on procrastinate's schema and SQL functions.
-
-What procrastinate does: jobs are rows of ``procrastinate_jobs`` (kind: ``task_name``, payload:
-``args ->> 'payload'``), deferred with ``procrastinate_defer_jobs_v1`` inside our own
-transaction (a delivery and its job commit together), leased with ``procrastinate_fetch_job_v2``
-(oldest first, ``FOR UPDATE SKIP LOCKED``, one running job per ``lock``: the serial key) and
-settled with ``procrastinate_finish_job_v1`` and ``procrastinate_retry_job_v2`` (a retry waits
-in ``scheduled_at``). The coalesce key is the ``queueing_lock``: at most one waiting job per key,
-which a new event updates in place. Each queue instance is a procrastinate worker: leasing and
-``extend_lease`` beat its heartbeat, and a worker silent for a lease term is pruned, its running
-jobs handed out again (``procrastinate_prune_stalled_workers_v1``, then a retry).
-
-What the bot's tables add (``bot/adapters/migrations``): deliveries with their bodies,
-de-duplicated by id; per job its installation, dedupe key, merged count, waits and last error
-(``promotion_jobs``); dedupe keys, unique across replicas until pruned; versions seen; and
-installation throttles, which push the installation's waiting jobs' ``scheduled_at`` to the
-reset, so they are never handed out before it.
+"""The ``JobQueue`` port on PostgreSQL, for any number of replicas on one database, built on
+procrastinate's schema and SQL functions (``postgres_sql``), with the bot's tables beside them
+(``bot/adapters/migrations``). How each part of the port maps onto them, and why: the
+PostgreSQL section of docs/adr/0002-sqlite-job-table-and-postgresql.md.
 
 A lease token is ``<worker id>:<attempts>``: procrastinate counts every retry and every
 recovery in ``attempts``, so a job handed out again has a new token and its old holder can
@@ -34,20 +20,10 @@ from typing import Any, cast
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from bot.adapters import postgres_sql as sql
 from bot.adapters.group_commit import GroupCommit
 from bot.adapters.postgres_enqueue import QUEUE, insert_job, store_deliveries
 from bot.adapters.postgres_schema import check_schema
-from bot.adapters.postgres_sql import (
-    CLAIM,
-    FENCE,
-    FETCH,
-    FINISH,
-    PRUNE_STALLED,
-    RECOVER_STALLED,
-    RETRY,
-    STATS,
-    THROTTLE,
-)
 from bot.adapters.queue_rows import newest_digests, queue_stats
 from bot.services.ports import Delivery, EnqueueOutcome, Job, JobKind, NewJob, QueueStats
 
@@ -161,15 +137,15 @@ class PostgresJobQueue:
         try:
             async with self._transaction() as conn:
                 if time.monotonic() - self._recovered_at > RECOVERY_INTERVAL:
-                    await conn.execute(PRUNE_STALLED, {"term": self.lease_term.total_seconds()})
-                    await conn.execute(RECOVER_STALLED, {"queue": QUEUE})
+                    await conn.execute(sql.PRUNE_STALLED, {"term": self.lease_term.total_seconds()})
+                    await conn.execute(sql.RECOVER_STALLED, {"queue": QUEUE})
                     self._recovered_at = time.monotonic()
                 row, worker = await self._fetch(conn)
                 if row is None:
                     return None
                 job_id, kind, payload, attempts, serial_key, scheduled_at = row
                 cursor = await conn.execute(
-                    CLAIM, {"id": job_id, "worker": worker, "scheduled_at": scheduled_at}
+                    sql.CLAIM, {"id": job_id, "worker": worker, "scheduled_at": scheduled_at}
                 )
                 claimed = await cursor.fetchone()
         except psycopg.errors.UniqueViolation:
@@ -196,7 +172,7 @@ class PostgresJobQueue:
         running at once may each register one: the spare ones are pruned when silent.)"""
         worker = self._worker_id  # this call's own: another may replace it meanwhile
         if worker is not None:
-            cursor = await conn.execute(FETCH, {"queue": QUEUE, "worker": worker})
+            cursor = await conn.execute(sql.FETCH, {"queue": QUEUE, "worker": worker})
             row = await cursor.fetchone()
             if row is not None:  # the worker exists: a job, or a row of NULLs
                 return (row if row[0] is not None else None), worker
@@ -211,7 +187,7 @@ class PostgresJobQueue:
         async with self._pool.connection() as conn:
             cursor = await conn.execute(
                 f"SELECT procrastinate_update_heartbeat_v1(worker_id) FROM procrastinate_jobs "
-                f"WHERE {FENCE}",
+                f"WHERE {sql.FENCE}",
                 _fence(job),
             )
             return await cursor.fetchone() is not None
@@ -224,24 +200,22 @@ class PostgresJobQueue:
 
     async def _finish(self, job: Job, status: str, error: str | None) -> None:
         async with self._pool.connection() as conn:
-            await conn.execute(FINISH, {**_fence(job), "status": status, "error": error})
+            await conn.execute(sql.FINISH, {**_fence(job), "status": status, "error": error})
 
     async def retry(
         self, job: Job, *, after: timedelta, error: str, throttle_installation: bool = False
     ) -> None:
-        """Due again after ``after``, or when its installation's throttle ends if later. With
-        ``throttle_installation`` the lease counts as a wait, and every waiting job of the
-        installation is put off until the throttle ends."""
+        """Due again after ``after``, or when its installation's throttle ends if later."""
         async with self._transaction() as conn:
             if not await _hold(conn, job):
                 return
             if throttle_installation and job.installation_id:
                 await conn.execute(
-                    THROTTLE,
+                    sql.THROTTLE,
                     {"installation": job.installation_id, "after": after, "reason": error},
                 )
             await conn.execute(
-                RETRY, {"id": job.id, "after": after, "installation": job.installation_id}
+                sql.RETRY, {"id": job.id, "after": after, "installation": job.installation_id}
             )
             await conn.execute(
                 "UPDATE promotion_jobs SET last_error = %s, waits = waits + %s, "
@@ -251,30 +225,16 @@ class PostgresJobQueue:
 
     async def stats(self) -> QueueStats:
         async with self._pool.connection() as conn:
-            cursor = await conn.execute(STATS, {"queue": QUEUE})
+            cursor = await conn.execute(sql.STATS, {"queue": QUEUE})
             row = await cursor.fetchone()
         assert row is not None
         return queue_stats(row[0] or {}, ("todo", "doing", "succeeded", "failed"), *row[1:])
 
     async def prune(self, older_than: timedelta) -> int:
         """Delete finished jobs, dedupe keys, throttles and deliveries older than
-        ``older_than``; the count of jobs deleted. Keep at least GitHub's redelivery window
-        (3 days, 7 on GHES) so a redelivery still dedupes."""
-        async with self._transaction() as conn:
-            age = {"age": older_than}
-            await conn.execute(
-                "DELETE FROM promotion_dedupe_keys WHERE created_at < now() - %(age)s", age
-            )
-            await conn.execute("DELETE FROM promotion_throttles WHERE until < now() - %(age)s", age)
-            await conn.execute(
-                "DELETE FROM promotion_deliveries WHERE received_at < now() - %(age)s", age
-            )
-            cursor = await conn.execute(
-                "DELETE FROM procrastinate_jobs j USING promotion_jobs p WHERE p.job_id = j.id "
-                "AND j.status = 'succeeded' AND p.updated_at < now() - %(age)s",
-                age,
-            )
-            return cursor.rowcount
+        ``older_than``; the count of jobs deleted."""
+        async with self._pool.connection() as conn:
+            return (await conn.execute(sql.PRUNE, {"age": older_than})).rowcount
 
 
 async def _bookkeeping(conn: Connection) -> None:
@@ -292,6 +252,6 @@ def _fence(job: Job) -> dict[str, Any]:
 async def _hold(conn: Connection, job: Job) -> bool:
     """Lock ``job``'s row while it still holds its lease; ``False`` when the lease was lost."""
     cursor = await conn.execute(
-        f"SELECT 1 FROM procrastinate_jobs WHERE {FENCE} FOR UPDATE", _fence(job)
+        f"SELECT 1 FROM procrastinate_jobs WHERE {sql.FENCE} FOR UPDATE", _fence(job)
     )
     return await cursor.fetchone() is not None

@@ -162,8 +162,4 @@ class SqliteJobQueue:
         return await self._db.read(lambda conn: job_table.stats(conn, self._db.now()))
 
     async def prune(self, older_than: timedelta) -> int:
-        """Delete finished jobs, their dedupe keys and deliveries older than ``older_than``.
-
-        Keep at least GitHub's redelivery window (3 days, 7 on GHES) so a redelivery still dedupes.
-        """
         return await self._db.write(job_table.prune, older_than.total_seconds())

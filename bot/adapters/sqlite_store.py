@@ -72,8 +72,10 @@ CREATE TABLE IF NOT EXISTS throttles (
 # installation is not throttled. An expired lease counts as released (the holder crashed).
 # Oldest first, so events of one repository run in the order they arrived. ``waited``: how long
 # the job has been ready, since it fell due or since its lease ended (expired, or reclaimed).
+# The columns are ``Job``'s, with a new lease token.
 LEASE_QUERY = """
-SELECT id, kind, payload, attempts, merged, serial_key, installation_id, dedupe_key,
+SELECT id, kind, payload, attempts + 1, lower(hex(randomblob(8))), merged, serial_key,
+       installation_id, dedupe_key,
        :now - max(j.available_at, coalesce(j.leased_until, j.available_at)) AS waited, waits
 FROM jobs j
 WHERE j.state IN ('ready', 'leased')

@@ -120,14 +120,13 @@ class Worker:
     async def _run(self, job: Job) -> None:
         observe_job_wait(job.kind, job.waited)
         context = job_log_fields(job)
+        started = time.monotonic()
         if job.attempt > self.policy.max_attempts:
             # Leased more often than allowed without finishing: the process died running it.
-            await self.queue.fail(job, error=f"gave up after attempts={job.attempt - 1}")
-            log.error("dead-lettered job kind=%s: lease never finished", job.kind, extra=context)
-            observe_job(job.kind, "dead", 0.0)
-            return
-        started = time.monotonic()
-        outcome = await self._handle(job, context)
+            error = f"gave up after attempts={job.attempt - 1}"
+            outcome = await self._dead_letter(job, error, context)
+        else:
+            outcome = await self._handle(job, context)
         observe_job(job.kind, outcome, time.monotonic() - started)
 
     async def _handle(self, job: Job, context: Mapping[str, object]) -> str:
@@ -140,9 +139,7 @@ class Worker:
         except RetryLater as signal:
             return await self._wait_or_fail(job, signal, context)
         except JobRejected as err:
-            await self.queue.fail(job, error=str(err))
-            log.error("dead-lettered job kind=%s: %s", job.kind, err, extra=context)
-            return "dead"
+            return await self._dead_letter(job, str(err), context)
         except Exception as err:
             return await self._retry_or_fail(job, err, context)
         await self.queue.complete(job)
@@ -180,9 +177,7 @@ class Worker:
     ) -> str:
         if job.waits >= self.policy.max_waits:
             error = f"gave up after waits={job.waits}: {signal}"
-            await self.queue.fail(job, error=error)
-            log.error("dead-lettered job kind=%s: %s", job.kind, error, extra=context)
-            return "dead"
+            return await self._dead_letter(job, error, context)
         await self.queue.retry(
             job, after=signal.after, error=str(signal), throttle_installation=True
         )
@@ -192,9 +187,7 @@ class Worker:
     async def _retry_or_fail(self, job: Job, err: Exception, context: Mapping[str, object]) -> str:
         error = f"{type(err).__name__}: {err}"
         if job.attempt >= self.policy.max_attempts:
-            await self.queue.fail(job, error=error)
-            log.error("dead-lettered job after attempt=%d: %s", job.attempt, error, extra=context)
-            return "dead"
+            return await self._dead_letter(job, error, context)
         delay = self.policy.delay(job.attempt)
         await self.queue.retry(job, after=delay, error=error)
         log.warning(
@@ -205,6 +198,13 @@ class Worker:
             extra=context,
         )
         return "retry"
+
+    async def _dead_letter(self, job: Job, error: str, context: Mapping[str, object]) -> str:
+        await self.queue.fail(job, error=error)
+        log.error(
+            "dead-lettered job kind=%s attempt=%d: %s", job.kind, job.attempt, error, extra=context
+        )
+        return "dead"
 
 
 class LeaseLost(Exception):

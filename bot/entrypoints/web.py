@@ -6,8 +6,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Protocol
-
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -19,7 +17,8 @@ from bot.entrypoints.registries import registry_router
 from bot.entrypoints.setup import installed_router
 from bot.entrypoints.translate import load_githubkit_models
 from bot.entrypoints.webhooks import github_router
-from bot.services.ports import JobQueue, QueueStats
+from bot.services.ports import JobQueue
+from bot.services.scheduler import QueueStatsSource
 from bot.settings import Settings, settings_problems
 
 log = logging.getLogger("bot.web")
@@ -52,13 +51,6 @@ class CountWebhooks:
             await self.app(scope, receive, send)
         finally:
             self.in_flight.count -= 1
-
-
-class QueueStatsSource(Protocol):
-    """The part of ``JobQueue`` the scrape reads."""
-
-    async def stats(self) -> QueueStats:
-        """Counts by state."""
 
 
 def metrics_router(queue: QueueStatsSource | None = None) -> APIRouter:
@@ -119,7 +111,6 @@ def create_app(
             stats = await queue.stats()
         except Exception as err:
             problems.append(f"queue unreachable: {type(err).__name__}: {err}")
-            return JSONResponse({"status": "not ready", "problems": problems}, 503)
         if problems:
             return JSONResponse({"status": "not ready", "problems": problems}, 503)
         return JSONResponse({"status": "ready", "queue": vars(stats)}, 200)
