@@ -57,12 +57,10 @@ def insert_job(conn: sqlite3.Connection, now: float, job: NewJob) -> EnqueueOutc
     if row is None:
         row = conn.execute(
             "INSERT INTO jobs (kind, payload, dedupe_key, coalesce_key, serial_key, "
-            "installation_id, available_at, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (
-                *(job.kind, job.payload, job.dedupe_key, job.coalesce_key, job.serial_key),
-                *(job.installation_id, now, now, now),
-            ),
+            "installation_id, available_at, created_at, updated_at) VALUES (:kind, :payload, "
+            ":dedupe_key, :coalesce_key, :serial_key, :installation_id, :now, :now, :now) "
+            "RETURNING id",
+            {**vars(job), "now": now},
         ).fetchone()
     if job.dedupe_key is not None:
         conn.execute(

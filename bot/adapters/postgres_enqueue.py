@@ -38,31 +38,16 @@ async def insert_job(conn: Connection, job: NewJob) -> EnqueueOutcome:
         )
         if await cursor.fetchone() is None:
             return "duplicate"
-    args = Jsonb({"payload": job.payload})
+    fields = {**vars(job), "queue": QUEUE, "args": Jsonb({"payload": job.payload})}
     while True:
         if job.coalesce_key is not None:
-            cursor = await conn.execute(
-                sql.COALESCE, {"queue": QUEUE, "key": job.coalesce_key, "args": args}
-            )
-            merged = await cursor.fetchone()
+            merged = await (await conn.execute(sql.COALESCE, fields)).fetchone()
             if merged is not None:
                 await _link_key(conn, job.dedupe_key, merged[0])
                 return "coalesced"
         try:
             async with conn.transaction():  # a savepoint: a replica may defer the same key
-                cursor = await conn.execute(
-                    sql.DEFER,
-                    {
-                        "queue": QUEUE,
-                        "kind": job.kind,
-                        "lock": job.serial_key,
-                        "queueing_lock": job.coalesce_key,
-                        "args": args,
-                        "installation": job.installation_id,
-                        "dedupe_key": job.dedupe_key,
-                    },
-                )
-                row = await cursor.fetchone()
+                row = await (await conn.execute(sql.DEFER, fields)).fetchone()
         except psycopg.errors.UniqueViolation:
             continue  # it committed a waiting job of this coalesce key first: merge into it
         assert row is not None

@@ -52,7 +52,7 @@ FROM held, finished WHERE p.job_id = held.id
 COALESCE = """
 WITH merged AS (
     UPDATE procrastinate_jobs SET args = %(args)s
-    WHERE queueing_lock = %(key)s AND status = 'todo' AND queue_name = %(queue)s
+    WHERE queueing_lock = %(coalesce_key)s AND status = 'todo' AND queue_name = %(queue)s
     RETURNING id
 )
 UPDATE promotion_jobs p SET merged = p.merged + 1, updated_at = now()
@@ -60,17 +60,17 @@ FROM merged WHERE p.job_id = merged.id
 RETURNING p.job_id
 """
 
-# A job of a throttled installation is due when the throttle ends.
+# A job (``NewJob``'s fields by name) of a throttled installation is due when the throttle ends.
 DEFER = """
 WITH deferred AS (
     SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(
-        %(queue)s, %(kind)s, 0, %(lock)s, %(queueing_lock)s, %(args)s,
+        %(queue)s, %(kind)s, 0, %(serial_key)s, %(coalesce_key)s, %(args)s,
         (SELECT until FROM promotion_throttles
-         WHERE installation_id = %(installation)s AND until > now())
+         WHERE installation_id = %(installation_id)s AND until > now())
     )::procrastinate_job_to_defer_v1])) AS id
 )
 INSERT INTO promotion_jobs (job_id, installation_id, dedupe_key)
-SELECT id, %(installation)s, %(dedupe_key)s FROM deferred
+SELECT id, %(installation_id)s, %(dedupe_key)s FROM deferred
 RETURNING job_id
 """
 

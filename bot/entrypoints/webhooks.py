@@ -12,7 +12,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
@@ -143,11 +142,7 @@ async def store_delivery(
     return 202, {"status": delivery.status, "delivery_id": delivery.delivery_id}
 
 
-def github_router(
-    settings: Settings,
-    queue: JobQueue,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> APIRouter:
+def github_router(settings: Settings, queue: JobQueue) -> APIRouter:
     """``POST /webhooks/github``."""
     router = APIRouter()
     secret = settings.webhook_secret.get_secret_value().encode()
@@ -170,7 +165,7 @@ def github_router(
             source="github",
             event=event,
             body=body,
-            received_at=clock(),
+            received_at=datetime.now(UTC),
             headers=headers,
             status="queued" if routed else "ignored",
         )
