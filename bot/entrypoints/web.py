@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -25,7 +26,8 @@ log = logging.getLogger("bot.web")
 
 
 class InFlight:
-    """How many webhook requests are being answered: the worker lets them go first."""
+    """How many webhook requests are being answered (the worker lets them go first), counted
+    by the ASGI ``middleware``: a route dependency doing the same cost more than the route."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -33,24 +35,16 @@ class InFlight:
     def busy(self) -> bool:
         return self.count > 0
 
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        async def counting(scope: Scope, receive: Receive, send: Send) -> None:
+            webhook = scope["type"] == "http" and scope["path"].startswith("/webhooks/")
+            self.count += webhook
+            try:
+                await app(scope, receive, send)
+            finally:
+                self.count -= webhook
 
-class CountWebhooks:
-    """ASGI middleware counting the ``/webhooks/`` requests in ``in_flight`` while they are
-    answered (a route dependency doing the same cost more than the route's own work)."""
-
-    def __init__(self, app: ASGIApp, in_flight: InFlight) -> None:
-        self.app = app
-        self.in_flight = in_flight
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/webhooks/"):
-            await self.app(scope, receive, send)
-            return
-        self.in_flight.count += 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.in_flight.count -= 1
+        return counting
 
 
 def metrics_router(queue: QueueStatsSource | None = None) -> APIRouter:
@@ -91,7 +85,7 @@ def create_app(
 
     app = FastAPI(title="Promotion Bot", lifespan=lifespan, docs_url=None, redoc_url=None)
     in_flight = InFlight()
-    app.add_middleware(CountWebhooks, in_flight=in_flight)
+    app.add_middleware(in_flight.middleware)
     if intake:
         app.include_router(github_router(settings, queue))
         app.include_router(registry_router(settings, queue))
