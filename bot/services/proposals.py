@@ -2,7 +2,7 @@
 
 Shared by every trigger (image pushes, git tags, merged PRs, reconciling). The environments'
 files are read only as the planner asks for them, and the promotion branch's PRs only when the
-branch exists (a branch that does not exist has no PRs), which keeps opening a PR within seven
+branch exists (a branch that does not exist has no PRs), which keeps opening a PR within eight
 calls (see ``bot.services.github_ports``). The planner parses the environments' files, so it
 runs off the event loop (``asyncio.to_thread``), on files already within the bounds of
 ``bot.core.files.bounds``.
@@ -15,6 +15,10 @@ bypassing the job's cache: if anything moved it plans again from those fresh rea
 ``PLAN_ATTEMPTS`` times, then asks for the job to run again later (``RetryLater``). This check
 costs one GET when opening a PR and two when updating one; a plan made on a stale base would
 open a second PR for a version the environment already runs.
+
+A PR merged for the candidate's version does not by itself stop a proposal: the files decide
+what an environment runs, and after a rollback (or a person's edit) the same version may rightly
+be proposed again; a fresh base already shows a version that was merged.
 """
 
 from __future__ import annotations
@@ -146,6 +150,7 @@ async def _propose(
     *,
     follow: bool,
 ) -> Outcome:
+    app = choice.app if isinstance(choice, Skip) else choice.target.app
     for _ in range(PLAN_ATTEMPTS):
         if isinstance(choice, Skip):
             return _skipped(choice, candidate)
@@ -154,7 +159,7 @@ async def _propose(
             return _skipped(planned, candidate)
         if await _unmoved(ws, planned):
             return await _apply(ws, planned)
-        app, env = choice.target.app, choice.target.environment
+        env = choice.target.environment
         log.info(
             "github moved while planning, planning again repo=%s app=%s env=%s version=%s",
             planned.where.repo,
@@ -166,7 +171,8 @@ async def _propose(
         if not follow and isinstance(choice, Choice) and choice.target.environment != env:
             moved = f"{env} changed while proposing {candidate.tag}"
             choice = Skip(app, env, f"{moved}; it would now go to {choice.target.environment}")
-    raise RetryLater(MOVING_RETRY, f"github kept moving under the plan for {candidate.tag}")
+    reason = f"github kept moving while planning app={app} version={candidate.tag}"
+    raise RetryLater(MOVING_RETRY, reason)
 
 
 async def _plan(
