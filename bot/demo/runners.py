@@ -25,6 +25,8 @@ from bot.settings import ENV_PREFIX, Settings
 HOST = "127.0.0.1"
 # Starting loads githubkit's models (seconds); under load on 2 cores it has taken 12 s.
 START_TIMEOUT_S = 60.0
+# How long a stopped bot gets to finish its running jobs before it is killed.
+STOP_GRACE_S = 30.0
 DEADLINE_S = 20.0
 T = TypeVar("T")
 
@@ -188,9 +190,14 @@ class BotProcess(BotProbes):
         self.proc.wait(timeout=10)
 
     def stop(self) -> None:
+        """SIGTERM, and the shutdown's time to finish running jobs (the worker lets them end),
+        longer on a loaded machine; then SIGKILL rather than a process left behind."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(timeout=10)
+            try:
+                self.proc.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self.kill()
 
     def log_tail(self, lines: int = 30) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
