@@ -39,9 +39,12 @@ SELECT merged, waits, installation_id, dedupe_key,
 FROM promotion_jobs, beat WHERE job_id = %(id)s
 """
 
-# Done or dead, while the lease holds (the row locked first: a recovery cannot slip between).
+# The job's row locked while its lease holds (none when lost): a recovery cannot slip between.
+HOLD = f"SELECT id FROM procrastinate_jobs WHERE {FENCE} FOR UPDATE"
+
+# Done or dead, while the lease holds.
 FINISH = f"""
-WITH held AS (SELECT id FROM procrastinate_jobs WHERE {FENCE} FOR UPDATE),
+WITH held AS ({HOLD}),
      finished AS (
         SELECT procrastinate_finish_job_v1(id, %(status)s::procrastinate_job_status, false)
         FROM held)

@@ -207,8 +207,8 @@ class PostgresJobQueue:
     ) -> None:
         """Due again after ``after``, or when its installation's throttle ends if later."""
         async with self._transaction() as conn:
-            if not await _hold(conn, job):
-                return
+            if await (await conn.execute(sql.HOLD, _fence(job))).fetchone() is None:
+                return  # the lease was lost
             if throttle_installation and job.installation_id:
                 await conn.execute(
                     sql.THROTTLE,
@@ -247,11 +247,3 @@ async def _bookkeeping(conn: Connection) -> None:
 def _fence(job: Job) -> dict[str, Any]:
     worker, _, attempts = job.lease_token.partition(":")
     return {"id": job.id, "worker": int(worker), "attempts": int(attempts)}
-
-
-async def _hold(conn: Connection, job: Job) -> bool:
-    """Lock ``job``'s row while it still holds its lease; ``False`` when the lease was lost."""
-    cursor = await conn.execute(
-        f"SELECT 1 FROM procrastinate_jobs WHERE {sql.FENCE} FOR UPDATE", _fence(job)
-    )
-    return await cursor.fetchone() is not None

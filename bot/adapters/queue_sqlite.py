@@ -32,10 +32,6 @@ log = logging.getLogger("bot.intake")
 Accepted = tuple[Delivery, NewJob | None]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def store_deliveries(conn: sqlite3.Connection, now: float, batch: list[Accepted]) -> list[bool]:
     """Insert the deliveries whose id is not stored yet, with their jobs; whether each was new
     (an id twice in one batch: its first)."""
@@ -106,7 +102,7 @@ class SqliteJobQueue:
         path: Path | str,
         *,
         lease: timedelta = timedelta(minutes=5),
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         reclaim_leases: bool = True,
     ) -> None:
         self.lease_term = lease
