@@ -22,20 +22,24 @@ SELECT procrastinate_retry_job_v2(id, now(), NULL, NULL, NULL) FROM stalled
 # fetch, a row of NULLs when no job is runnable. The lock keeps another replica from pruning
 # the worker before the job fetched for it is committed.
 FETCH = """
-SELECT f.id, f.task_name, f.args ->> 'payload', f.attempts, f.lock, f.scheduled_at
+SELECT f.id, f.task_name AS kind, f.args ->> 'payload' AS payload, f.attempts,
+       f.lock AS serial_key, f.scheduled_at
 FROM (SELECT id FROM procrastinate_workers WHERE id = %(worker)s FOR KEY SHARE) AS w,
      LATERAL procrastinate_fetch_job_v2(ARRAY[%(queue)s]::varchar[], w.id) AS f
 """
 
 # A fetched job: its worker's heartbeat beaten (the lease starts a full term), its coalesce key
 # released (a leased job absorbs no new event: a newer one makes a job of its own, and a retry
-# never meets a waiting job of the same key), and what the bot's row says of it.
+# never meets a waiting job of the same key), and the job as ``Job``'s columns, what the bot's
+# row says of it included (the fetched columns by name, with the lease token).
 CLAIM = """
 WITH beat AS (SELECT procrastinate_update_heartbeat_v1(%(worker)s)),
      released AS (UPDATE procrastinate_jobs SET queueing_lock = NULL
                   WHERE id = %(id)s AND queueing_lock IS NOT NULL)
-SELECT merged, waits, installation_id, dedupe_key,
-       extract(epoch FROM now() - greatest(ready_since, %(scheduled_at)s::timestamptz))::float8
+SELECT job_id, %(kind)s::text, %(payload)s::text, %(attempts)s::int - waits + 1,
+       %(worker)s || ':' || %(attempts)s, merged, %(serial_key)s::text, installation_id,
+       dedupe_key, greatest(0, extract(epoch FROM now() - greatest(
+           ready_since, %(scheduled_at)s::timestamptz)))::float8, waits
 FROM promotion_jobs, beat WHERE job_id = %(id)s
 """
 

@@ -15,9 +15,10 @@ import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from bot.adapters import postgres_sql as sql
@@ -25,7 +26,7 @@ from bot.adapters.group_commit import GroupCommit
 from bot.adapters.postgres_enqueue import QUEUE, insert_job, store_deliveries
 from bot.adapters.postgres_schema import check_schema
 from bot.adapters.queue_rows import newest_digests, queue_stats
-from bot.services.ports import Delivery, EnqueueOutcome, Job, JobKind, NewJob, QueueStats
+from bot.services.ports import Delivery, EnqueueOutcome, Job, NewJob, QueueStats
 
 # How often a queue looks for stalled workers' jobs (at most once per lease call).
 RECOVERY_INTERVAL = 1.0
@@ -140,42 +141,27 @@ class PostgresJobQueue:
                     await conn.execute(sql.PRUNE_STALLED, {"term": self.lease_term.total_seconds()})
                     await conn.execute(sql.RECOVER_STALLED, {"queue": QUEUE})
                     self._recovered_at = time.monotonic()
-                row, worker = await self._fetch(conn)
-                if row is None:
+                fetched, worker = await self._fetch(conn)
+                if fetched is None:
                     return None
-                job_id, kind, payload, attempts, serial_key, scheduled_at = row
-                cursor = await conn.execute(
-                    sql.CLAIM, {"id": job_id, "worker": worker, "scheduled_at": scheduled_at}
-                )
+                cursor = await conn.execute(sql.CLAIM, {**fetched, "worker": worker})
                 claimed = await cursor.fetchone()
         except psycopg.errors.UniqueViolation:
             return None  # another replica took a job of the same serial key just now
-        assert claimed is not None, f"job_id={job_id} has no promotion_jobs row"
-        merged, waits, installation_id, dedupe_key, waited = claimed
-        return Job(
-            id=job_id,
-            kind=cast(JobKind, kind),
-            payload=payload,
-            attempt=attempts - waits + 1,
-            lease_token=f"{worker}:{attempts}",
-            merged=merged,
-            serial_key=serial_key,
-            installation_id=installation_id,
-            dedupe_key=dedupe_key,
-            waited=max(0.0, waited),
-            waits=waits,
-        )
+        assert claimed is not None, f"job_id={fetched['id']} has no promotion_jobs row"
+        return Job(*claimed)
 
-    async def _fetch(self, conn: Connection) -> tuple[tuple[Any, ...] | None, int]:
+    async def _fetch(self, conn: Connection) -> tuple[dict[str, Any] | None, int]:
         """The job fetched for this queue's worker (``None``: none is runnable), and the
         worker's id: registered anew when it never was or was pruned as stalled. (Leases
         running at once may each register one: the spare ones are pruned when silent.)"""
         worker = self._worker_id  # this call's own: another may replace it meanwhile
         if worker is not None:
-            cursor = await conn.execute(sql.FETCH, {"queue": QUEUE, "worker": worker})
-            row = await cursor.fetchone()
+            fetch = conn.cursor(row_factory=dict_row)
+            await fetch.execute(sql.FETCH, {"queue": QUEUE, "worker": worker})
+            row = await fetch.fetchone()
             if row is not None:  # the worker exists: a job, or a row of NULLs
-                return (row if row[0] is not None else None), worker
+                return (row if row["id"] is not None else None), worker
         cursor = await conn.execute("SELECT worker_id FROM procrastinate_register_worker_v1()")
         registered = await cursor.fetchone()
         assert registered is not None
