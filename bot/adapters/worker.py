@@ -99,14 +99,11 @@ class Worker:
         """Loop until ``stop`` is set; an unexpected error in one pass never ends the loop."""
         await asyncio.gather(*(self._loop(stop) for _ in range(self.concurrency)))
 
-    async def _defer(self) -> None:
-        deadline = time.monotonic() + self.max_deferral
-        while self._busy() and time.monotonic() < deadline:
-            await asyncio.sleep(0.005)
-
     async def _loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            await self._defer()
+            deferred_until = time.monotonic() + self.max_deferral  # ``defer_while``
+            while self._busy() and time.monotonic() < deferred_until:
+                await asyncio.sleep(0.005)
             try:
                 busy = await self.run_once()
             except Exception:
