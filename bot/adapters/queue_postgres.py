@@ -76,8 +76,7 @@ class PostgresJobQueue:
         await self._pool.close()
 
     def connection(self) -> AbstractAsyncContextManager[Connection]:
-        """A connection of the pool, for what shares the database with the queue (the write
-        pace of ``bot.adapters.pace_postgres``)."""
+        """A connection of the pool, for what shares the database (``pace_postgres``)."""
         return self._pool.connection()
 
     @asynccontextmanager
@@ -195,14 +194,10 @@ class PostgresJobQueue:
         async with self._transaction() as conn:
             if await (await conn.execute(sql.HOLD, _fence(job))).fetchone() is None:
                 return  # the lease was lost
+            settle = {"id": job.id, "installation": job.installation_id, "after": after}
             if throttle_installation and job.installation_id:
-                await conn.execute(
-                    sql.THROTTLE,
-                    {"installation": job.installation_id, "after": after, "reason": error},
-                )
-            await conn.execute(
-                sql.RETRY, {"id": job.id, "after": after, "installation": job.installation_id}
-            )
+                await conn.execute(sql.THROTTLE, {**settle, "reason": error})
+            await conn.execute(sql.RETRY, settle)
             await conn.execute(
                 "UPDATE promotion_jobs SET last_error = %s, waits = waits + %s, "
                 "updated_at = now() WHERE job_id = %s",
