@@ -88,13 +88,10 @@ async def check_schema(url: str) -> None:
     problem = foreign_or_newer(where, version, tables)
     if problem:
         raise SchemaError(problem)
-    if version is None:
-        raise SchemaError(f"the database {where} has no schema yet: run promotion-bot db upgrade")
     if version != head():
-        raise SchemaError(
-            f"the database {where} is at revision {version}, behind this bot's {head()}: run "
-            "promotion-bot db upgrade"
-        )
+        behind = f"is at revision {version}, behind this bot's {head()}"
+        state = behind if version else "has no schema yet"
+        raise SchemaError(f"the database {where} {state}: run promotion-bot db upgrade")
 
 
 def foreign_or_newer(where: str, version: str | None, tables: int) -> str | None:

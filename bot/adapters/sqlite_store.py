@@ -121,14 +121,13 @@ class Database:
     event loop never waits on disk), and the clock that stamps its rows."""
 
     def __init__(self, path: str, clock: Callable[[], datetime]) -> None:
-        self.path = path
         self._clock = clock
         # One thread runs every statement, in the order submitted.
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-queue")
-        self.conn = self.run(self._connect)
+        self.conn = self.run(lambda: self._connect(path))
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+    def _connect(self, path: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         # Checkpoint every 40 MB of WAL, not SQLite's 4 MB: with 28 kB bodies the default

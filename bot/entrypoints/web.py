@@ -47,14 +47,13 @@ class InFlight:
         return counting
 
 
-def metrics_router(queue: QueueStatsSource | None = None) -> APIRouter:
-    """``GET /metrics``; with ``queue``, its depth is read at each scrape."""
+def metrics_router(queue: QueueStatsSource) -> APIRouter:
+    """``GET /metrics``; the queue's depth is read at each scrape."""
     router = APIRouter()
 
     @router.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
-        if queue is not None:
-            set_queue_stats(await queue.stats())
+        set_queue_stats(await queue.stats())
         return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)
 
     return router
