@@ -12,14 +12,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from bot.adapters.queue_rows import is_plain, newest_digests, queue_stats
+from bot.adapters.queue_rows import VERSIONS_KEPT, is_plain, newest_digests, queue_stats
 from bot.adapters.sqlite_store import LEASE_QUERY, insert_rows
 from bot.core.inputs.events import VersionSeen
 from bot.services.ports import EnqueueOutcome, Job, NewJob, QueueStats
-
-# The newest sightings kept per subject: far more versions than any policy picks among, and a
-# bound on what one image's pushes can make the table hold.
-VERSIONS_KEPT = 500
 
 
 def insert_jobs(conn: sqlite3.Connection, now: float, jobs: list[NewJob]) -> None:

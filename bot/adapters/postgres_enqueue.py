@@ -17,11 +17,10 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from bot.adapters import postgres_sql as sql
-from bot.adapters.queue_rows import is_plain
+from bot.adapters.queue_rows import VERSIONS_KEPT, is_plain
 from bot.services.ports import Delivery, EnqueueOutcome, NewJob
 
 QUEUE = "promotion-bot"  # procrastinate's queue_name for every job of the bot
-VERSIONS_KEPT = 500  # the newest sightings kept per subject, as on SQLite
 Connection = psycopg.AsyncConnection[tuple[Any, ...]]
 
 

@@ -81,14 +81,12 @@ class PostgresJobQueue:
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Connection]:
-        """One transaction, committed when the block ends without an error, without waiting
-        for the disk (``_bookkeeping``)."""
+        """One transaction; its commit does not wait for the disk (``_bookkeeping``)."""
         async with self._pool.connection() as conn, conn.transaction():
             yield conn
 
     async def accept_delivery(self, delivery: Delivery, job: NewJob | None) -> bool:
-        """Store ``delivery`` and its job, durably, in one transaction with the other
-        deliveries arriving meanwhile."""
+        """In the next durable commit, with the others waiting for it (``group_commit``)."""
         return await self._deliveries.submit((delivery, job))
 
     async def _store(self, batch: list[tuple[Delivery, NewJob | None]]) -> list[bool]:

@@ -7,6 +7,10 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from bot.services.ports import NewJob, QueueStats
 
+# The newest sightings kept per subject: far more versions than any policy picks among, and a
+# bound on what one image's pushes can make the table hold.
+VERSIONS_KEPT = 500
+
 
 def is_plain(job: NewJob) -> bool:
     """A job without keys, installation or sighting: inserted with others in one statement."""

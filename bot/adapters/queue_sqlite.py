@@ -117,8 +117,7 @@ class SqliteJobQueue:
         self._db.close()
 
     async def accept_delivery(self, delivery: Delivery, job: NewJob | None) -> bool:
-        """Store ``delivery`` and its job in the next durable commit; ``False`` when its id is
-        stored already."""
+        """In the next durable commit, with the others waiting for it (``group_commit``)."""
         return await self._accepted.submit((delivery, job))
 
     async def _store(self, batch: list[Accepted]) -> list[bool]:

@@ -8,8 +8,7 @@ to another worker), the handler is cancelled and the job left to its new holder:
 overlap. The handler signals what went wrong by the exception it raises: ``RetryLater`` waits as
 told (and holds back its installation) up to ``max_waits`` times, then dead-letters with its
 reason; ``JobRejected`` dead-letters at once; anything else retries with exponential backoff and
-jitter until ``max_attempts``. Waits and attempts are counted apart: a job that waited out rate
-limits still has all its attempts.
+jitter until ``max_attempts``. Waits and attempts are counted apart (``Job``).
 """
 
 from __future__ import annotations
