@@ -172,8 +172,8 @@ class RedeliverySweeper:
             "swept deliveries since=%s listed=%d redelivered=%d failed=%d",
             since.isoformat(),
             result.listed,
-            len(done),
-            len(failed),
+            len(result.redelivered),
+            len(result.failed),
         )
         return result
 
