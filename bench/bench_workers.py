@@ -3,8 +3,9 @@ sandbox, and the same load on SQLite (one process, the only way it runs).
 
 Each run starts the sandbox and ``promotion-bot serve`` as processes (``tests.e2e.harness``),
 plus ``worker`` processes on PostgreSQL to make 2 or 4; the load is the burst of
-``tests.e2e.burst``: one environment repository of ``APPS`` apps, an image published for each at
-once, until every dev PR has its labels, check run and review comment and the queue is empty.
+``tests.e2e.burst``: one environment repository of ``APPS`` apps, each built from a repository
+of its own (the bot works one job at a time per source repository), an image published for each
+at once, until every dev PR has its labels, check run and review comment and the queue is empty.
 GitHub's secondary limits are off in the sandbox and the bot's write pace is lifted, so the
 figure is the queue's and the workers' (GitHub would pace 80 writes a minute per installation
 whatever the number of workers: ``bench_burst``). Jobs: every job the processes completed
@@ -13,11 +14,9 @@ whatever the number of workers: ``bench_burst``). Jobs: every job the processes 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,25 +59,12 @@ def run(engine: str, processes: int, database_url: str | None) -> Run:
             for _ in range(processes - 1):
                 bots.append(stack.bot.replica("worker"))
                 bots[-1].start()
-            burst = run_burst(stack, "bench", APPS, deadline=900.0)
+            burst = run_burst(stack, "bench", APPS, deadline=900.0, own_sources=True)
             return Run(engine, processes, completed(bots), burst.seconds, burst.pulls)
         finally:
             for bot in bots[1:]:
                 bot.stop()
             stack.stop()
-
-
-@contextlib.contextmanager
-def databases() -> Iterator[Iterator[str]]:
-    """Fresh migrated databases on one PostgreSQL server (tests/postgres.py)."""
-    with server() as found:
-
-        def fresh() -> Iterator[str]:
-            while True:
-                with found.database(migrated=True) as url:
-                    yield url
-
-        yield fresh()
 
 
 def report(runs: list[Run]) -> str:
@@ -94,7 +80,8 @@ def report(runs: list[Run]) -> str:
             "",
             f"`python -m bench workers` (`bench/bench_workers.py`), {os.cpu_count()} CPUs (load "
             f"average {os.getloadavg()[0]:.1f} at the end), loopback, the sandbox and every bot "
-            f"as processes. One environment repository with {APPS} apps, one image published "
+            f"as processes. One environment repository with {APPS} apps, each built from its "
+            "own repository (one job at a time runs per source repository), one image published "
             "for each at once; a run ends when every dev PR has its labels, check run and "
             "review comment and the queue is empty. The sandbox's secondary limits are off and "
             "the bot's write pace lifted, so this measures the queue and the workers, not "
@@ -113,8 +100,10 @@ def report(runs: list[Run]) -> str:
 
 def main() -> None:
     runs = [run("SQLite", 1, None)]
-    with databases() as urls:
-        runs += [run("PostgreSQL", n, next(urls)) for n in PROCESSES]
+    with server() as postgres:
+        for processes in PROCESSES:
+            with postgres.database(migrated=True) as url:
+                runs.append(run("PostgreSQL", processes, url))
     print(report(runs))
 
 

@@ -65,19 +65,25 @@ class Burst:
         return sum(self.calls.values()) - self.reads
 
 
-def run_burst(stack: Stack, org: str, apps: int, *, deadline: float = 600.0) -> Burst:
+def run_burst(
+    stack: Stack, org: str, apps: int, *, deadline: float = 600.0, own_sources: bool = False
+) -> Burst:
     """Create ``org`` (its ``env`` repository and an ``apps`` repository the images are built
-    from), install the App, push one image per app at once and wait for every dev PR."""
+    from, or with ``own_sources`` a repository per app), install the App, push one image per
+    app at once and wait for every dev PR. The bot runs one job at a time per source
+    repository: with one ``apps`` repository the pushes are worked one after the other."""
     stack.admin.run(calls.create_repo(org, "env", files=env_files(org, apps)))
-    stack.admin.run(calls.create_repo(org, "apps", files={"README.md": "# apps\n"}))
+    sources = [f"app{i}" if own_sources else "apps" for i in range(apps)]
+    for source in dict.fromkeys(sources):
+        stack.admin.run(calls.create_repo(org, source, files={"README.md": f"# {source}\n"}))
     installation = stack.install(org)
     reader = stack.admin.run(calls.create_user(f"{org}-reader"))
     stack.admin.run(calls.grant_role(org, "env", reader.login, "read"))
     view = stack.view(reader.token)
     started = time.perf_counter()
     try:
-        for i in range(apps):
-            push = calls.publish_package(org, f"app{i}", repository="apps", tag="1.1.0")
+        for i, source in enumerate(sources):
+            push = calls.publish_package(org, f"app{i}", repository=source, tag="1.1.0")
             stack.admin.run(push)
 
         def all_open() -> list[dict[str, Any]] | None:
