@@ -403,7 +403,9 @@ def durable_cell(result: Run) -> str:
     return f"{result.stored} stored of {result.acknowledged} acknowledged: **{verdict(durable)}**"
 
 
-def report(runs: dict[str, Run]) -> str:
+def report(runs: dict[str, Run], load_before: float) -> str:
+    """The section; ``load_before``: the load average when the run began (the machine is
+    shared, and its load moves the figures)."""
     engines = list(runs)
     rows = [
         "| each delivery committed before its 202 | every one | "
@@ -427,7 +429,8 @@ def report(runs: dict[str, Run]) -> str:
             HEADING,
             "",
             f"`python -m bench webhook_ack` (`bench/bench_webhook_ack.py`), {os.cpu_count()} "
-            f"CPUs shared with other work (load average {os.getloadavg()[0]:.1f} at the end), "
+            f"CPUs shared with other work (load average {load_before:.1f} at the start, "
+            f"{os.getloadavg()[0]:.1f} at the end), "
             "loopback; the bot under uvicorn (`--loop asyncio`, no access log, JSON log lines "
             "at INFO) with its worker running, on SQLite (`synchronous=FULL`), then on "
             "PostgreSQL (a local cluster with `fsync` on, over its Unix socket); body: a real "
@@ -460,7 +463,8 @@ def write_section(text: str) -> None:
 
 
 def main() -> None:
-    text = report(run_engines())
+    load_before = os.getloadavg()[0]
+    text = report(run_engines(), load_before)
     print(text)
     write_section(text)
 
