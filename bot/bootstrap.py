@@ -197,12 +197,22 @@ class Services:
         }
 
     async def run_pass(self, event: PassDue, context: EventContext) -> None:
-        """A periodic pass the scheduler asked for (``bot.services.scheduler``)."""
+        """A periodic pass the scheduler asked for (``bot.services.scheduler``). A pass that
+        cannot succeed (its installation gone, a configured repository it cannot reach) is not
+        a dead letter: it is logged, and the next slot asks again."""
         if event.task == "redeliver":
             if self.sweep is not None:
                 await self.sweep()
             return
-        await self.route(self._reconcile_pass)(event, context)
+        try:
+            await self.route(self._reconcile_pass)(event, context)
+        except JobRejected as err:
+            log.warning(
+                "reconcile pass of installation_id=%s left until the next slot: %s",
+                event.installation_id,
+                err,
+                extra={"installation_id": event.installation_id},
+            )
 
     async def _reconcile_pass(self, event: PassDue, ws: Workspace) -> None:
         await self.reconcile_in(ws, since=event.slot - self.pass_interval)

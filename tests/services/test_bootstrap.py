@@ -64,6 +64,21 @@ async def test_a_pass_due_reconciles_its_installation_or_sweeps(gh: FakeGitHub) 
     assert swept == [True] and asked == [7]  # the sweep is the App's: no installation's ports
 
 
+async def test_a_reconcile_pass_that_cannot_succeed_is_no_dead_letter(gh: FakeGitHub) -> None:
+    def ports_for(installation_id: int | None) -> GitHubPorts:
+        raise NotFound("repository not reachable by the installation repo=nowhere/env")
+
+    async def installations() -> tuple[int, ...]:
+        return (7,)
+
+    router, _ = build_router(ports_for, lambda: gh.now, VersionsInMemory(), installations)
+    due = PassDue(task="reconcile", slot=gh.now, installation_id=7)
+    assert await router.dispatch(due, EventContext(job_id=1, attempt=1, merged=1))
+    pushed = ImagePushed(installation_id=7, registry="ghcr.io", repository="acme/api", tag="1.3.0")
+    with pytest.raises(JobRejected):  # an event's job is dead-lettered as before
+        await router.dispatch(pushed, EventContext(job_id=2, attempt=1, merged=1))
+
+
 async def test_an_event_without_installation_runs_for_every_installation(gh: FakeGitHub) -> None:
     directory_repo(gh)
     asked: list[int | None] = []
