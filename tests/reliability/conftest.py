@@ -4,9 +4,9 @@ compressed on both sides by ``SCALE`` as ``tests/e2e/test_burst.py`` explains: t
 secondary-limit minute and hour and the bot's write pace and secondary back-off are ``SCALE``
 times GitHub's.
 
-``stack`` runs the bot on its default queue (SQLite). ``engine_stack`` runs a scenario on each
-engine: SQLite, then PostgreSQL with ``serve`` and a ``worker`` process on one database (skipped
-without a PostgreSQL server, as ``tests/conftest.postgres`` says)."""
+``stack`` runs the bot on its default queue (SQLite); ``replicas`` runs ``serve`` and a
+``worker`` process on one PostgreSQL database (skipped without a PostgreSQL server, as
+``tests/conftest.postgres`` says)."""
 
 from __future__ import annotations
 
@@ -73,11 +73,3 @@ class Engine:
 
     def figure(self, scenario: str) -> str:
         return scenario + self.suffix
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine_stack(request: pytest.FixtureRequest) -> Engine:
-    if request.param == "sqlite":
-        return Engine(request.getfixturevalue("stack"), "")
-    replicas: Replicas = request.getfixturevalue("replicas")
-    return Engine(replicas.stack, "@postgresql")

@@ -1,20 +1,21 @@
 """Load: 1,000 image pushes made while the bot is down, delivered to it in one burst when it is
 back (as GitHub redelivers after an outage), across 50 apps and 3 environment repositories:
 every delivery is acknowledged, every app ends with exactly one dev PR at the highest version
-its policy allows, and the bot never trips one of GitHub's rate limits doing so."""
+its policy allows, and the bot never trips one of GitHub's rate limits doing so. On SQLite: the
+PostgreSQL queue's share of a burst is proven by the port suite, the race and the crashes, which
+keeps this suite within CI's time."""
 
 from __future__ import annotations
 
+from bot.demo.harness import Stack
 from tests.e2e.harness import rate_limits_tripped
 from tests.reliability.conftest import Engine
 from tests.reliability.figures import record
 from tests.reliability.load import APPS, VERSIONS, expected, run_load
 
 
-def test_a_thousand_pushes_leave_one_pr_per_app_at_the_highest_allowed(
-    engine_stack: Engine,
-) -> None:
-    stack = engine_stack.stack
+def test_a_thousand_pushes_leave_one_pr_per_app_at_the_highest_allowed(stack: Stack) -> None:
+    engine_stack = Engine(stack, "")
     tripped_before = rate_limits_tripped(stack)
     dead_before = stack.bot.queue()["dead"]
     outcome = run_load(stack, "load", deadline=240.0)
