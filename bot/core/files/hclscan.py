@@ -23,8 +23,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from bot.core.files.hclparse import HclParsed, HclString
-from bot.core.files.images import ImageRef, ImageRefError, parse_image_ref
-from bot.core.files.sites import split_tag
+from bot.core.files.images import ImageRef
+from bot.core.files.sites import repository_ref, split_tag
 from bot.core.files.yamlnodes import PathPart
 
 _IMAGE_KEY_SUFFIXES = ("_image", "Image", "-image", "image_uri", "ImageUri")
@@ -138,11 +138,8 @@ def _site(
     kind: str, repository: str, fields: tuple[HclField, ...], *, full: bool = False
 ) -> HclSite | None:
     """A site if the repository parses and every tag or digest string holds a valid one."""
-    try:
-        ref = parse_image_ref(repository)
-    except ImageRefError:
-        return None
-    if not full and (ref.tag is not None or ref.digest is not None):
+    ref = repository_ref(repository, full=full)
+    if ref is None:
         return None
     tag, digest = ref.tag, ref.digest
     for field in fields:

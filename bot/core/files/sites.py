@@ -75,15 +75,24 @@ def kind_for_path(path: tuple[PathPart, ...], container_lists: frozenset[str]) -
     return "helm-values"
 
 
-def make_site(
-    kind: str, repository: str, fields: tuple[Field, ...], *, full: bool = False
-) -> ImageSite | None:
-    """A site if the repository parses and every tag/digest value is a valid one (or empty)."""
+def repository_ref(repository: str, *, full: bool = False) -> ImageRef | None:
+    """``repository`` parsed, or ``None`` when it does not parse or (unless ``full``, a whole
+    reference) already carries a tag or digest: the start of a site in any format."""
     try:
         ref = parse_image_ref(repository)
     except ImageRefError:
         return None
     if not full and (ref.tag is not None or ref.digest is not None):
+        return None
+    return ref
+
+
+def make_site(
+    kind: str, repository: str, fields: tuple[Field, ...], *, full: bool = False
+) -> ImageSite | None:
+    """A site if the repository parses and every tag/digest value is a valid one (or empty)."""
+    ref = repository_ref(repository, full=full)
+    if ref is None:
         return None
     tag, digest = ref.tag, ref.digest
     for field in fields:
