@@ -38,7 +38,7 @@ def run_init(args: argparse.Namespace) -> int:
     if proposal is None or not proposal.environments:
         print(
             f"promotion-bot init: no environment holding an image reference found path={root}: "
-            "looked for directories and branches named like dev, test, staging or prod",
+            "looked for directories, files and branches named like dev, test, staging or prod",
             file=sys.stderr,
         )
         return NOT_FOUND
@@ -80,7 +80,8 @@ class _Checkout:
         return cls(root, clone, _tree_paths(root, "."), branches, default)
 
     def texts(self, layout: Layout, place: Place) -> dict[str, str]:
-        """The YAML files of ``place`` that pass the bot's read bounds, by repository path."""
+        """The files of ``place`` the bot reads for images (YAML, ``.tf``, ``.tfvars``) that
+        pass its read bounds, by repository path."""
         if place.branch is None:
             wanted = list(layout.wanted(place, self.paths))
             return dict(_read_files(self.root, place.name, wanted).files)
@@ -107,7 +108,7 @@ def _branches(clone: LocalClone) -> tuple[dict[str, str], str]:
 
 
 def _branch_texts(clone: LocalClone, ref: str, layout: Layout, place: Place) -> dict[str, str]:
-    """The YAML files of ``place`` at ``ref`` that pass the bot's read bounds."""
+    """The files of ``place`` at ``ref`` the bot reads for images, within its read bounds."""
     entries = {entry.path: entry for entry in clone.tree(ref)}
     wanted = [
         entries[path]

@@ -11,9 +11,10 @@ second open PR from one branch).
 
 The API budget, per repository: the branch heads (one call), the default branch's tree (one,
 cached by commit sha), the environment branches' trees (branch layout), then the onboarding
-branch's PRs (one call) before any file is read; only then the YAML files of the environments
-(cached by blob sha, at most ``MAX_FILES`` shared by the environments), and to open: four
-writes reserved together from the pace (tree, commit, ref, PR), as a proposal does.
+branch's PRs (one call) before any file is read; only then the files of the environments the
+bot reads for images, YAML and Terraform (``Layout.wanted``; cached by blob sha, at most
+``MAX_FILES`` shared by the environments), and to open: four writes reserved together from the
+pace (tree, commit, ref, PR), as a proposal does.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from bot.services.workspace import Workspace
 log = logging.getLogger("bot.services")
 
 COMMIT_MESSAGE = f"Add {DEFAULT_FILE} for Promotion Bot"
-# The YAML files read to find images, at most, per repository (shared by its environments).
+# The files read to find images, at most, per repository (shared by its environments).
 MAX_FILES = 200
 # The actions that give an installation repositories it did not reach before.
 ADDING = frozenset({"created", "added"})
@@ -164,8 +165,9 @@ async def _asked(ws: Workspace, repo: str) -> Pull | None:
 async def _texts(
     ws: Workspace, repo: str, tree: Tree, layout: Layout
 ) -> Mapping[str, Mapping[str, str]]:
-    """Environment name -> the texts of its first YAML files (within the read bounds): at most
-    ``MAX_FILES`` in all, shared equally, so a big first environment cannot crowd out prod."""
+    """Environment name -> the texts of its first files (YAML and Terraform, within the read
+    bounds; an environment that is one file, that file): at most ``MAX_FILES`` in all, shared
+    equally, so a big first environment cannot crowd out prod."""
     share = max(1, MAX_FILES // len(layout.places))
     texts: dict[str, Mapping[str, str]] = {}
     for place in layout.places:

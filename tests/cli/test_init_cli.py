@@ -1,10 +1,10 @@
-"""``init`` on three layouts writes the golden config, which ``check-config --strict`` accepts;
+"""``init`` on four layouts writes the golden config, which ``check-config --strict`` accepts;
 it refuses to overwrite a config without ``--force`` and prints with ``--stdout``.
 
 The layouts (``tests/data/onboarding/<case>/tree``, see the README there): directories of one
 branch; one branch per environment (each top-level directory a branch, read from a clone's
 ``origin/`` branches); Helm values, a kustomization and Flux HelmReleases in one directory
-layout, from public repositories.
+layout, from public repositories; one Terraform ``.tfvars`` file per environment.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 from bot.cli import main
 from tests.adapters.gitrepos import commit, git
-from tests.cli.test_cli_start import WEB_AND_SANDBOX, loaded_after
+from tests.cli.test_cli_start import WEB_AND_SANDBOX, loaded_after, modules_after
 
 DATA = Path(__file__).parent.parent / "data" / "onboarding"
 CONFIG = Path(".github/promotion.yml")
@@ -58,7 +58,7 @@ def checkout(case: str, tmp_path: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("case", ["directories", "branches", "mixed"])
+@pytest.mark.parametrize("case", ["directories", "branches", "mixed", "terraform"])
 def test_init_writes_the_golden_config_check_config_accepts(
     case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -79,6 +79,7 @@ SUMMARIES = {
     "directories": "environments dev -> staging -> prod, 3 apps",
     "branches": "environments dev -> staging -> prod, 2 apps",
     "mixed": "environments dev -> staging -> production, 3 apps",
+    "terraform": "environments dev -> staging -> prod, 3 apps",
 }
 
 
@@ -152,3 +153,58 @@ def test_init_starts_light(tmp_path: Path) -> None:
     root = checkout("directories", tmp_path)
     ran = loaded_after("init", str(root), "--stdout", cwd=tmp_path)
     assert [name for name in WEB_AND_SANDBOX if name in ran] == []
+
+
+HCL_MODULES = ("bot.core.files.hcl", "hcl2", "lark")
+
+
+@pytest.mark.parametrize(("case", "hcl"), [("directories", False), ("terraform", True)])
+def test_init_reads_hcl_only_where_a_terraform_file_is(
+    case: str, hcl: bool, tmp_path: Path
+) -> None:
+    """The Terraform reader (and its parser's grammar) waits for a ``.tf``/``.tfvars`` file."""
+    root = checkout(case, tmp_path)
+    modules = modules_after("init", str(root), "--stdout", cwd=tmp_path)
+    assert any(name.startswith(HCL_MODULES) for name in modules) == hcl
+
+
+TFVARS = 'api_image = "ghcr.io/acme/api:1.2.3"\napi_image_tag = "1.2.3"\n'
+
+
+@pytest.mark.parametrize(
+    ("files", "paths"),
+    [
+        (
+            {
+                "terraform/environments/dev/terraform.tfvars": TFVARS,
+                "terraform/environments/prod/main.tf": (
+                    'module "api" {\n  source = "./api"\n  image = "ghcr.io/acme/api:1.2.0"\n}\n'
+                ),
+                "terraform/environments/prod/README.md": "# prod\n",
+            },
+            ["terraform/environments/dev", "terraform/environments/prod"],
+        ),
+        (
+            {
+                "helm/values-dev.yaml": "image: ghcr.io/acme/api:1.2.3\n",
+                "helm/values-prod.yaml": ("image: ghcr.io/acme/api:1.2.0\n"),
+                "helm/values.yaml": "replicas: 1\n",
+            },
+            ["helm/values-dev.yaml", "helm/values-prod.yaml"],
+        ),
+    ],
+    ids=["terraform directories", "values files"],
+)
+def test_terraform_directories_and_environment_files_are_environments(
+    files: dict[str, str], paths: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert main(["init", str(tmp_path)]) == 0
+    written = (tmp_path / CONFIG).read_text(encoding="utf-8")
+    assert [line.split("path: ")[1] for line in written.splitlines() if "path: " in line] == paths
+    assert "  api:\n    image: ghcr.io/acme/api  # 2 references in " in written
+    capsys.readouterr()
+    assert main(["check-config", "--strict", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith("OK: 2 environments, 1 apps")

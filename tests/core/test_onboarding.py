@@ -13,6 +13,7 @@ from bot.core.config import parse_config
 from bot.core.config.onboarding import (
     BOT_BRANCH_PREFIXES,
     ONBOARDING_BRANCH,
+    BareTag,
     Layout,
     Place,
     environment_rank,
@@ -61,6 +62,12 @@ def test_environment_rank(name: str, rank: int | None) -> None:
 
 def dirs(*names: str) -> tuple[Place, ...]:
     return tuple(Place(name.rsplit("/", 1)[-1], name) for name in names)
+
+
+def files(*names: str) -> tuple[Place, ...]:
+    return tuple(
+        Place(name.rsplit("/", 1)[-1].rsplit(".", 1)[0], name, file=True) for name in names
+    )
 
 
 @pytest.mark.parametrize(
@@ -148,6 +155,56 @@ def dirs(*names: str) -> tuple[Place, ...]:
             ["main"],
             Layout("directories", (Place("dev-box", "envs/dev box"), *dirs("envs/prod"))),
         ),
+        (  # Terraform files count as YAML files do; other files do not
+            ["tf/dev/terraform.tfvars", "tf/prod/main.tf", "tf/qa/plan.json", "tf/main.tf"],
+            ["main"],
+            Layout("directories", dirs("tf/dev", "tf/prod")),
+        ),
+        (  # files named for environments are environments, their path the file
+            [
+                "terraform/environments/prod.tfvars",
+                "terraform/environments/dev.tfvars",
+                "terraform/environments/staging.tfvars",
+                "terraform/main.tf",
+            ],
+            ["main"],
+            Layout(
+                "directories",
+                files(
+                    "terraform/environments/dev.tfvars",
+                    "terraform/environments/staging.tfvars",
+                    "terraform/environments/prod.tfvars",
+                ),
+            ),
+        ),
+        (  # YAML ones too, named by their whole stem
+            ["helm/values.yaml", "helm/values-dev.yaml", "helm/values-prod.yml", "helm/dev.md"],
+            ["main"],
+            Layout("directories", files("helm/values-dev.yaml", "helm/values-prod.yml")),
+        ),
+        (  # siblings are siblings, directories or files; one name keeps the directory
+            ["envs/dev/a.yaml", "envs/dev.tfvars", "envs/prod.tfvars", "envs/qa.auto.tfvars"],
+            ["main"],
+            Layout(
+                "directories",
+                (
+                    *dirs("envs/dev"),
+                    Place("qa.auto", "envs/qa.auto.tfvars", file=True),
+                    *files("envs/prod.tfvars"),
+                ),
+            ),
+        ),
+        (  # the most siblings win, whatever their kind
+            [
+                "envs/dev/a.yaml",
+                "envs/prod/a.yaml",
+                "vars/dev.tfvars",
+                "vars/qa.tfvars",
+                "vars/prod.tfvars",
+            ],
+            ["main"],
+            Layout("directories", files("vars/dev.tfvars", "vars/qa.tfvars", "vars/prod.tfvars")),
+        ),
     ],
 )
 def test_find_layout(paths: list[str], branches: list[str], expected: Layout | None) -> None:
@@ -165,6 +222,17 @@ def test_wanted_files_are_the_yaml_files_under_the_place() -> None:
     assert layout.wanted(layout.places[0], paths) == ("envs/dev/a.yaml", "envs/dev/b/c.yml")
     root = Place("dev", ".", "dev")
     assert layout.wanted(root, ["a.yaml", ".github/promotion.yml"]) == ("a.yaml",)
+
+
+def test_wanted_files_are_terraform_files_too_and_a_file_place_is_its_file() -> None:
+    layout = Layout("directories", dirs("tf/dev"))
+    paths = ["tf/dev/main.tf", "tf/dev/terraform.tfvars", "tf/dev/.terraform.lock.hcl"]
+    assert layout.wanted(layout.places[0], paths) == ("tf/dev/main.tf", "tf/dev/terraform.tfvars")
+    (place,) = files("tf/dev.tfvars")
+    assert layout.wanted(place, ["tf/dev.tfvars", "tf/dev.tfvars.bak", "tf/main.tf"]) == (
+        "tf/dev.tfvars",
+    )
+    assert layout.wanted(place, ["tf/main.tf"]) == ()
 
 
 @pytest.mark.parametrize(
@@ -205,6 +273,63 @@ def test_propose_names_apps_and_limits_them_to_their_environments() -> None:
         ("nginx", "nginx", ("dev",), 1),
         ("other-api", "ghcr.io/other/api", ("dev",), 1),
     ]
+
+
+TFVARS_LAYOUT = Layout("directories", files("tf/dev.tfvars", "tf/qa.tfvars", "tf/prod.tfvars"))
+
+
+def tfvars(tag: str) -> str:
+    return (
+        f'api_image     = "ghcr.io/acme/api:{tag}"\n'
+        f'api_image_tag = "{tag}"\n'
+        'worker = {\n  repository = "ghcr.io/acme/worker"\n  tag = "2.0.0"\n}\n'
+        'tags = { team = "payments" }\n'
+        'services = { cache = { tag = "7.2" } }\n'
+    )
+
+
+def test_propose_reads_terraform_files_and_lists_bare_tags_without_making_apps() -> None:
+    texts = {
+        "dev": {"tf/dev.tfvars": tfvars("1.3.0")},
+        "qa": {"tf/qa.tfvars": 'api_image_tag = "1.2.0"\n'},  # a bare tag only: no image
+        "prod": {"tf/prod.tfvars": tfvars("1.2.0"), "tf/broken.tf": "api_image = {\n"},
+    }
+    proposal = propose(TFVARS_LAYOUT, texts)
+    assert [p.name for p in proposal.environments] == ["dev", "prod"]
+    assert proposal.empty == ("qa",)
+    assert [(a.name, a.image, a.environments, a.references) for a in proposal.apps] == [
+        ("api", "ghcr.io/acme/api", ("dev", "prod"), 2),
+        ("worker", "ghcr.io/acme/worker", ("dev", "prod"), 2),
+    ]
+    assert proposal.bare_tags == (
+        BareTag("api_image_tag", ("dev", "qa", "prod")),
+        BareTag("services.cache.tag", ("dev", "prod")),
+    )
+
+
+def test_the_config_of_files_names_them_and_its_bare_tags() -> None:
+    texts = {env: {f"tf/{env}.tfvars": tfvars("1.2.0")} for env in ("dev", "prod")}
+    proposal = propose(TFVARS_LAYOUT, texts)
+    text = render_config(proposal)
+    config = parse_config(text, builtin=builtin_policies())
+    assert [(e.name, e.path) for e in config.environments] == [
+        ("dev", "tf/dev.tfvars"),
+        ("prod", "tf/prod.tfvars"),
+    ]
+    assert all(not app.tags for app in config.apps.values())
+    assert "# Environments: files of one branch named like dev" in text
+    assert "#   api_image_tag in dev, prod\n#   services.cache.tag in dev, prod\n" in text
+    body = render_onboarding_body(proposal, text, file=".github/promotion.yml")
+    assert "1. **dev**: file tf/dev.tfvars" in body
+    assert "which name no image (no app promotes them): api\\_image\\_tag, " in body
+
+
+def test_the_header_lists_ten_bare_tags_at_most() -> None:
+    many = "".join(f'x{i:02}_tag = "1.{i}"\n' for i in range(12))
+    texts = {"dev": {"tf/dev.tfvars": tfvars("1.2.0") + many}}
+    text = render_config(propose(TFVARS_LAYOUT, texts))
+    assert "#   api_image_tag in dev\n" in text and "#   x07_tag in dev\n" in text
+    assert "#   x08_tag in dev" not in text and "#   and 4 more\n" in text
 
 
 def test_propose_without_images_proposes_no_environment() -> None:

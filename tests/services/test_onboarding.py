@@ -96,6 +96,46 @@ async def test_the_api_budget_of_an_onboarding(gh: FakeGitHub) -> None:
     assert gh.rest == 1 + 1 + 1 + 1 + 3 + 3 + 1
 
 
+def tfvars(tag: str) -> str:
+    return (
+        f'region    = "eu-west-1"\napi_image = "ghcr.io/acme/api:{tag}"\napi_image_tag = "{tag}"\n'
+    )
+
+
+TERRAFORM = {
+    "README.md": "# envs\n",
+    "terraform/main.tf": 'variable "api_image" {\n  type = string\n}\n',
+    "terraform/environments/dev.tfvars": tfvars("1.3.0"),
+    "terraform/environments/staging.tfvars": tfvars("1.2.0"),
+    "terraform/environments/prod.tfvars": tfvars("1.2.0"),
+}
+
+
+async def test_a_tfvars_file_per_environment_is_onboarded_in_the_same_budget(
+    gh: FakeGitHub,
+) -> None:
+    """The environments are the files; the calls are as for YAML: repositories, heads, tree,
+    the PR lookup, one blob per distinct file (2), tree + commit + ref, the PR; the
+    ``terraform/`` file outside the environments is not read."""
+    gh.seed(ENV_REPO, TERRAFORM)
+    (outcome,) = await install(gh, ENV_REPO)
+    assert outcome.action == "opened"
+    assert gh.rest == 1 + 1 + 1 + 1 + 2 + 3 + 1
+    read = [c[2] for c in gh.calls if c[0] == "git.read_blob"]
+    assert blob_sha(TERRAFORM["terraform/main.tf"]) not in read
+    text = gh.files_at(ENV_REPO, ONBOARDING_BRANCH)[CONFIG_FILE]
+    config = parse_config(text, builtin=builtin_policies())
+    assert [(e.name, e.path) for e in config.environments] == [
+        (env, f"terraform/environments/{env}.tfvars") for env in ("dev", "staging", "prod")
+    ]
+    assert {name: (app.image, app.tags) for name, app in config.apps.items()} == {
+        "api": ("ghcr.io/acme/api", ())
+    }
+    assert "#   api_image_tag in dev, staging, prod\n" in text
+    (pull,) = gh.pulls_of(ENV_REPO)
+    assert "1. **dev**: file terraform/environments/dev.tfvars" in pull.body
+
+
 @pytest.mark.parametrize("again", ["redelivery", "reconcile", "repositories added"])
 async def test_nothing_makes_a_second_onboarding_pr(gh: FakeGitHub, again: str) -> None:
     gh.seed(ENV_REPO, UNCONFIGURED)

@@ -3,15 +3,20 @@
 Two steps, values in and values out, shared by ``promotion-bot init`` and the onboarding PR:
 
 1. ``find_layout`` looks at names only (the default branch's file paths and the branch names),
-   so the bot reads no file before it knows where environments are. A directory or a branch is
-   an environment when its name, or a word of it (separated by ``-``, ``_``, ``.`` or spaces),
-   is one of ``ENVIRONMENT_WORDS``. Directories count only with a YAML file under them, and only
-   one set of sibling directories is taken: the parent with the most (then the shallowest, then
-   the first by name). Branches count when there are at least two (the bot's own are none).
-   The layout with more environments wins; a tie goes to directories.
-2. ``propose`` takes the texts of the YAML files the layout names (``wanted``) and keeps the
+   so the bot reads no file before it knows where environments are. A directory, a file or a
+   branch is an environment when its name (a file's without its extension), or a word of it
+   (separated by ``-``, ``_``, ``.`` or spaces), is one of ``ENVIRONMENT_WORDS``. Only files
+   the bot reads count (YAML, and Terraform's ``.tf``/``.tfvars``): a directory with one under
+   it, or one itself (``environments/dev.tfvars``, whose environment's ``path`` is that file).
+   Only one set of siblings is taken: the parent with the most (then the shallowest, then the
+   first by name). Branches count when there are at least two (the bot's own are none). The
+   layout with more environments wins; a tie goes to directories.
+2. ``propose`` takes the texts of the files the layout names (``wanted``) and keeps the
    environments holding an image reference; every image repository found becomes an app,
-   limited to the environments it was found in.
+   limited to the environments it was found in. A bare tag in a Terraform file
+   (``api_image_tag = "1.2.3"``) names no image: it makes no app, and is listed in
+   ``bare_tags`` for the file to mention. The HCL reader is imported at the first such file,
+   as ``bot.core.files.formats`` does, so a repository of YAML files pays nothing for it.
 
 The promotion order is the rank of each name's word (dev, then test, then staging, then prod),
 then the name itself.
@@ -27,7 +32,9 @@ from typing import Literal
 
 from bot.core.config.model import BRANCH_PATTERN
 from bot.core.config.policy import NAME_PATTERN
+from bot.core.files.formats import IMAGE_FILE_SUFFIXES, is_hcl
 from bot.core.files.images import ImageRefError, parse_image_ref
+from bot.core.files.sites import split_tag
 from bot.core.files.yamlnodes import YamlEditError
 from bot.core.files.yamlscan import find_images
 
@@ -38,7 +45,6 @@ ENVIRONMENT_WORDS: Mapping[str, int] = {
     **dict.fromkeys(("staging", "stage", "stg", "preprod", "uat", "preview"), 2),
     **dict.fromkeys(("prod", "production", "prd", "live"), 3),
 }
-YAML_SUFFIXES = (".yaml", ".yml")
 # The repository's own settings never hold an environment (as in ``envfiles``).
 SKIPPED_ROOT = ".github/"
 MIN_BRANCHES = 2  # one env-like branch (a ``develop`` beside ``main``) is no layout
@@ -51,6 +57,8 @@ _SEPARATORS = re.compile(r"[-_.\s]")
 _NAME = re.compile(NAME_PATTERN)
 _BRANCH = re.compile(BRANCH_PATTERN)
 _UNNAMEABLE = re.compile(r"[^A-Za-z0-9._-]+")
+# The last key of a string that holds a bare tag, when its value is a valid tag.
+_BARE_TAG_KEY = re.compile(r"(?i).*tag")
 
 LayoutKind = Literal["directories", "branches"]
 
@@ -58,11 +66,12 @@ LayoutKind = Literal["directories", "branches"]
 @dataclass(frozen=True)
 class Place:
     """A would-be environment: ``path`` (``.``: the whole tree) on ``branch`` (``None``: the
-    default branch)."""
+    default branch); ``file`` when ``path`` names one file rather than a directory."""
 
     name: str
     path: str = "."
     branch: str | None = None
+    file: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,17 +82,23 @@ class Layout:
     places: tuple[Place, ...]
 
     def wanted(self, place: Place, paths: Iterable[str]) -> tuple[str, ...]:
-        """Of ``paths`` (every file of ``place``'s branch), the YAML files of ``place``."""
+        """Of ``paths`` (every file of ``place``'s branch), the files of ``place`` the bot
+        reads: the YAML and Terraform files under its directory, or its one file."""
+        if place.file:
+            return tuple(path for path in paths if path == place.path)
         prefix = "" if place.path == "." else place.path + "/"
         return tuple(
             sorted(
                 path
                 for path in paths
-                if path.startswith(prefix)
-                and path.endswith(YAML_SUFFIXES)
-                and not path.startswith(SKIPPED_ROOT)
+                if path.startswith(prefix) and _readable(path) and not path.startswith(SKIPPED_ROOT)
             )
         )
+
+
+def _readable(path: str) -> bool:
+    """Whether the bot reads ``path`` for images by default (YAML, ``.tf``, ``.tfvars``)."""
+    return path.endswith(IMAGE_FILE_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -98,14 +113,25 @@ class FoundApp:
 
 
 @dataclass(frozen=True)
+class BareTag:
+    """A Terraform string holding a tag without its image (``api_image_tag = "1.2.3"``): its
+    key as ``apps.NAME.tags`` would name it, and the environments holding it."""
+
+    key: str
+    environments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Proposal:
     """The environments (those holding an image) and apps onboarding proposes; ``empty`` are
-    the layout's places where no image was found, left out."""
+    the layout's places where no image was found, left out; ``bare_tags`` the tags found
+    without an image, which no app promotes until the config names them."""
 
     layout: Layout
     environments: tuple[Place, ...]
     apps: tuple[FoundApp, ...]
     empty: tuple[str, ...] = ()
+    bare_tags: tuple[BareTag, ...] = ()
 
 
 def environment_rank(name: str) -> int | None:
@@ -128,15 +154,20 @@ def find_layout(
 
 
 def _directory_places(paths: Sequence[str]) -> tuple[Place, ...]:
-    groups: dict[str, set[str]] = {}
+    """The environment directories and files of the chosen parent (each place by its path)."""
+    groups: dict[str, dict[str, Place]] = {}
     for path in paths:
-        if not path.endswith(YAML_SUFFIXES) or path.startswith(SKIPPED_ROOT):
+        if not _readable(path) or path.startswith(SKIPPED_ROOT):
             continue
-        parts = path.split("/")[:-1]
+        parts = path.split("/")
         for depth, name in enumerate(parts):
-            if environment_rank(name) is not None:
+            last = depth == len(parts) - 1
+            word = name.rsplit(".", 1)[0] if last else name  # a file's name without extension
+            if environment_rank(word) is not None:
                 parent = "/".join(parts[:depth]) or "."
-                groups.setdefault(parent, set()).add("/".join(parts[: depth + 1]))
+                where = "/".join(parts[: depth + 1])
+                place = Place(_name(word), where, file=last)
+                groups.setdefault(parent, {})[where] = place
     if not groups:
         return ()
 
@@ -145,8 +176,7 @@ def _directory_places(paths: Sequence[str]) -> tuple[Place, ...]:
         return (-len(groups[parent]), depth, parent)
 
     chosen = min(groups, key=preference)
-    places = [Place(_name(d.rsplit("/", 1)[-1]), d) for d in groups[chosen]]
-    return _ordered(p for p in places if p.name)
+    return _ordered(p for p in groups[chosen].values() if p.name)
 
 
 def _branch_places(branches: Sequence[str], default_branch: str) -> tuple[Place, ...]:
@@ -179,8 +209,12 @@ def propose(layout: Layout, texts: Mapping[str, Mapping[str, str]]) -> Proposal:
     """The proposal for ``layout`` given ``texts`` (environment name -> path -> text). A file
     that does not parse (a Helm template) holds no image here."""
     counts: dict[str, Counter[str]] = {}
+    bare: dict[str, list[str]] = {}
     for place in layout.places:
-        counts[place.name] = Counter(_repositories(texts.get(place.name, {})))
+        found = _found(texts.get(place.name, {}))
+        counts[place.name] = Counter(found.repositories)
+        for key in dict.fromkeys(found.bare_tags):
+            bare.setdefault(key, []).append(place.name)
     kept = tuple(p for p in layout.places if counts[p.name])
     empty = tuple(p.name for p in layout.places if not counts[p.name])
     repositories = sorted({repo for counted in counts.values() for repo in counted})
@@ -194,17 +228,53 @@ def propose(layout: Layout, texts: Mapping[str, Mapping[str, str]]) -> Proposal:
         )
         for repo in repositories
     ]
-    return Proposal(layout, kept, tuple(sorted(apps, key=lambda a: a.name)), empty)
+    bare_tags = tuple(BareTag(key, tuple(envs)) for key, envs in sorted(bare.items()))
+    return Proposal(layout, kept, tuple(sorted(apps, key=lambda a: a.name)), empty, bare_tags)
 
 
-def _repositories(files: Mapping[str, str]) -> list[str]:
-    found = []
+@dataclass
+class _Found:
+    """What one environment's files hold: an image repository per reference, and the keys of
+    bare tags (Terraform files only)."""
+
+    repositories: list[str]
+    bare_tags: list[str]
+
+
+def _found(files: Mapping[str, str]) -> _Found:
+    """What ``files`` (path -> text) hold; a file that does not parse holds nothing."""
+    found = _Found([], [])
     for path in sorted(files):
         try:
-            found += [o.repository for o in find_images(files[path], path)]
-        except YamlEditError:
+            if is_hcl(path):
+                repositories, bare_tags = _hcl_found(files[path], path)
+                found.repositories += repositories
+                found.bare_tags += bare_tags
+            else:
+                found.repositories += [o.repository for o in find_images(files[path], path)]
+        except YamlEditError:  # HclEditError is one
             continue
     return found
+
+
+def _hcl_found(text: str, path: str) -> tuple[list[str], list[str]]:
+    """The image repositories of an HCL ``text`` (as ``find_images`` reads them), and the keys
+    of the strings holding a tag no reference claims: a key ending in ``tag``
+    (``api_image_tag``, ``services.api.tag``) whose value is a valid tag."""
+    from bot.core.files.hclparse import parse_hcl  # noqa: PLC0415 (HCL waits for a .tf file)
+    from bot.core.files.hclscan import key_of, scan_hcl  # noqa: PLC0415
+
+    parsed = parse_hcl(text, path)
+    sites = scan_hcl(parsed, {})
+    claimed = {field.string.start for site in sites for field in site.fields}
+    bare_tags = [
+        key_of(string)
+        for string in parsed.strings
+        if string.start not in claimed
+        and _BARE_TAG_KEY.fullmatch(key_of(string).rsplit(".", 1)[-1])
+        and split_tag(string.value)[0] is not None
+    ]
+    return [site.ref.name for site in sites], bare_tags
 
 
 def familiar(repository: str) -> str:

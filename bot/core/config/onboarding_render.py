@@ -1,9 +1,10 @@
 """The onboarding proposal as text: the commented ``.github/promotion.yml`` and the PR body.
 
 The file is written with ruamel.yaml, which writes comments: each says where a value came from
-(how the environments were found, where each image was), so the first config a team reads
-explains itself. The PR body says what the file says and what merging or closing the PR does,
-and ends with hidden metadata (kind ``onboarding``) by which the bot finds its PR again.
+(how the environments were found, where each image was, which bare tags no app promotes yet),
+so the first config a team reads explains itself. The PR body says what the file says and what
+merging or closing the PR does, and ends with hidden metadata (kind ``onboarding``) by which the
+bot finds its PR again.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ ONBOARDING_TITLE = "Configure Promotion Bot"
 PROD_POLICY = "prod-safe"
 PROD_POLICY_NOTE = "Minor and patch updates after a 24h soak, PR opened on a /promote command."
 _PROD_RANK = max(ENVIRONMENT_WORDS.values())
-_HOW = {
-    "directories": "directories of one branch",
-    "branches": "branches of this repository",
-}
+# Before the keys of bare tags found (``Proposal.bare_tags``), one a line, at most
+# ``_BARE_TAGS_LISTED`` of them.
+_BARE_TAGS_NOTE = "Bare tags found, naming no image; list one in an app's `tags` to promote it:"
+_BARE_TAGS_LISTED = 10
 
 
 def prod_policy(proposal: Proposal) -> str | None:
@@ -67,8 +68,17 @@ class _Written(bytearray):
         self.extend(piece)
 
 
+def _how(proposal: Proposal) -> str:
+    """How the environments were found: ``directories``, ``files`` or both of one branch, or
+    branches."""
+    if proposal.layout.kind == "branches":
+        return "branches of this repository"
+    kinds = {"files" if place.file else "directories" for place in proposal.environments}
+    return f"{' and '.join(sorted(kinds))} of one branch"
+
+
 def _header(proposal: Proposal) -> list[str]:
-    how = _HOW[proposal.layout.kind]
+    how = _how(proposal)
     lines = [
         "Promotion Bot configuration, written by promotion-bot init from what this repository",
         "holds; edit it freely (reference: docs/configuration.md of Promotion Bot).",
@@ -77,6 +87,12 @@ def _header(proposal: Proposal) -> list[str]:
     ]
     if proposal.empty:
         lines.append(f"Left out, no image reference found: {', '.join(proposal.empty)}.")
+    if proposal.bare_tags:
+        listed = proposal.bare_tags[:_BARE_TAGS_LISTED]
+        lines.append(_BARE_TAGS_NOTE)
+        lines += [f"  {tag.key} in {', '.join(tag.environments)}" for tag in listed]
+        if len(proposal.bare_tags) > len(listed):
+            lines.append(f"  and {len(proposal.bare_tags) - len(listed)} more")
     return lines
 
 
@@ -131,7 +147,7 @@ def render_onboarding_body(proposal: Proposal, config_text: str, *, file: str) -
 
 
 def _what_it_says(proposal: Proposal) -> str:
-    how = _HOW[proposal.layout.kind]
+    how = _how(proposal)
     lines = [
         "### What the file says",
         "",
@@ -142,6 +158,9 @@ def _what_it_says(proposal: Proposal) -> str:
     if proposal.empty:
         left = ", ".join(escape_md(name) for name in proposal.empty)
         lines += ["", f"Left out, because no image reference was found there: {left}."]
+    if proposal.bare_tags:
+        keys = ", ".join(escape_md(tag.key) for tag in proposal.bare_tags)
+        lines += ["", f"Bare tags found, which name no image (no app promotes them): {keys}."]
     lines += ["", "**Apps**, one per image found:", ""]
     lines += ["| App | Image | Environments | References |", "| --- | --- | --- | ---: |"]
     lines += [
@@ -154,13 +173,13 @@ def _what_it_says(proposal: Proposal) -> str:
 
 
 def _where(place: Place) -> str:
-    """``**name**: branch B, directory D``; names are escaped, so never in a code span (where
-    an escape would show as typed)."""
+    """``**name**: branch B, directory D`` (or ``file F``); names are escaped, so never in a
+    code span (where an escape would show as typed)."""
     where = []
     if place.branch is not None:
         where.append(f"branch {escape_md(place.branch)}")
     if place.path != ".":
-        where.append(f"directory {escape_md(place.path)}")
+        where.append(f"{'file' if place.file else 'directory'} {escape_md(place.path)}")
     name = f"**{escape_md(place.name)}**"
     return f"{name}: {', '.join(where)}" if where else name
 

@@ -1,0 +1,33 @@
+environment    = "staging"
+project_id     = "acme-portal"
+region         = "europe-west1"
+static_ip_name = "portal-staging-lb-ip"
+
+# Component Enable Flags
+enable_api    = true
+enable_web    = true
+enable_worker = true
+
+# Image Variables
+api_image = "europe-west1-docker.pkg.dev/acme-portal/portal/api:2.4.1"
+web_image = "europe-west1-docker.pkg.dev/acme-portal/portal/web:3.0.2"
+
+# Set by the release workflow
+migrations_image_tag = "2.4.1"
+
+worker = {
+  repository = "ghcr.io/acme/worker"
+  tag        = "1.8.0"
+  replicas   = 1
+}
+
+domains = {
+  staging = {
+    api = "api.staging.example.com"
+    web = "www.staging.example.com"
+  }
+}
+
+scaling = {
+  staging = { min = 1, max = 10 }
+}
