@@ -89,6 +89,8 @@ def test_broken_corpus_file_is_refused():
         set_image(read(CORPUS / BROKEN), image="quay.io/argoprojlabs/argocd-e2e-container", tag="1")
 
 
+# The argo-cd file names no image (its chart's values.yaml does), so one is added; the real
+# .argocd-source file with an image is urlshortener.argocd-source-frontend.yaml (SHAPES).
 def test_numeric_looking_tag_stays_quoted_in_argocd_source():
     text = read(CORPUS / "argo-cd.argocd-source-helm-parameters.yaml") + (
         "    - name: image.name\n      value: ghcr.io/acme/api\n"
@@ -103,13 +105,15 @@ def variants(text: str) -> list[str]:
     return [text, text.replace("\n", "\r\n"), text.rstrip("\n")]
 
 
-# Real files for shapes the scanner once missed (issue 14): the repository set, its new tag, and
-# each line fragment the edit must rewrite (old, new); nothing else in the file may change.
+# Real files for shapes the scanner once missed (issue 14): the repository set, its new tag, the
+# new digest of a pinned reference (else None), and each line fragment the edit must rewrite
+# (old, new); nothing else in the file may change.
 SHAPES = [
     pytest.param(
         "kustomize-controller.overrides-images.yaml",
         "ghcr.io/stefanprodan/podinfo",
         "5.0.1",
+        None,
         [("newTag: 5.0.0", "newTag: 5.0.1")],
         id="flux-kustomization-spec-images",
     ),
@@ -117,6 +121,7 @@ SHAPES = [
         "k8s-website.pod-image-volumes.yaml",
         "quay.io/crio/artifact",
         "v3",
+        None,
         [('reference: "quay.io/crio/artifact:v2"', 'reference: "quay.io/crio/artifact:v3"')],
         id="image-volume-reference",
     ),
@@ -124,26 +129,59 @@ SHAPES = [
         "mybinder.binderhub-build-image.values.yaml",
         "docker.io/jupyter/repo2docker",
         "2024.07.0",
+        None,
         [("repo2docker:9f081a2", "repo2docker:2024.07.0")],
         id="key-named-for-an-image",
+    ),
+    pytest.param(
+        "cosmo.cdn.values.yaml",
+        "ghcr.io/wundergraph/cosmo/cdn",
+        "0.150.0",
+        None,
+        [('version: "latest"', 'version: "0.150.0"')],
+        id="image-map-version-key",
+    ),
+    pytest.param(
+        "urlshortener.url-read-helm-values.application.yaml",
+        "docker.io/andreistefanciprian/urlshortener-url-read",
+        "main-e4a1c2b7-1760159248",
+        None,
+        [("tag: main-d15fe005-1760072848", "tag: main-e4a1c2b7-1760159248")],
+        id="argocd-helm-values-block-string",
+    ),
+    pytest.param(
+        "urlshortener.argocd-source-frontend.yaml",
+        "docker.io/andreistefanciprian/urlshortener-frontend",
+        "v1.4.0",
+        NEW_DIGEST,
+        [
+            (
+                "latest@sha256:dbfcad371bd0be9e12279ac80426aa1014513434dc09f2e859db32d0e458a532",
+                "v1.4.0@" + NEW_DIGEST,
+            )
+        ],
+        id="argocd-source-helm-parameters",
     ),
 ]
 
 
-@pytest.mark.parametrize(("name", "image", "tag", "rewrites"), SHAPES)
-def test_issue_shapes_edit_only_the_tag(name, image, tag, rewrites):
+@pytest.mark.parametrize(("name", "image", "tag", "digest", "rewrites"), SHAPES)
+def test_issue_shapes_edit_only_the_tag(name, image, tag, digest, rewrites):
     for text in variants(read(CORPUS / name)):
         assert image in {r.repository for r in find_images(text)}
         expected = text
         for old, new in rewrites:
             assert expected.count(old) == 1
             expected = expected.replace(old, new)
-        result = set_image(text, image=image, tag=tag, file=name)
+        result = set_image(text, image=image, tag=tag, digest=digest, file=name)
         assert result.text == expected
-        assert {r.tag for r in find_images(result.text) if r.repository == image} == {tag}
+        found = {(r.tag, r.digest) for r in find_images(result.text) if r.repository == image}
+        assert found == {(tag, digest)}
         assert len(list(yaml.safe_load_all(result.text))) == len(list(yaml.safe_load_all(text)))
 
 
+# Hand-written: no licensed public file with both a ":tag" and a ":digest" Flux marker on one image
+# was found (the Flux docs show the shape with a shortened "sha256:ec0119..." digest).
 MARKED = (
     "spec:\n  values:\n    image:\n"
     '      repository: ghcr.io/acme/api # {"$imagepolicy": "flux-system:api:name"}\n'
@@ -179,6 +217,8 @@ def test_a_kustomize_new_name_with_a_version_is_edited_in_place(text):
     assert written == "ghcr.io/acme/web:2.0@" + NEW_DIGEST
 
 
+# cosmo.cdn.values.yaml is the real "version" image map (SHAPES); this one adds a "version" beside
+# the image map, which is no tag of it.
 VERSIONED = "app:\n  image:\n    repository: ghcr.io/acme/api\n    version: v1.4.2\n  version: 3\n"
 
 
@@ -192,6 +232,8 @@ def test_an_image_version_key_is_its_tag(text):
     }
 
 
+# Hand-written: no licensed public values file that merges an anchored image map and sets its own
+# tag was found.
 MERGED = (
     "defaults:\n  image: &img\n    repository: ghcr.io/acme/api\n    tag: v1\n"
     "    pullPolicy: IfNotPresent\nworker:\n  image:\n    <<: *img\n    tag: v0.9\n"
