@@ -34,7 +34,6 @@ import uvicorn
 from bot.adapters.catalog import builtin_policies
 from bot.adapters.github import GitHubGateway
 from bot.adapters.metrics import set_queue_stats
-from bot.adapters.queue_postgres import PostgresJobQueue
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.redelivery import SWEEP_INTERVAL, sweeper_from_settings
 from bot.adapters.worker import RetryPolicy, Worker
@@ -265,6 +264,9 @@ async def open_queue(settings: Settings) -> AsyncIterator[StoredQueue]:
     upgrade``)."""
     lease = timedelta(seconds=settings.lease_seconds)
     if settings.database_url is not None:
+        # Imported here: a SQLite deployment never loads psycopg and Alembic (0.5 s a start).
+        from bot.adapters.queue_postgres import PostgresJobQueue  # noqa: PLC0415
+
         url = settings.database_url.get_secret_value()
         shared = await PostgresJobQueue.open(url, lease=lease)
         try:
@@ -282,7 +284,7 @@ async def open_queue(settings: Settings) -> AsyncIterator[StoredQueue]:
 
 def gateway_over(settings: Settings, queue: StoredQueue) -> GitHubGateway:
     """The App's gateway; on PostgreSQL its write pace is shared by every replica."""
-    shared = queue.connection if isinstance(queue, PostgresJobQueue) else None
+    shared = getattr(queue, "connection", None)  # only ``PostgresJobQueue`` shares its database
     return GitHubGateway.from_settings(settings, shared_pace=shared)
 
 

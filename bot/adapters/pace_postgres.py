@@ -14,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
-from typing import Any
-
-import psycopg
+from typing import TYPE_CHECKING, Any
 
 from bot.adapters.github_pacing import WRITES_PER_HOUR, WRITES_PER_MINUTE, wait_for
 
-Connect = Callable[[], AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]]
+if TYPE_CHECKING:  # a SQLite deployment never loads psycopg
+    import psycopg
+
+Connect = Callable[[], AbstractAsyncContextManager["psycopg.AsyncConnection[Any]"]]
 # The advisory locks' first key: this module's (the second is the installation).
 PACE_LOCK = 0x70616365  # "pace"
 

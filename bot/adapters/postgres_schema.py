@@ -21,13 +21,16 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 
+from bot.settings import SettingsError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 PROCRASTINATE_VERSION = "3.10.0"  # the schema revision 0001 applies; pinned in pyproject.toml
 VERSION_TABLE = "alembic_version"
 
 
-class SchemaError(Exception):
-    """The database's schema is not the one this bot runs on; the message says what to do."""
+class SchemaError(SettingsError):
+    """The database's schema is not the one this bot runs on; the message says what to do. A
+    ``SettingsError``: what starts the bot catches it without loading this module's Alembic."""
 
 
 def redact(url: str) -> str:

@@ -151,9 +151,9 @@ def init(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
         subparsers,
         "init",
         help="write a commented .github/promotion.yml for a checkout",
-        description="Look at a checkout for environments: directories of its working tree and "
-        "branches (local, else origin/) named like dev, test, staging or prod, ordered so, and "
-        "the image references in their YAML files. Write a commented .github/promotion.yml "
+        description="Look at a checkout for environments: directories and files of its working "
+        "tree (dev.tfvars) and branches (local, else origin/) named like dev, test, staging or "
+        "prod, ordered so, and the image references in their YAML and Terraform files. Write a commented .github/promotion.yml "
         "with the environments holding images and one app per image, which check-config "
         "--strict accepts.",
         exits={

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.adapters.github import GitHubGateway
-from bot.adapters.postgres_schema import SchemaError
 from bot.adapters.versions_memory import VersionsInMemory
 from bot.bootstrap import build_router, run_bot, utc_now
 from bot.cli import parsers
@@ -67,7 +66,7 @@ def _run(settings: Settings, args: argparse.Namespace, name: str, *, intake: boo
     configure_logging(settings.log_level)
     try:
         asyncio.run(run_bot(settings, host=args.host, port=args.port, intake=intake))
-    except SchemaError as err:
+    except SettingsError as err:  # a PostgreSQL queue's ``SchemaError`` among them
         print(f"promotion-bot {name}: {err}", file=sys.stderr)
         return 2
     return 0

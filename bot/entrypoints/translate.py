@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
+import githubkit_schemas.latest.models as githubkit_models
 import githubkit_schemas.latest.webhooks as webhook_models
 from pydantic import TypeAdapter, ValidationError
 
@@ -97,8 +98,6 @@ class Translation:
 def _registry_package(root: str) -> Translator:
     def translate(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
         kinds = {r.optional_text(f"{root}.ecosystem"), r.optional_text(f"{root}.package_type")}
-        if r.text("action") not in {"published", "updated"}:
-            return ()
         if not {k.lower() for k in kinds} & CONTAINER_TYPES:
             return ()
         version = f"{root}.package_version"
@@ -143,14 +142,13 @@ def _create(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
 
 
 def _release(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
-    action = r.text("action")
-    if action not in {"published", "released", "prereleased"} or r.flag("release.draft"):
+    if r.flag("release.draft"):
         return ()
     event = ReleasePublished(
         repo=r.text("repository.full_name"),
         tag=r.text("release.tag_name"),
         prerelease=r.flag("release.prerelease"),
-        action=action,
+        action=r.text("action"),
         **r.common(delivery_id),
     )
     return (event,)
@@ -182,8 +180,6 @@ def _push(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
 
 def _pull_request(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
     action = r.text("action")
-    if action not in {"closed", "opened", "synchronize", "reopened", "edited"}:
-        return ()
     fields = {
         "repo": r.text("repository.full_name"),
         "number": r.number("pull_request.number"),
@@ -201,8 +197,6 @@ def _pull_request(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
 
 
 def _issue_comment(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
-    if r.text("action") != "created":
-        return ()
     event = CommentCreated(
         repo=r.text("repository.full_name"),
         issue_number=r.number("issue.number"),
@@ -220,7 +214,7 @@ def _issue_comment(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
 
 def _issues(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
     # Only an edit of the body (``changes.body.from``): ticks in the drift report.
-    if r.text("action") != "edited" or r.get("changes.body", dict, required=False) is None:
+    if r.get("changes.body", dict, required=False) is None:
         return ()
     event = IssueEdited(
         repo=r.text("repository.full_name"),
@@ -236,8 +230,6 @@ def _issues(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
 
 
 def _check_run(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
-    if r.text("action") != "requested_action":
-        return ()
     pulls = r.get("check_run.pull_requests", list, required=False) or []
     number = pulls[0].get("number") if pulls and isinstance(pulls[0], Mapping) else None
     event = CheckActionRequested(
@@ -266,18 +258,28 @@ def _installation(r: _Reader, delivery_id: str) -> tuple[BaseEvent, ...]:
     return (event,)
 
 
-TRANSLATORS: Mapping[str, Translator] = {
-    "registry_package": _registry_package("registry_package"),
-    "package": _registry_package("package"),
-    "create": _create,
-    "release": _release,
-    "push": _push,
-    "pull_request": _pull_request,
-    "issue_comment": _issue_comment,
-    "issues": _issues,
-    "check_run": _check_run,
-    "installation": _installation,
-    "installation_repositories": _installation,
+NO_ACTION = frozenset({None})  # events without an ``action`` field
+PACKAGE_ACTIONS = frozenset({"published", "updated"})
+# Each event the bot handles: its translator, and the actions it handles (any other translates
+# to nothing). githubkit has a model of each action (``load_githubkit_models``).
+TRANSLATORS: Mapping[str, tuple[Translator, frozenset[str | None]]] = {
+    "registry_package": (_registry_package("registry_package"), PACKAGE_ACTIONS),
+    "package": (_registry_package("package"), PACKAGE_ACTIONS),
+    "create": (_create, NO_ACTION),
+    "release": (_release, frozenset({"published", "released", "prereleased"})),
+    "push": (_push, NO_ACTION),
+    "pull_request": (
+        _pull_request,
+        frozenset({"closed", "opened", "synchronize", "reopened", "edited"}),
+    ),
+    "issue_comment": (_issue_comment, frozenset({"created"})),
+    "issues": (_issues, frozenset({"edited"})),
+    "check_run": (_check_run, frozenset({"requested_action"})),
+    "installation": (
+        _installation,
+        frozenset({"created", "deleted", "new_permissions_accepted", "suspend", "unsuspend"}),
+    ),
+    "installation_repositories": (_installation, frozenset({"added", "removed"})),
 }
 TRANSLATED_EVENTS = frozenset(TRANSLATORS)
 
@@ -287,10 +289,12 @@ def translate(event_name: str, payload: Mapping[str, Any], delivery_id: str) -> 
 
     Raises ``PayloadShapeError`` when a field it needs is missing or of the wrong type.
     """
-    translator = TRANSLATORS.get(event_name)
-    if translator is None or not isinstance(payload, Mapping):
+    if event_name not in TRANSLATORS or not isinstance(payload, Mapping):
         return Translation((), frozenset())
+    translator, actions = TRANSLATORS[event_name]
     reader = _Reader(payload)
+    if actions != NO_ACTION and reader.text("action") not in actions:
+        return Translation((), frozenset(reader.read))
     events = translator(reader, delivery_id)
     return Translation(events, frozenset(reader.read))
 
@@ -303,14 +307,15 @@ def shape_problems(
     githubkit's models require every field GitHub documents, and old or trimmed payloads lack
     some (``labels[].archived_by``): rejecting those would lose real deliveries.
     """
+    action = payload.get("action")
+    model, whole = githubkit_model(event_name, action if isinstance(action, str) else None)
     try:
-        githubkit_model(event_name).validate_python(payload)
+        model.validate_python(payload)
     except ValidationError as err:
-        action = payload.get("action")
         problems = []
         for error in err.errors():
             loc = tuple(error["loc"])
-            if loc and loc[0] == action:  # the tagged-union branch, not a payload key
+            if whole and loc and loc[0] == action:  # the tagged-union branch, not a payload key
                 loc = loc[1:]
             if any(_overlaps(loc, read) for read in fields):
                 where = ".".join(str(part) for part in loc) or "payload"
@@ -320,21 +325,39 @@ def shape_problems(
 
 
 @cache
-def githubkit_model(event_name: str) -> TypeAdapter[Any]:
-    """The model ``githubkit.webhooks.parse_obj`` validates ``event_name`` against, kept.
+def githubkit_model(event_name: str, action: str | None) -> tuple[TypeAdapter[Any], bool]:
+    """The model of ``action`` of ``event_name`` in githubkit (``WebhookPullRequestOpened``),
+    kept; and whether it is instead the whole event, the union of every action's model
+    ``githubkit.webhooks.parse_obj`` validates against, for an action githubkit has no model of.
 
-    ``parse_obj`` builds a new ``TypeAdapter`` on every call: 14 ms for a ``pull_request``,
-    against 0.1 ms to validate with a kept one.
+    One action's model: importing the union's modules and building it takes seconds (2.7 s for
+    ``pull_request``, 5 s for every event; 0.35 s for the actions handled), paid by every start
+    of the bot. ``parse_obj`` also builds a new ``TypeAdapter`` on every call: 14 ms for a
+    ``pull_request``, against 0.1 ms to validate with a kept one.
     """
-    camel = "".join(part.title() for part in event_name.split("_"))
-    return TypeAdapter(getattr(webhook_models, f"{camel}Event"))
+    name = _camel(event_name)
+    model = getattr(githubkit_models, f"Webhook{name}{_camel(action or '')}", None)
+    if model is not None and _action_of(model) == action:
+        return TypeAdapter(model), False
+    return TypeAdapter(getattr(webhook_models, f"{name}Event")), True
+
+
+def _camel(snake: str) -> str:
+    return "".join(part.title() for part in snake.split("_"))
+
+
+def _action_of(model: type[Any]) -> str | None:
+    """The one action a githubkit event model is of (``None``: it has no action field)."""
+    declared = model.model_fields.get("action")
+    return None if declared is None else get_args(declared.annotation)[0]
 
 
 def load_githubkit_models() -> None:
-    """Build every model up front (1.5 s, most of it ``pull_request``): built lazily, the first
-    delivery of each event would stall the event loop, and every request with it."""
-    for event_name in TRANSLATED_EVENTS:
-        githubkit_model(event_name)
+    """Build the model of every action handled up front (0.35 s): built lazily, the first
+    delivery of each would stall the event loop, and every request with it."""
+    for event_name, (_, actions) in TRANSLATORS.items():
+        for action in actions:
+            githubkit_model(event_name, action)
 
 
 def _overlaps(a: Path, b: Path) -> bool:

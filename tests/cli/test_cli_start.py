@@ -91,3 +91,27 @@ def test_config_commands_import_no_web_stack(argv: tuple[str, ...], tmp_path: Pa
     # Nor the use cases (asyncio, the ports): check-config reads the working tree itself.
     services = [name for name in modules if name == "asyncio" or name.startswith("bot.services")]
     assert services == []
+
+
+# What ``serve`` loads before it answers, on SQLite: its modules and every githubkit model it
+# validates deliveries with (``load_githubkit_models``).
+SERVE = """
+import sys
+import bot.cli.serve
+from bot.entrypoints.translate import load_githubkit_models
+load_githubkit_models()
+print("loaded=" + ",".join(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def test_serve_on_sqlite_loads_no_postgresql_and_one_model_per_action(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    modules = set(done.stderr.splitlines()[-1].removeprefix("loaded=").split(","))
+    loaded = {name.partition(".")[0] for name in modules}
+    assert loaded & {"psycopg", "psycopg_pool", "alembic", "sqlalchemy"} == set()
+    # githubkit's unions of every action of each event load 196 of its model groups (5 s a
+    # start); the models of the actions handled, 86 (githubkit 0.16.1).
+    groups = [name for name in modules if ".models.group_" in name]
+    assert 0 < len(groups) < 120, len(groups)
