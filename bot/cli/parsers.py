@@ -153,9 +153,9 @@ def init(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
         help="write a commented .github/promotion.yml for a checkout",
         description="Look at a checkout for environments: directories and files of its working "
         "tree (dev.tfvars) and branches (local, else origin/) named like dev, test, staging or "
-        "prod, ordered so, and the image references in their YAML and Terraform files. Write a commented .github/promotion.yml "
-        "with the environments holding images and one app per image, which check-config "
-        "--strict accepts.",
+        "prod, ordered so, and the image references in their YAML and Terraform files. Write "
+        "a commented .github/promotion.yml with the environments holding images and one app per "
+        "image, which check-config --strict accepts.",
         exits={
             0: "the config was written (or printed)",
             1: "no environment holding an image reference was found (nothing written)",

@@ -124,9 +124,13 @@ class Stack:
         """githubkit as the App itself (JWT): webhook deliveries and redeliveries."""
         return GitHub(AppAuthStrategy(self.app.id, self.app.pem), base_url=self.sandbox.url)
 
+    def deliver_all(self) -> None:
+        """Wait until the sandbox has sent every webhook queued (each flush waits 10 s)."""
+        wait_until(lambda: self.admin.run(calls.flush_deliveries()), "the sandbox's webhooks")
+
     def settle(self) -> None:
         """Wait until every webhook is delivered and the bot's queue is empty."""
-        self.admin.run(calls.flush_deliveries())
+        self.deliver_all()
         wait_until(self.bot.idle, "the bot's queue to drain")
 
     def stop(self) -> None:

@@ -96,7 +96,8 @@ def run_burst(
             # Each PR's labels, check run and review comment come later (paced too, and the
             # review from the ``pull_request`` delivery, which the bot takes in before it
             # queues it): the queue alone can look empty in between.
-            stack.admin.run(calls.flush_deliveries())
+            if not stack.admin.run(calls.flush_deliveries()):
+                return False
             done = stack.admin.run(calls.counters(installation_id=installation))["by_route"]
             return all(done.get(route, 0) >= apps for route in LAST_WRITES) and stack.bot.idle()
 

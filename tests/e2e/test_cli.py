@@ -42,7 +42,7 @@ def test_replay_runs_a_saved_delivery_through_the_use_cases(stack: Stack, tmp_pa
     replayed = Stack(tmp_path, stack.sandbox, stack.bot, stack.admin, unserved)
     org = setup(replayed, "replayed")
     publish(stack, org, "1.3.0")
-    stack.admin.run(calls.flush_deliveries())
+    stack.deliver_all()
     github = replayed.app_github()
     listed = github.rest.apps.list_webhook_deliveries(per_page=100).parsed_data
     [delivery] = [d for d in listed if d.event == "registry_package" and d.status != "OK"]

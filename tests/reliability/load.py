@@ -83,7 +83,7 @@ def publish_while_down(stack: Stack, org: str, order: list[tuple[str, str]]) -> 
     try:
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(one, order))
-        stack.admin.run(calls.flush_deliveries())
+        stack.deliver_all()
     finally:
         stack.bot.start()
     return recorded_pushes(stack, {f"{org}/{app}" for app, _ in order})

@@ -56,8 +56,7 @@ def settle(stack: Stack, timeout: float) -> None:
     """Every webhook delivered and the bot's queue empty, twice in a row (a job's PR sends a
     webhook the bot queues after the job is done)."""
 
-    def idle() -> bool:
-        stack.admin.run(calls.flush_deliveries())
-        return stack.bot.idle()
+    def idle() -> bool:  # the sandbox's deliveries all sent, then the bot's queue empty
+        return stack.admin.run(calls.flush_deliveries()) and stack.bot.idle()
 
     wait_until(lambda: idle() and idle(), "the bot's queue to drain", timeout)

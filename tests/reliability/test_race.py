@@ -26,7 +26,7 @@ def test_two_workers_make_one_pr_and_one_commit_per_version(replicas: Replicas) 
     stack.admin.run(calls.grant_role(ORG, "env", reader.login, "read"))
     for version in VERSIONS:
         stack.admin.run(calls.publish_package(ORG, "app0", repository="apps", tag=version))
-    stack.admin.run(calls.flush_deliveries())
+    stack.deliver_all()
     again = post_burst(stack.bot.url, recorded_pushes(stack, {f"{ORG}/app0"}))
     view = stack.view(reader.token)
     try:
