@@ -282,6 +282,15 @@ async def open_queue(settings: Settings) -> AsyncIterator[StoredQueue]:
         local.close()
 
 
+def received_by(queue: JobQueue) -> Callable[[str], Awaitable[bool]]:
+    """Whether ``queue`` holds a delivery of a GUID (the redelivery sweep skips those)."""
+
+    async def received(guid: str) -> bool:
+        return await queue.get_delivery(guid) is not None
+
+    return received
+
+
 def gateway_over(settings: Settings, queue: StoredQueue) -> GitHubGateway:
     """The App's gateway; on PostgreSQL its write pace is shared by every replica."""
     shared = getattr(queue, "connection", None)  # only ``PostgresJobQueue`` shares its database
@@ -315,7 +324,7 @@ async def run_bot(
         worker = Worker(queue, processor, concurrency=settings.workers, policy=policy)
         intervals: dict[Task, timedelta] = {"reconcile": services.pass_interval}
         if not settings.demo:  # the demo's sandbox drops no delivery worth sweeping for
-            services.sweep = sweeper_from_settings(settings).sweep
+            services.sweep = sweeper_from_settings(settings, received_by(queue)).sweep
             intervals["redeliver"] = SWEEP_INTERVAL
         scheduler = PassScheduler(
             lambda due: queue.enqueue(event_job(due)),

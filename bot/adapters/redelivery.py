@@ -2,16 +2,19 @@
 
 Each sweep lists the app's deliveries since the last sweep (``GET /app/hook/deliveries``, app
 JWT, newest first, cursor pagination), groups the attempts by GUID and redelivers the newest
-attempt of every GUID that has no ``OK`` attempt (``POST /app/hook/deliveries/{id}/attempts``).
-The intake dedupes by GUID, so a redelivery of something that did arrive is harmless. The
-last-run time is kept in a small file so a restart does not sweep the whole window again.
+attempt of every GUID that has no ``OK`` attempt (``POST /app/hook/deliveries/{id}/attempts``),
+unless the bot holds that GUID already (``received``): stored, but answered after GitHub gave up
+waiting, or posted again by an operator replaying an outage. The intake dedupes by GUID, so a
+redelivery of something that did arrive would be harmless, but it costs a request, and GitHub
+sends the deliveries of one App one after another. The last-run time is kept in a small file so
+a restart does not sweep the whole window again.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,6 +63,7 @@ class SweepResult:
     listed: int
     redelivered: tuple[Attempt, ...]
     failed: tuple[Attempt, ...]
+    received: int = 0  # GUIDs without an OK attempt the bot holds: not asked for again
 
 
 def to_redeliver(attempts: Iterable[Attempt]) -> list[Attempt]:
@@ -115,6 +119,10 @@ def _attempt(item: HookDeliveryItem) -> Attempt:
     return Attempt(item.id, item.guid, when, item.status, item.event)
 
 
+# Whether the bot holds a delivery of this GUID (its queue's deliveries, by ``X-GitHub-Delivery``).
+Received = Callable[[str], Awaitable[bool]]
+
+
 class RedeliverySweeper:
     """Sweeps one app's failed deliveries with ``github``, a client authenticated as the app."""
 
@@ -126,12 +134,14 @@ class RedeliverySweeper:
         window: timedelta = GITHUB_WINDOW,
         limit: int = MAX_PER_SWEEP,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        received: Received | None = None,
     ) -> None:
         self.github = github
         self.state = state
         self.window = window
         self.limit = limit
         self.clock = clock
+        self.received = received
 
     async def list_attempts(
         self, since: datetime, status: Literal["success", "failure"] | None = None
@@ -159,7 +169,8 @@ class RedeliverySweeper:
             self.state.write(started)
             return SweepResult(since, 0, (), ())
         attempts = await self.list_attempts(since)
-        wanted = to_redeliver(attempts)
+        failing = to_redeliver(attempts)
+        wanted = [a for a in failing if self.received is None or not await self.received(a.guid)]
         if len(wanted) > self.limit:
             log.warning("redelivering the oldest limit=%d of failed=%d", self.limit, len(wanted))
         done: list[Attempt] = []
@@ -167,13 +178,15 @@ class RedeliverySweeper:
         for attempt in wanted[: self.limit]:
             (done if await self._redeliver(attempt) else failed).append(attempt)
         self.state.write(started)
-        result = SweepResult(since, len(attempts), tuple(done), tuple(failed))
+        received = len(failing) - len(wanted)
+        result = SweepResult(since, len(attempts), tuple(done), tuple(failed), received)
         log.info(
-            "swept deliveries since=%s listed=%d redelivered=%d failed=%d",
+            "swept deliveries since=%s listed=%d redelivered=%d failed=%d received_already=%d",
             since.isoformat(),
             result.listed,
             len(result.redelivered),
             len(result.failed),
+            received,
         )
         return result
 
@@ -203,8 +216,11 @@ class RedeliverySweeper:
         return True
 
 
-def sweeper_from_settings(settings: Settings) -> RedeliverySweeper:
-    """A sweeper with its own App-JWT client; its last-run file sits beside the queue file."""
+def sweeper_from_settings(
+    settings: Settings, received: Received | None = None
+) -> RedeliverySweeper:
+    """A sweeper with its own App-JWT client; its last-run file sits beside the queue file.
+    ``received``: the GUIDs the bot holds, which it does not ask for again."""
     if settings.app_id is None:
         raise ValueError("building the redelivery sweeper needs PROMOTION_BOT_APP_ID")
     if settings.private_key is not None:
@@ -225,4 +241,4 @@ def sweeper_from_settings(settings: Settings) -> RedeliverySweeper:
         event_hooks={"response": [github_response_hook()]},
     )
     state = settings.queue_path.with_name(settings.queue_path.name + ".redelivery-last-run")
-    return RedeliverySweeper(github, LastRunFile(state))
+    return RedeliverySweeper(github, LastRunFile(state), received=received)

@@ -164,6 +164,30 @@ async def test_sweep_redelivers_failed_guids_once(
     assert len(receiver.guids) == 4
 
 
+async def test_sweep_skips_the_guids_the_bot_holds(
+    world: World, receiver: Receiver, tmp_path: Path
+) -> None:
+    """A delivery GitHub saw fail that reached the bot anyway (answered after GitHub's timeout,
+    or posted again by hand): no request and no second delivery for it."""
+    await push_three(world)
+    failed = sorted(await world.admin.run(calls.deliveries()), key=lambda d: d["id"])
+    held = {failed[0]["guid"], failed[2]["guid"]}
+
+    async def received(guid: str) -> bool:
+        return guid in held
+
+    receiver.start()
+    bot = sweeper(world, tmp_path)
+    bot.received = received
+    result = await bot.sweep()
+    assert await asyncio.to_thread(world.sandbox.webhooks.wait_idle, 10.0)
+    assert sorted(a.guid for a in result.redelivered) == sorted(
+        d["guid"] for d in failed if d["guid"] not in held
+    )
+    assert result.received == 2
+    assert not held & set(receiver.guids)
+
+
 async def test_sweep_without_failures_reads_one_page(
     world: World, receiver: Receiver, tmp_path: Path
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from bot.adapters.queue_sqlite import SqliteJobQueue
 from bot.adapters.versions_memory import VersionsInMemory
-from bot.bootstrap import build_router, prune_every
+from bot.bootstrap import build_router, prune_every, received_by
 from bot.core.inputs.events import ImagePushed, PassDue
 from bot.entrypoints.routing import EventContext
 from bot.services.github_ports import GitHubError, GitHubPorts, NotFound
@@ -212,3 +212,16 @@ async def test_the_reconcile_pass_refreshes_the_drift_reports_that_are_due(gh: F
     gh.push(ENV_REPO, "main", {"envs/prod/extra.yaml": "a: 1\n"})
     await services.reconcile(1)
     assert "extra.yaml" not in report.body
+
+
+async def test_the_redelivery_sweep_asks_the_queue_which_guids_it_holds(tmp_path: Path) -> None:
+    queue = SqliteJobQueue(tmp_path / "queue.sqlite3")
+    try:
+        received = received_by(queue)
+        assert not await received("guid-1")
+        await queue.accept_delivery(
+            Delivery("guid-1", "github", "ping", b"{}", FakeClock()(), {}), None
+        )
+        assert await received("guid-1")
+    finally:
+        queue.close()
