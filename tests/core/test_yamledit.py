@@ -162,6 +162,14 @@ SHAPES = [
         ],
         id="argocd-source-helm-parameters",
     ),
+    pytest.param(
+        "nvidia-gpu-operator.values.yaml",
+        "nvcr.io/nvidia/driver",
+        "550.100.01",
+        None,
+        [('version: "550.90.07"', 'version: "550.100.01"')],
+        id="repository-image-version-map",
+    ),
 ]
 
 
@@ -178,6 +186,16 @@ def test_issue_shapes_edit_only_the_tag(name, image, tag, digest, rewrites):
         found = {(r.tag, r.digest) for r in find_images(result.text) if r.repository == image}
         assert found == {(tag, digest)}
         assert len(list(yaml.safe_load_all(result.text))) == len(list(yaml.safe_load_all(text)))
+
+
+@pytest.mark.parametrize("text", variants(read(CORPUS / "nvidia-gpu-operator.values.yaml")))
+def test_one_image_in_two_split_maps_is_set_in_both(text):
+    # devicePlugin and gfd both run nvcr.io/nvidia/k8s-device-plugin; seven maps share the
+    # repository nvcr.io/nvidia (four images with a version), and only these two name this one.
+    result = set_image(text, image="nvcr.io/nvidia/k8s-device-plugin", tag="v0.17.0-ubi8")
+    assert text.count("version: v0.16.1-ubi8") == 2
+    assert result.text == text.replace("version: v0.16.1-ubi8", "version: v0.17.0-ubi8")
+    assert [c.path for c in result.changes] == ["devicePlugin.version", "gfd.version"]
 
 
 # Hand-written: no licensed public file with both a ":tag" and a ":digest" Flux marker on one image

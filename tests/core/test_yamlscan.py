@@ -45,6 +45,7 @@ COUNTS = {
     "microservices-demo.container-images-registry.kustomization.yaml": 0,
     "microservices-demo.kubernetes-manifests.yaml": 13,
     "mybinder.binderhub-build-image.values.yaml": 1,
+    "nvidia-gpu-operator.values.yaml": 18,
     "onedr0p.ocirepository.yaml": 0,
 }
 
@@ -155,6 +156,15 @@ def test_corpus_counts(name, count):
             "9f081a2",
             None,
             "binderhub.config.BinderHub.build_image",
+        ),
+        (
+            "nvidia-gpu-operator.values.yaml",
+            146,
+            "helm-values",
+            "nvcr.io/nvidia/driver",
+            "550.90.07",
+            None,
+            "driver.version",
         ),
         (
             "argo-cd.application-reference.yaml",
@@ -357,6 +367,78 @@ def test_rules(text, expected):
 )
 def test_not_references(text):
     assert find_images(text) == []
+
+
+# NVIDIA's charts split an image name in two: repository (a prefix) + image (a plain name).
+SPLIT = "d:\n  repository: nvcr.io/nvidia\n  image: driver\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            SPLIT + "  version: 550.90.07\n",
+            [("nvcr.io/nvidia/driver", "550.90.07", None, "d.version")],
+            id="plain",
+        ),
+        pytest.param(
+            SPLIT + '  version: "550.90.07"\n',
+            [("nvcr.io/nvidia/driver", "550.90.07", None, "d.version")],
+            id="quoted",
+        ),
+        pytest.param(
+            SPLIT + "  tag: '1.0'\n",
+            [("nvcr.io/nvidia/driver", "1.0", None, "d.tag")],
+            id="tag-key",
+        ),
+        pytest.param(
+            SPLIT + "  version: v1\n  digest: " + SHA + "\n",
+            [("nvcr.io/nvidia/driver", "v1", SHA, "d.version")],
+            id="digest",
+        ),
+        pytest.param(
+            "d:\n  registry: nvcr.io\n  repository: nvidia\n  image: driver\n  version: v1\n",
+            [("nvcr.io/nvidia/driver", "v1", None, "d.version")],
+            id="registry-repository-image",
+        ),
+        pytest.param(
+            "d:\n  repository: nvcr.io\n  image: nvidia/driver\n  version: v1\n",
+            [("nvcr.io/nvidia/driver", "v1", None, "d.version")],
+            id="image-with-a-path",
+        ),
+        # No tag scalar to set (the chart falls back to its appVersion), and the image alone
+        # is no reference (it was docker.io/library/driver).
+        pytest.param(SPLIT + '  #version: ""\n', [], id="version-commented-out"),
+        pytest.param(
+            'd:\n  repository: ""\n  image: driver\n  version: ""\n', [], id="empty-repository"
+        ),
+        pytest.param(
+            "d:\n  repository:\n  image: driver\n  version: v1\n", [], id="null-repository"
+        ),
+        pytest.param(
+            "d:\n  repository: '{{ .Values.registry }}'\n  image: driver\n  version: v1\n",
+            [],
+            id="template-repository",
+        ),
+        pytest.param(
+            "d:\n  repository: nvcr.io/nvidia\n  image: nvcr.io/nvidia/driver:550.90.07\n",
+            [("nvcr.io/nvidia/driver", "550.90.07", None, "d.image")],
+            id="image-is-a-full-reference",
+        ),
+        pytest.param(
+            "a:\n  repository: nvcr.io/nvidia\n  image: driver\n  version: '1'\n"
+            "b:\n  repository: nvcr.io/nvidia\n  image: cuda\n  version: '2'\n",
+            [
+                ("nvcr.io/nvidia/driver", "1", None, "a.version"),
+                ("nvcr.io/nvidia/cuda", "2", None, "b.version"),
+            ],
+            id="shared-repository",
+        ),
+    ],
+)
+def test_repository_and_image_name_one_reference(text, expected):
+    rows = [(r.repository, r.tag, r.digest, r.path) for r in find_images(text)]
+    assert rows == expected
 
 
 def test_anchored_image_block_is_reported_once():

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from yaml.nodes import ScalarNode
+from yaml.nodes import Node, ScalarNode
 
 from bot.core.files.images import ImageRef, ImageRefError, parse_image_ref, valid_tag
 from bot.core.files.yamlnodes import Parsed, PathPart, scalar_value
@@ -85,6 +86,24 @@ def repository_ref(repository: str, *, full: bool = False) -> ImageRef | None:
     if not full and (ref.tag is not None or ref.digest is not None):
         return None
     return ref
+
+
+def split_image_name(items: Mapping[str, tuple[ScalarNode, Node]]) -> str | None:
+    """``repository/image`` when a map splits its image name in two: a plain ``image`` (no tag,
+    digest or registry of its own) beside a scalar ``repository``; ``""`` when that repository
+    is empty or no name prefix (a template); None for any other map."""
+    repository_node = items.get("repository", (None, None))[1]
+    image = scalar_value(items.get("image", (None, None))[1])
+    if not isinstance(repository_node, ScalarNode) or not image:
+        return None
+    part = repository_ref(image)
+    if part is None or part.registry:
+        return None
+    repository = scalar_value(repository_node)
+    if not repository or repository_ref(repository) is None:
+        return ""
+    joined = f"{repository}/{image}"
+    return joined if repository_ref(joined) is not None else ""
 
 
 def make_site(

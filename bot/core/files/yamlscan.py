@@ -15,7 +15,9 @@ Rules, most specific first (a scalar claimed by one rule is not reported again b
    ``registry``, ``tag`` (or ``version``), ``digest``/``sha``; and ``image: repo:tag`` strings.
    The same rule covers Helm values files, Flux ``HelmRelease.spec.values`` and Argo CD
    ``valuesObject``. A map that merges an anchored image map (``<<: *img``) and sets its own
-   ``tag`` is a reference of the anchor's repository too.
+   ``tag`` is a reference of the anchor's repository too. A map whose ``image`` is a plain name
+   beside a ``repository`` prefix (NVIDIA's charts: ``repository: nvcr.io/nvidia``,
+   ``image: driver``, ``version: "550.90.07"``) is the one reference ``repository/image``.
    ``container`` is the kind for ``image`` strings in ``containers``, ``initContainers`` and
    ``ephemeralContainers`` items (any workload, CronJob included, in multi-document files).
    ``image-volume`` is the kind for ``volumes[].image.reference``. Keys named for an image
@@ -37,7 +39,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.core.files.embedded import helm_values_sites
 from bot.core.files.markers import marker_sites
-from bot.core.files.sites import Field, ImageSite, kind_for_path, make_site
+from bot.core.files.sites import Field, ImageSite, kind_for_path, make_site, split_image_name
 from bot.core.files.yamlnodes import (
     MERGE_KEY,
     Parsed,
@@ -213,8 +215,11 @@ def _helm_sites(parsed: Parsed) -> Iterator[ImageSite]:
         if site is not None:
             yield site
             continue
-        for key, (_, value) in mapping_items(node).items():
-            rule = _reference_key(key, path)
+        # The image of a split name is a name part, never a whole reference.
+        own = mapping_items(node)
+        split = split_image_name(merged_items(node) if MERGE_KEY in own else own) is not None
+        for key, (_, value) in own.items():
+            rule = None if split and key == "image" else _reference_key(key, path)
             if rule is None or not isinstance(value, ScalarNode):
                 continue
             kind, needs_version = rule
@@ -251,7 +256,8 @@ def _helm_map(node: MappingNode, doc: int, path: tuple[PathPart, ...]) -> ImageS
     tag_key = next((k for k in _TAG_KEYS if k in own), "tag")
     if name_key is None or (tag_key not in items and not under_image):
         return None
-    repository = scalar_value(items[name_key][1])
+    split = split_image_name(items)
+    repository = split if split is not None else scalar_value(items[name_key][1])
     registry = scalar_value(items.get("registry", (None, None))[1])
     if not repository:
         return None
