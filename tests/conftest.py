@@ -10,6 +10,31 @@ import pytest
 from github_sandbox.server import SandboxHandle, run_sandbox
 from tests.postgres import Server, server
 
+# The longest files, longest first (seconds on 2 busy cores, from ``--durations``): xdist hands
+# out whole files (``--dist loadfile``) in collection order (``--no-loadscope-reorder``: by
+# default it hands out the files with the most tests first, which left these single-test files
+# to the end, run one beside nothing). Then the rest of the end-to-end and reliability suites.
+LONGEST_FILES = (
+    "tests/reliability/test_load.py",  # 90
+    "tests/reliability/test_crashes.py",  # 50
+    "tests/reliability/test_crashes_postgresql.py",  # 50
+    "tests/e2e/test_burst.py",  # 47
+    "tests/reliability/test_faults.py",  # 42
+)
+SLOW_DIRECTORIES = ("tests/reliability/", "tests/e2e/")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.partition("::")[0]
+        if path in LONGEST_FILES:
+            return LONGEST_FILES.index(path)
+        slow = path.startswith(SLOW_DIRECTORIES)
+        return len(LONGEST_FILES) + (0 if slow else 1)
+
+    items.sort(key=rank)  # stable: a file's tests keep their order
+
 
 @pytest.fixture
 def live_sandbox(tmp_path: Path) -> Iterator[SandboxHandle]:

@@ -170,7 +170,8 @@ async def test_sweep_skips_the_guids_the_bot_holds(
     """A delivery GitHub saw fail that reached the bot anyway (answered after GitHub's timeout,
     or posted again by hand): no request and no second delivery for it."""
     await push_three(world)
-    failed = sorted(await world.admin.run(calls.deliveries()), key=lambda d: d["id"])
+    listed = await world.admin.run(calls.deliveries())
+    failed = sorted(listed, key=lambda d: d["id"])
     held = {failed[0]["guid"], failed[2]["guid"]}
 
     async def received(guid: str) -> bool:

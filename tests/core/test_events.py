@@ -69,14 +69,16 @@ def test_json_round_trip(event: BaseEvent) -> None:
             SAMPLES[0],
             "image:ghcr.io/acme/api:1.2.3@sha256:ab",
             "image:7:ghcr.io/acme/api",
-            "acme/api",
+            "installation:7",
         ),
-        (SAMPLES[1], "tag:acme/api:v1.2.3", None, "acme/api"),
-        (SAMPLES[2], "release:acme/api:v1.2.3:True", None, "acme/api"),
+        (SAMPLES[1], "tag:acme/api:v1.2.3", None, "installation:7"),
+        (SAMPLES[2], "release:acme/api:v1.2.3:True", None, "installation:None"),
+        # A review and a config check write no promotion branch: their repository's key.
         (SAMPLES[4], "PullChanged:", "pull-changed:None:acme/env#4", "acme/env"),
-        (SAMPLES[5], "comment:acme/env:9", None, "acme/env"),
+        (SAMPLES[5], "comment:acme/env:9", None, "installation:None"),
         (SAMPLES[6], "config:acme/env@def", "config:None:acme/env", "acme/env"),
         (SAMPLES[8], "InstallationChanged:", None, "installation:None"),
+        (SAMPLES[-1], "PassDue:reconcile:7:2026-12-06T11:00:00+00:00", None, "installation:7"),
     ],
 )
 def test_keys(event: BaseEvent, dedupe: str, coalesce: str | None, serial: str) -> None:
@@ -92,6 +94,7 @@ def test_per_platform_manifests_of_one_push_share_a_dedupe_key() -> None:
 
 
 def test_image_without_registry_and_without_source_repo() -> None:
+    """A push no installation names is keyed by what was pushed."""
     event = ImagePushed(registry="", repository="local/app", tag="1")
     assert (event.image, event.serial_key, event.dedupe_key) == (
         "local/app",

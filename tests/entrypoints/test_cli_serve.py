@@ -34,7 +34,7 @@ def test_replay_prints_the_events(capsys: pytest.CaptureFixture[str]) -> None:
         2,
         False,
     )
-    assert event["serial_key"] == "Codertocat/Hello-World"
+    assert event["serial_key"] == "installation:1"  # the installation the delivery names
 
 
 def test_replay_of_an_ignored_event(capsys: pytest.CaptureFixture[str]) -> None:

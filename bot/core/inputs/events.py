@@ -7,8 +7,13 @@ delivery it came from, plus three keys the job queue reads:
   ``registry_package`` twins, the per-platform manifests of one push) makes one job;
 - ``coalesce_key``: a burst of facts where only the newest matters (ten pushes of one image in a
   second) merges into one job while it waits; ``None`` when every event must run;
-- ``serial_key``: the repository whose files the event may change; jobs of one key run one at a
-  time so two promotions never race on the same branch.
+- ``serial_key``: jobs of one key run one at a time. Every event that may write a promotion
+  branch (a push, a tag, a merge, a command, a tick, a pass) has its installation's key: two
+  jobs writing one branch at once would each check the branch had not moved, then both write,
+  and the branch could end at one version under a PR titled for the other (GitHub has no
+  compare-and-swap on a ref, so the check cannot be made one with the write). The installation
+  is the unit GitHub paces writes by anyway. A review (``PullChanged``) and a config check
+  (``ConfigPushed``) write no branch: their repository's key lets them run beside it.
 
 An event may also report a ``version_seen``: the queue records it durably as it enqueues the
 event, before any coalescing, so a job plans from every version seen of its image whatever the
@@ -97,7 +102,11 @@ class ImagePushed(BaseEvent):
 
     @property
     def serial_key(self) -> str:
-        return self.source_repo or self.image
+        # A push no installation names (another registry's webhook) is planned for each
+        # installation in its job: keyed by what was pushed.
+        if self.installation_id is None:
+            return self.source_repo or self.image
+        return super().serial_key
 
     @property
     def version_seen(self) -> VersionSeen | None:
@@ -116,10 +125,6 @@ class TagCreated(BaseEvent):
     def dedupe_key(self) -> str:
         return f"tag:{self.repo}:{self.tag}"
 
-    @property
-    def serial_key(self) -> str:
-        return self.repo
-
 
 class ReleasePublished(BaseEvent):
     """A release became visible (published, released or pre-released)."""
@@ -134,10 +139,6 @@ class ReleasePublished(BaseEvent):
     def dedupe_key(self) -> str:
         return f"release:{self.repo}:{self.tag}:{self.prerelease}"
 
-    @property
-    def serial_key(self) -> str:
-        return self.repo
-
 
 class PullClosed(BaseEvent):
     """A pull request was closed, merged or not."""
@@ -149,10 +150,6 @@ class PullClosed(BaseEvent):
     head_ref: str
     base_ref: str
     body: str = ""
-
-    @property
-    def serial_key(self) -> str:
-        return self.repo
 
 
 class PullChanged(BaseEvent):
@@ -194,10 +191,6 @@ class CommentCreated(BaseEvent):
     def dedupe_key(self) -> str:
         return f"comment:{self.repo}:{self.comment_id}"
 
-    @property
-    def serial_key(self) -> str:
-        return self.repo
-
 
 class IssueEdited(BaseEvent):
     """An issue's body was edited: how a person ticks a box of the drift report."""
@@ -210,10 +203,6 @@ class IssueEdited(BaseEvent):
     editor_is_bot: bool = False
     body: str
     old_body: str
-
-    @property
-    def serial_key(self) -> str:
-        return self.repo
 
 
 class ConfigPushed(BaseEvent):
@@ -246,10 +235,6 @@ class CheckActionRequested(BaseEvent):
     head_sha: str
     requester: str = ""
     pull_number: int | None = None  # the PR the check run is on (GitHub lists at most one here)
-
-    @property
-    def serial_key(self) -> str:
-        return self.repo
 
 
 class InstallationChanged(BaseEvent):
