@@ -15,11 +15,12 @@ from tests.postgres import Server, server
 # default it hands out the files with the most tests first, which left these single-test files
 # to the end, run one beside nothing). Then the rest of the end-to-end and reliability suites.
 LONGEST_FILES = (
-    "tests/reliability/test_load.py",  # 90
-    "tests/reliability/test_crashes.py",  # 50
-    "tests/reliability/test_crashes_postgresql.py",  # 50
-    "tests/e2e/test_burst.py",  # 47
-    "tests/reliability/test_faults.py",  # 42
+    "tests/reliability/test_load.py",  # 48
+    "tests/reliability/test_crashes.py",  # 42
+    "tests/reliability/test_faults.py",  # 38
+    "tests/reliability/test_load_postgresql.py",  # 38, and 12 to start PostgreSQL's replicas
+    "tests/reliability/test_crashes_postgresql.py",  # 21, with them
+    "tests/e2e/test_burst.py",  # 29
 )
 SLOW_DIRECTORIES = ("tests/reliability/", "tests/e2e/")
 

@@ -1,9 +1,8 @@
 """Load: 1,000 image pushes made while the bot is down, delivered to it in one burst when it is
 back (as GitHub redelivers after an outage), across 50 apps and 3 environment repositories:
 every delivery is acknowledged, every app ends with exactly one dev PR at the highest version
-its policy allows, and the bot never trips one of GitHub's rate limits doing so. On SQLite: the
-PostgreSQL queue's share of a burst is proven by the port suite, the race and the crashes, which
-keeps this suite within CI's time."""
+its policy allows, and the bot never trips one of GitHub's rate limits doing so. On SQLite here;
+on PostgreSQL, with a ``worker`` beside ``serve``, in test_load_postgresql.py."""
 
 from __future__ import annotations
 
@@ -15,10 +14,15 @@ from tests.reliability.load import APPS, VERSIONS, expected, run_load
 
 
 def test_a_thousand_pushes_leave_one_pr_per_app_at_the_highest_allowed(stack: Stack) -> None:
-    engine_stack = Engine(stack, "")
+    load_and_check(Engine(stack, ""))
+
+
+def load_and_check(engine_stack: Engine) -> None:
+    """The scenario on ``engine_stack``; its figures go under ``load`` and the engine."""
+    stack = engine_stack.stack
     tripped_before = rate_limits_tripped(stack)
     dead_before = stack.bot.queue()["dead"]
-    outcome = run_load(stack, "load", deadline=240.0)
+    outcome = run_load(stack, "load" + engine_stack.suffix.replace("@", "-"), deadline=240.0)
     duplicated, lost = outcome.promotions.duplicated(), outcome.promotions.lost(expected())
     record(
         engine_stack.figure("load"),
