@@ -3,9 +3,11 @@ sandbox, and the same load on SQLite (one process, the only way it runs).
 
 Each run starts the sandbox and ``promotion-bot serve`` as processes (``tests.e2e.harness``),
 plus ``worker`` processes on PostgreSQL to make 2 or 4; the load is the burst of
-``tests.e2e.burst``: one environment repository of ``APPS`` apps, each built from a repository
-of its own (the bot works one job at a time per source repository), an image published for each
-at once, until every dev PR has its labels, check run and review comment and the queue is empty.
+``tests.e2e.burst`` in ``ORGS`` organisations at once, each its own installation with an
+environment repository of ``APPS // ORGS`` apps (the bot works one job that may write a
+promotion branch at a time per installation: ADR 0002, "Serial keys"), an image published for
+each app at once, until every dev PR has its labels, check run and review comment and the queue
+is empty.
 GitHub's secondary limits are off in the sandbox and the bot's write pace is lifted, so the
 figure is the queue's and the workers' (GitHub would pace 80 writes a minute per installation
 whatever the number of workers: ``bench_burst``). Jobs: every job the processes completed
@@ -17,6 +19,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +31,7 @@ from tests.postgres import server
 
 HEADING = "## Workers: jobs per second on each engine"
 APPS = 60
+ORGS = 4  # installations: what the jobs of one can run beside the others'
 PROCESSES = (1, 2, 4)
 UNPACED = {"writes_per_minute": "1000000", "writes_per_hour": "1000000", "workers": "4"}
 COMPLETED = re.compile(r'"msg": "completed job kind=')
@@ -59,8 +64,16 @@ def run(engine: str, processes: int, database_url: str | None) -> Run:
             for _ in range(processes - 1):
                 bots.append(stack.bot.replica("worker"))
                 bots[-1].start()
-            burst = run_burst(stack, "bench", APPS, deadline=900.0, own_sources=True)
-            return Run(engine, processes, completed(bots), burst.seconds, burst.pulls)
+            started = time.perf_counter()
+            with ThreadPoolExecutor(ORGS) as pool:
+                bursts = list(
+                    pool.map(
+                        lambda k: run_burst(stack, f"bench{k}", APPS // ORGS, deadline=900.0),
+                        range(ORGS),
+                    )
+                )
+            seconds = time.perf_counter() - started
+            return Run(engine, processes, completed(bots), seconds, sum(b.pulls for b in bursts))
         finally:
             for bot in bots[1:]:
                 bot.stop()
@@ -80,9 +93,10 @@ def report(runs: list[Run]) -> str:
             "",
             f"`python -m bench workers` (`bench/bench_workers.py`), {os.cpu_count()} CPUs (load "
             f"average {os.getloadavg()[0]:.1f} at the end), loopback, the sandbox and every bot "
-            f"as processes. One environment repository with {APPS} apps, each built from its "
-            "own repository (one job at a time runs per source repository), one image published "
-            "for each at once; a run ends when every dev PR has its labels, check run and "
+            f"as processes. {ORGS} organisations at once, each its own installation with an "
+            f"environment repository of {APPS // ORGS} apps (one job that may write a promotion "
+            "branch runs at a time per installation), one image published for each app at "
+            "once; a run ends when every dev PR has its labels, check run and "
             "review comment and the queue is empty. The sandbox's secondary limits are off and "
             "the bot's write pace lifted, so this measures the queue and the workers, not "
             "GitHub's pace (`bench_burst`). Processes: `serve` alone, then with `worker`s "
