@@ -64,7 +64,7 @@ class Worker:
         concurrency: int = 1,
         policy: RetryPolicy | None = None,
         poll_interval: float = 0.1,
-        max_deferral: float = 1.0,
+        max_deferral: float = 2.0,
         heartbeat: float | None = None,
     ) -> None:
         self.queue = queue
