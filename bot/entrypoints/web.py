@@ -74,7 +74,7 @@ def create_app(
         load_githubkit_models()  # before the first request is accepted
         # What start-up built lives as long as the process: out of the collector's sight, a
         # full collection (each time the heap grows by a quarter) no longer walks it: 100-200 ms
-        # pauses at 200 deliveries/s on PostgreSQL without it (docs/benchmarks.md).
+        # pauses at 200 deliveries/s on PostgreSQL without it (docs/adr/0002-...md, gc.freeze).
         gc.freeze()
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop), name="worker")
