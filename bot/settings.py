@@ -36,6 +36,11 @@ class SettingsError(Exception):
     """The settings cannot start the bot; the message names variables, never their values."""
 
 
+class SchemaError(SettingsError):
+    """The database at ``database_url`` is not at this bot's schema; the message says what to
+    do (``bot.adapters.postgres_schema``, which the bot loads only on PostgreSQL)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,

@@ -21,16 +21,11 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 
-from bot.settings import SettingsError
+from bot.settings import SchemaError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 PROCRASTINATE_VERSION = "3.10.0"  # the schema revision 0001 applies; pinned in pyproject.toml
 VERSION_TABLE = "alembic_version"
-
-
-class SchemaError(SettingsError):
-    """The database's schema is not the one this bot runs on; the message says what to do. A
-    ``SettingsError``: what starts the bot catches it without loading this module's Alembic."""
 
 
 def redact(url: str) -> str:

@@ -111,8 +111,7 @@ class PostgresJobQueue:
             row = await cursor.fetchone()
         if row is None:
             return None
-        delivery_id, source, event, body, received_at, headers, status = row
-        return Delivery(delivery_id, source, event, bytes(body), received_at, headers, status)
+        return Delivery(row[0], row[1], row[2], bytes(row[3]), row[4], row[5], row[6])
 
     async def enqueue(self, job: NewJob) -> EnqueueOutcome:
         async with self._transaction() as conn:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.adapters.postgres_schema import PROCRASTINATE_VERSION, SchemaError, redact, upgrade
-from bot.settings import ENV_PREFIX, Settings
+from bot.adapters.postgres_schema import PROCRASTINATE_VERSION, redact, upgrade
+from bot.settings import ENV_PREFIX, SchemaError, Settings
 
 __all__ = ["run_upgrade"]  # run through bot.cli.commands.RUNS
 

@@ -72,9 +72,7 @@ def create_app(
             yield
             return
         load_githubkit_models()  # before the first request is accepted
-        # What start-up built lives as long as the process: out of the collector's sight, a
-        # full collection (each time the heap grows by a quarter) no longer walks it: 100-200 ms
-        # pauses at 200 deliveries/s on PostgreSQL without it (docs/adr/0002-...md, gc.freeze).
+        # Start-up's objects live on: frozen, no full collection walks them (ADR 0002, gc.freeze)
         gc.freeze()
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop), name="worker")

@@ -16,13 +16,13 @@ import pytest
 from bot.adapters.postgres_schema import (
     MIGRATIONS,
     PROCRASTINATE_VERSION,
-    SchemaError,
     check_schema,
     head,
     redact,
     upgrade,
 )
 from bot.cli import main
+from bot.settings import SchemaError
 
 PASSWORD = "s3cret-Pa55word"
 
