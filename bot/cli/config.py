@@ -29,7 +29,7 @@ from bot.core.promotion.coverage import (
     unmatched_globs,
     wanted_paths,
 )
-from bot.core.promotion.envfiles import EnvState
+from bot.core.promotion.envfiles import EnvState, skipped_documents
 from bot.schema import config_schema
 
 __all__ = ["register", "run_check_config", "run_config_schema"]  # run through bot.cli.commands.RUNS
@@ -67,7 +67,7 @@ def run_check_config(args: argparse.Namespace) -> int:
     document = compose_document(text, str(file))
     checked = _Checked.read(config, checkout)
     fatal = [*_missing_paths(config, document, checkout), *checked.empty(config, document)]
-    warnings = checked.unmatched(config, document)
+    warnings = [*checked.unmatched(config, document), *checked.left_alone()]
     if not args.strict:
         fatal, warnings = [], [*fatal, *warnings]
     for warning in warnings:
@@ -163,14 +163,22 @@ class _Checked:
             where = f"environment={env.name} path={env.path or '.'}"
             if count.references is None:
                 message = f"cannot look for the image {where}: {count.reason}"
-            elif count.references == 0:
-                skipped = self.states[env.name].skipped_note()
+            elif count.references == 0:  # what was left alone has its own line (``left_alone``)
                 image = config.apps[count.app].image
-                message = f"no reference to {image} in the working tree {where}{skipped}"
+                message = f"no reference to {image} in the working tree {where}"
             else:
                 continue
             issues.append(document.issue(("apps", count.app, "image"), message))
         return issues
+
+    def left_alone(self) -> list[str]:
+        """The files, and documents of multi-document files (Helm templates), the bot would
+        leave alone in each environment, with why: what it reads beside them still counts."""
+        return [
+            f"environment={name} left alone: {path} ({why})"
+            for name, state in self.states.items()
+            for path, why in sorted(state.skipped.items())
+        ]
 
     def unmatched(self, config: PromotionConfig, document: Document) -> list[ConfigIssue]:
         """``files`` globs matching no file in any environment checked here."""
@@ -223,7 +231,8 @@ def _read_files(root: Path, name: str, paths: list[str]) -> EnvState:
             skipped[path] = why or "unreadable"
         else:
             files[path] = text
-    return EnvState(name, files, skipped)
+    # As the bot reads them (``Workspace``): a document that does not parse, named beside files.
+    return EnvState(name, files, skipped | skipped_documents(files))
 
 
 def _read_file(file: Path) -> tuple[str | None, str | None]:

@@ -254,8 +254,9 @@ BOTH = {"envs/dev/values.yaml": API_VALUES, "envs/prod/values.yaml": API_VALUES}
             0,
             ["dev: 1", "prod: 0"],
             [
-                "environment=prod path=envs/prod; left alone: envs/prod/values.yaml (nested over "
-                "100 levels deep)"
+                "no reference to ghcr.io/acme/api in the working tree environment=prod "
+                "path=envs/prod",
+                "environment=prod left alone: envs/prod/values.yaml (nested over 100 levels deep)",
             ],
             id="refused-file-is-named",
         ),
@@ -310,3 +311,25 @@ def test_an_environment_at_the_root_leaves_github_and_git_out(tmp_path, capsys):
     (tmp_path / "app.yaml").write_text(API_VALUES)
     assert run("check-config", str(tmp_path)) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "    api in prod: 1"
+
+
+TEMPLATED = (
+    "kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n"
+    "      - name: api\n        image: ghcr.io/acme/api:1.4.2\n"
+    "---\n{{- if .Values.ingress.enabled }}\nkind: Ingress\n{{- end }}\n"
+)
+
+
+@pytest.mark.parametrize("flags", [(), ("--strict",)])
+def test_what_the_bot_leaves_alone_is_named(tmp_path, capsys, flags):
+    """A Helm template document beside a Deployment: the image still counts, and the document
+    left alone is named, as the bot names it in its PRs."""
+    files = {"envs/dev/deploy.yaml": TEMPLATED, "envs/prod/values.yaml": API_VALUES}
+    assert run("check-config", *flags, str(make_checkout(tmp_path, files))) == 0
+    out, err = capsys.readouterr()
+    assert "api in dev: 1" in out
+    assert err.splitlines() == [
+        "warning: environment=dev left alone: envs/dev/deploy.yaml document 2 (line 8) (a Helm "
+        "template that does not parse as YAML: did not find expected node content line=9 "
+        "column=3)"
+    ]
