@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from bot.core.files.hclparse import HclParsed, HclString
 from bot.core.files.images import ImageRef
-from bot.core.files.sites import repository_ref, split_tag
+from bot.core.files.sites import Version, repository_ref, split_tag, with_version_of
 from bot.core.files.yamlnodes import PathPart
 
 _IMAGE_KEY_SUFFIXES = ("_image", "Image", "-image", "image_uri", "ImageUri")
@@ -139,14 +139,14 @@ def _site(
 ) -> HclSite | None:
     """A site if the repository parses and every tag or digest string holds a valid one."""
     ref = repository_ref(repository, full=full)
-    if ref is None:
-        return None
-    tag, digest = ref.tag, ref.digest
-    for field in fields:
-        if field.role == "tag":
-            tag, digest = split_tag(field.string.value)
-            if tag is None:
-                return None
-        elif field.role == "digest" and field.string.value:
-            digest = field.string.value
-    return HclSite(kind, ref.with_version(tag, digest), fields)
+    versions = ((f.role, _version(f)) for f in fields if f.role != "ref")
+    versioned = None if ref is None else with_version_of(ref, versions)
+    return None if versioned is None else HclSite(kind, versioned, fields)
+
+
+def _version(field: HclField) -> Version | None:
+    """A ``tag`` string's tag (maybe ``tag@digest``), ``None`` if it holds none; a digest."""
+    if field.role == "digest":
+        return None, field.string.value
+    tag, digest = split_tag(field.string.value)
+    return None if tag is None else (tag, digest)

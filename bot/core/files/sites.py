@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from yaml.nodes import Node, ScalarNode
@@ -111,19 +111,29 @@ def make_site(
 ) -> ImageSite | None:
     """A site if the repository parses and every tag/digest value is a valid one (or empty)."""
     ref = repository_ref(repository, full=full)
-    if ref is None:
+    versions = ((f.role, tag_field_value(f)) for f in fields if f.role not in ("ref", "name"))
+    versioned = None if ref is None else with_version_of(ref, versions)
+    if versioned is None:
         return None
+    main = fields[0]
+    return ImageSite(kind, main.path, main.node.start_mark.line + 1, versioned, fields)
+
+
+Version = tuple[str | None, str | None]
+
+
+def with_version_of(
+    ref: ImageRef, versions: Iterable[tuple[str, Version | None]]
+) -> ImageRef | None:
+    """``ref`` at what its fields hold, each ``(role, (tag, digest))`` as its format reads it:
+    a ``tag`` sets both, a ``digest`` the digest; ``None`` when a field holds no valid value
+    (YAML's sites and Terraform's share this)."""
     tag, digest = ref.tag, ref.digest
-    for field in fields:
-        if field.role in ("ref", "name"):
-            continue
-        value = tag_field_value(field)
+    for role, value in versions:
         if value is None:
             return None
-        if field.role == "tag":
+        if role == "tag":
             tag, digest = value
-        elif field.role == "digest" and value[1]:
+        elif role == "digest" and value[1]:
             digest = value[1]
-    main = fields[0]
-    line = main.node.start_mark.line + 1
-    return ImageSite(kind, main.path, line, ref.with_version(tag, digest), fields)
+    return ref.with_version(tag, digest)
