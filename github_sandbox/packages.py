@@ -39,9 +39,12 @@ def publish_container(
     package = _package(sandbox, owner, name, repo)
     now, revision = sandbox.clock.iso(), labels.get("org.opencontainers.image.revision", "")
     specs = [(p, "", False) for p in platforms] + [("index", tag, bool(platforms))]
+    # Labels live in the image config, which the manifest names by digest: a rebuild with
+    # other labels is another digest even within the clock's second.
+    built = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
     versions = []
     for platform, version_tag, is_index in specs:
-        digest = _digest(owner, name, tag, platform, now)
+        digest = _digest(owner, name, tag, platform, now, built)
         versions.append(
             sandbox.store.insert(
                 "package_version",

@@ -37,7 +37,12 @@ def test_a_merge_while_the_bot_reads_the_pr_makes_no_second_pr(stack: Stack) -> 
     first = pull_for(org, "dev", "1.3.0")
     stack.settle()
     with slow_pull_listing(stack, env):
-        publish(stack, org, "1.3.0")  # offered again: the job reads dev (1.2.0), then the PR
+        # 1.3.0 rebuilt (another digest: the same digest is the same fact, de-duplicated) is
+        # offered again: the job reads dev (1.2.0), then the PR
+        rebuilt = {"org.opencontainers.image.revision": "rebuilt"}
+        stack.admin.run(
+            calls.publish_package(org.name, "api", repository="api", tag="1.3.0", labels=rebuilt)
+        )
         wait_until(lambda: stack.admin.run(FAULTS)[0]["fired"] == 1, "the bot listing the PRs")
         stack.admin.run(ActAs(org.person).merge(org.name, "env", first["number"]))
         stack.settle()

@@ -80,3 +80,23 @@ async def test_version_is_found_under_its_own_package_only(world: World) -> None
                 "container", "web", OWNER, version_id
             )
     assert elsewhere.value.response.status_code == 404
+
+
+async def test_a_rebuild_is_another_digest_within_the_clocks_second(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registry names an image by the digest of its manifest, which names its config, which
+    holds its labels: the same tag pushed again with other labels is another digest, and the
+    same push again is the same digest (the bot de-duplicates on it)."""
+    monkeypatch.setattr(world.sandbox.clock, "now", lambda: 1_800_000_000.0)
+    pushes = [{}, {}, {"org.opencontainers.image.revision": "rebuilt"}]
+    for labels in pushes:
+        await world.admin.run(
+            calls.publish_package(OWNER, "web", repository=REPO, tag="1.0.0", labels=labels)
+        )
+    async with world.installation_github() as gh:
+        listed = await gh.rest.packages.async_get_all_package_versions_for_package_owned_by_org(
+            "container", "web", OWNER
+        )
+    digests = sorted(v.name for v in listed.parsed_data)
+    assert len(digests) == 3 and len(set(digests)) == 2
