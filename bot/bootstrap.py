@@ -52,6 +52,7 @@ from bot.core.inputs.events import (
     ReleasePublished,
     TagCreated,
 )
+from bot.entrypoints.http_server import server_config
 from bot.entrypoints.routing import EventContext, Handler, JobProcessor, Router, event_job
 from bot.entrypoints.web import create_app
 from bot.services import (
@@ -337,13 +338,7 @@ async def run_bot(
             "pass-scheduler": scheduler.run,
             "retention": lambda s: prune_every(queue, s, PRUNE_INTERVAL),
         }
-        config = uvicorn.Config(
-            create_app(settings, queue, worker, intake=intake),
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-        )
+        config = server_config(create_app(settings, queue, worker, intake=intake), host, port)
         await _serve(uvicorn.Server(config), sockets, stop, background)
 
 

@@ -34,13 +34,26 @@ class SandboxHandle:
         self.sandbox.close()
 
 
+# GitHub holds an idle connection longer than its clients do (httpx: 5 s); with uvicorn's 5 s
+# default, a request sent as the sandbox closed its connection failed with "Server disconnected
+# without sending a response" (a crash test's admin call after a 5 s restart of the bot).
+KEEP_ALIVE_S = 75
+
+
 def run_sandbox(
     data_dir: Path, *, port: int = 0, host: str = "127.0.0.1", **options: Any
 ) -> SandboxHandle:
     """Serve a sandbox over ``data_dir`` on ``host:port`` (0 picks a free port); returns once
     it accepts connections. ``options`` go to ``create_app``."""
     app = create_app(data_dir, **options)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="sandbox-http", daemon=True)
     thread.start()

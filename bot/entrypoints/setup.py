@@ -39,6 +39,7 @@ from githubkit.exception import GitHubException
 from pydantic import ValidationError
 
 from bot.adapters.github import web_url_of
+from bot.entrypoints.http_server import server_config
 from bot.settings import ENV_PREFIX, Settings
 
 log = logging.getLogger("bot.setup")
@@ -317,11 +318,5 @@ def create_setup_app(
 def run_setup(settings: Settings, host: str, port: int, env_path: Path = Path(".env")) -> int:
     """Serve the setup pages until stopped (``promotion-bot serve`` without credentials)."""
     log.info("no GitHub App credentials: serving setup at http://%s:%d/setup", host, port)
-    uvicorn.run(
-        create_setup_app(settings, env_path),
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-    )
+    uvicorn.Server(server_config(create_setup_app(settings, env_path), host, port)).run()
     return 0

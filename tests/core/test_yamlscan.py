@@ -322,6 +322,13 @@ CASES = [
         id="repository-and-version",
     ),
     pytest.param(
+        # A kustomize patch target (Flux's setters testdata): ``version`` is the API version.
+        "patches:\n- target:\n    group: apps\n    version: v1\n    kind: Deployment\n"
+        "    image: app\n",
+        ("helm-values", "docker.io/library/app", None, None, "patches[0].target.image"),
+        id="image-beside-an-api-version",
+    ),
+    pytest.param(
         "\ufeffimage:\r\n  repository: acme/api\r\n  tag: v1\r\n",
         ("helm-values", "docker.io/acme/api", "v1", None, "image.tag"),
         id="bom-crlf",

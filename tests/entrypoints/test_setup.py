@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
@@ -18,6 +17,7 @@ import uvicorn
 import yaml
 from fastapi import FastAPI
 
+from bot.entrypoints.http_server import KEEP_ALIVE_S
 from bot.entrypoints.setup import (
     RegisteredApp,
     create_setup_app,
@@ -213,12 +213,16 @@ def test_settings_for_setup(
 async def test_run_setup_serves_the_setup_app(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    served: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
+    served: list[uvicorn.Config] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda server: served.append(server.config))
     settings = Settings(_env_file=None)
     assert run_setup(settings, "127.0.0.1", 8123, tmp_path / ".env") == 0
-    assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
-    transport = httpx.ASGITransport(app=served["app"])
+    [config] = served
+    assert (config.host, config.port) == ("127.0.0.1", 8123)
+    # Longer than a client keeps an idle connection: an AWS load balancer's default is 60 s.
+    assert config.timeout_keep_alive == KEEP_ALIVE_S > 60
+    assert isinstance(config.app, FastAPI)
+    transport = httpx.ASGITransport(app=config.app)
     async with httpx.AsyncClient(transport=transport, base_url=BOT) as client:
         page = await client.get("/setup")
     assert page.status_code == 200 and "https://github.com" in page.text

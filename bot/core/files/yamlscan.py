@@ -253,7 +253,10 @@ def _helm_map(node: MappingNode, doc: int, path: tuple[PathPart, ...]) -> ImageS
     under_image = bool(path) and path[-1] == "image"
     name_keys = ("repository", "image", "name") if under_image else ("repository", "image")
     name_key = next((k for k in name_keys if k in items), None)
-    tag_key = next((k for k in _TAG_KEYS if k in own), "tag")
+    # ``version`` is a tag only beside a ``repository``: with ``image`` alone it is more often
+    # an API version (a kustomize patch target's ``group``/``version``/``kind``/``image``).
+    tag_keys = _TAG_KEYS if "repository" in items else ("tag",)
+    tag_key = next((k for k in tag_keys if k in own), "tag")
     if name_key is None or (tag_key not in items and not under_image):
         return None
     split = split_image_name(items)
