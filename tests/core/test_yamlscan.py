@@ -329,6 +329,18 @@ CASES = [
         id="image-beside-an-api-version",
     ),
     pytest.param(
+        # Wikimedia's chart scaffold names the tag ``version`` beside a plain ``image``.
+        "main_app:\n  image: wikimedia/mathoid\n  version: 2023-06-14-081500-production\n",
+        (
+            "helm-values",
+            "docker.io/wikimedia/mathoid",
+            "2023-06-14-081500-production",
+            None,
+            "main_app.version",
+        ),
+        id="image-and-version",
+    ),
+    pytest.param(
         "\ufeffimage:\r\n  repository: acme/api\r\n  tag: v1\r\n",
         ("helm-values", "docker.io/acme/api", "v1", None, "image.tag"),
         id="bom-crlf",

@@ -58,6 +58,7 @@ _PRIMARY_DIGEST_KEYS = ("digest", "sha")
 _IMAGE_KEY_SUFFIXES = ("_image", "Image", "-image")
 # What an image map calls its tag, in order of preference (``repository`` + ``version`` maps).
 _TAG_KEYS = ("tag", "version")
+_API_KEYS = frozenset({"group", "kind"})
 
 
 @dataclass(frozen=True)
@@ -253,9 +254,9 @@ def _helm_map(node: MappingNode, doc: int, path: tuple[PathPart, ...]) -> ImageS
     under_image = bool(path) and path[-1] == "image"
     name_keys = ("repository", "image", "name") if under_image else ("repository", "image")
     name_key = next((k for k in name_keys if k in items), None)
-    # ``version`` is a tag only beside a ``repository``: with ``image`` alone it is more often
-    # an API version (a kustomize patch target's ``group``/``version``/``kind``/``image``).
-    tag_keys = _TAG_KEYS if "repository" in items else ("tag",)
+    # Beside ``group`` or ``kind``, ``version`` is an API version (a kustomize patch target's
+    # ``group``/``version``/``kind``/``image``), not the tag of Wikimedia's ``image``/``version``.
+    tag_keys = ("tag",) if _API_KEYS & items.keys() else _TAG_KEYS
     tag_key = next((k for k in tag_keys if k in own), "tag")
     if name_key is None or (tag_key not in items and not under_image):
         return None
