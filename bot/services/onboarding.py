@@ -7,14 +7,17 @@ the bot was down. GitHub is the record, as for promotions: the PR is found again
 (``ONBOARDING_BRANCH``) and the hidden metadata (kind ``onboarding``) of a PR the bot opened.
 Any such PR, open, closed or merged, means the question was asked: the bot never opens another,
 so a redelivery, a restart or a second replica cannot make a second one (and GitHub refuses a
-second open PR from one branch).
+second open PR from one branch). While the PR is open, each pass proposes the config again from
+the default branch as it is now (as Renovate does), unless a person has committed on the branch.
 
 The API budget, per repository: the branch heads (one call), the default branch's tree (one,
 cached by commit sha), the environment branches' trees (branch layout), then the onboarding
 branch's PRs (one call) before any file is read; only then the files of the environments the
 bot reads for images, YAML and Terraform (``Layout.wanted``; cached by blob sha, at most
 ``MAX_FILES`` shared by the environments), and to open: four writes reserved together from the
-pace (tree, commit, ref, PR), as a proposal does.
+pace (tree, commit, ref, PR), as a proposal does. An open PR whose proposal has not changed costs
+nothing more once its branch's tree and config were read (cached by sha); a changed one, the
+branch's commits (one call), then the same four writes (the PR's body, not a new PR).
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ from bot.core.config import DEFAULT_FILE, ConfigError, parse_config
 from bot.core.config.onboarding import (
     ONBOARDING_BRANCH,
     Layout,
-    Proposal,
     find_layout,
     propose,
 )
@@ -59,7 +61,7 @@ class Onboarded:
     """What onboarding did for one repository, with the reason when it did nothing."""
 
     repo: str
-    action: Literal["opened", "skipped"]
+    action: Literal["opened", "updated", "skipped"]
     reason: str = ""
     number: int | None = None
 
@@ -113,44 +115,67 @@ async def onboard(ws: Workspace, repo: Repository) -> Onboarded:
     if layout is None:
         return _skipped(name, "no directory or branch named like an environment")
     asked = await _asked(ws, name)
-    if asked is not None:
+    if asked is not None and asked.state != "open":
         state = "merged" if asked.merged else asked.state
         return _skipped(name, f"asked before in #{asked.number} ({state})", asked.number)
     texts = await _texts(ws, name, tree, layout)
     proposal = await asyncio.to_thread(propose, layout, texts)
     if not proposal.environments:
         return _skipped(name, "no image reference in the environments")
-    return await _open(ws, repo, tree, proposal, branch_exists=ONBOARDING_BRANCH in heads)
-
-
-async def _open(
-    ws: Workspace, repo: Repository, tree: Tree, proposal: Proposal, *, branch_exists: bool
-) -> Onboarded:
-    """Write the config on the onboarding branch from ``tree`` and open the PR."""
-    name = repo.full_name
     config = render_config(proposal)
     try:  # a file the bot itself would refuse is never proposed
         parse_config(config, file=DEFAULT_FILE, builtin=ws.configs.builtin)
     except ConfigError as err:
         return _skipped(name, f"the config it would propose is invalid: {err}")
     body = render_onboarding_body(proposal, config, file=DEFAULT_FILE)
-    spec = CommitSpec(
-        base=tree,
-        files={DEFAULT_FILE: config},
-        message=COMMIT_MESSAGE,
-        branch=ONBOARDING_BRANCH,
-        create=not branch_exists,
-    )
-    # A tree, a commit, the ref, the PR: taken together, so the pace never stops this half-way.
-    await ws.gh.pace.reserve(PROPOSAL_WRITES)
-    await ws.gh.git.commit_files(name, spec)
-    ws.forget_heads(name)
+    if asked is not None:
+        return await _refresh(ws, repo, tree, asked, config=config, body=body)
+    await _write(ws, repo, tree, config, create=ONBOARDING_BRANCH not in heads)
     pull = await ws.gh.pulls.open(
         name, head=ONBOARDING_BRANCH, base=repo.default_branch, title=ONBOARDING_TITLE, body=body
     )
     apps = len(proposal.apps)
     log.info("onboarding pr opened repo=%s number=%d apps=%d", name, pull.number, apps)
     return Onboarded(name, "opened", number=pull.number)
+
+
+async def _refresh(
+    ws: Workspace, repo: Repository, tree: Tree, asked: Pull, *, config: str, body: str
+) -> Onboarded:
+    """Propose ``config`` again in the open onboarding PR when the default branch now gives
+    another one (an environment or an image added), as long as only the bot wrote on the
+    branch: a person's edit is theirs to finish. Nothing changed costs no call (the trees and
+    files are cached by sha)."""
+    name, number = repo.full_name, asked.number
+    asked_before = _skipped(name, f"asked before in #{number} (open)", number)
+    branch = await ws.tree_of(name, ONBOARDING_BRANCH)
+    if branch is None:
+        return asked_before
+    proposed = (await ws.read_files(name, branch, (DEFAULT_FILE,))).texts.get(DEFAULT_FILE)
+    if proposed == config:
+        return asked_before
+    written = await ws.gh.git.commits_between(name, repo.default_branch, ONBOARDING_BRANCH)
+    if any(commit.author != ws.gh.bot_login for commit in written):
+        return _skipped(name, f"#{number} (open) was edited by a person", number)
+    await _write(ws, repo, tree, config, create=False)
+    await ws.gh.pulls.update(name, number, title=ONBOARDING_TITLE, body=body)
+    log.info("onboarding pr updated repo=%s number=%d", name, number)
+    return Onboarded(name, "updated", number=number)
+
+
+async def _write(ws: Workspace, repo: Repository, tree: Tree, config: str, *, create: bool) -> None:
+    """Point the onboarding branch at ``tree`` with ``config`` added."""
+    spec = CommitSpec(
+        base=tree,
+        files={DEFAULT_FILE: config},
+        message=COMMIT_MESSAGE,
+        branch=ONBOARDING_BRANCH,
+        create=create,
+    )
+    # A tree, a commit, the ref, the PR: taken together, so the pace never stops this half-way.
+    await ws.gh.pace.reserve(PROPOSAL_WRITES)
+    await ws.gh.git.commit_files(repo.full_name, spec)
+    ws.forget_heads(repo.full_name)
 
 
 async def _asked(ws: Workspace, repo: str) -> Pull | None:

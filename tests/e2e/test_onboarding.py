@@ -1,6 +1,7 @@
 """Onboarding end to end: installing the App on a repository with environments but no config
-opens one onboarding PR; another installation event or a reconcile pass opens no second; once
-closed it is never opened again; once merged, a push is promoted.
+opens one onboarding PR; another installation event or a reconcile pass opens no second; while
+open it follows the default branch; once closed it is never opened again; once merged, a push is
+promoted.
 
 The bot here reconciles every second (a second App in the session's sandbox, as in
 ``test_reconcile``), so every check that nothing happened waits for passes that looked.
@@ -85,6 +86,24 @@ def test_the_onboarding_pr_is_opened_once(onboarder: Stack) -> None:
     after_two_passes(onboarder, org)
     assert [p["number"] for p in onboarding_pulls(org)] == [pull["number"]]
     assert onboarding_pulls(org, repo="api") == []  # no environments there
+
+
+def test_open_it_follows_an_app_added_on_the_default_branch(onboarder: Stack) -> None:
+    org, pull = onboarded(onboarder, "onboard-follows")
+    worker = f"image:\n  repository: ghcr.io/{org.name}/worker\n  tag: 2.0.0\n"
+    pushed = calls.push(org.name, "env", pusher=org.person, files={"envs/dev/worker.yaml": worker})
+    [moved] = onboarder.admin.run(pushed).updates
+    repo = org.repo("env")
+
+    def proposed() -> str | None:
+        config = org.view.file(repo, CONFIG_FILE, BRANCH)
+        return config if f"ghcr.io/{org.name}/worker" in config else None
+
+    wait_until(proposed, "the onboarding PR proposing the worker")
+    [again] = onboarding_pulls(org)
+    assert again["number"] == pull["number"] and f"ghcr.io/{org.name}/worker" in again["body"]
+    commits = org.view.get(f"/repos/{repo}/pulls/{pull['number']}/commits")
+    assert [[p["sha"] for p in c["parents"]] for c in commits] == [[moved.after]]
 
 
 def test_closed_it_is_never_opened_again(onboarder: Stack) -> None:

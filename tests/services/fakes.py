@@ -71,6 +71,7 @@ class FakeGitHub:
         self.commits: dict[str, tuple[dict[str, str], str | None]] = {}  # sha -> (files, parent)
         self.commit_dates: dict[str, datetime] = {}  # sha -> committer date (``now`` at commit)
         self.commit_messages: dict[str, str] = {}
+        self.commit_authors: dict[str, str] = {}  # sha -> login (``alice`` unless the bot's)
         self.blobs: dict[str, str] = {}
         self.issues: dict[tuple[str, int], FakeIssue] = {}
         self.comments: dict[int, tuple[str, int, Comment]] = {}
@@ -241,7 +242,8 @@ class FakeGitHub:
     def _record(self, sha: str) -> CommitRecord:
         message = self.commit_messages.get(sha, "")
         root = self.commits[sha][1] is None
-        return CommitRecord(sha, "alice", self.commit_dates[sha], message, root=root)
+        author = self.commit_authors.get(sha, "alice")
+        return CommitRecord(sha, author, self.commit_dates[sha], message, root=root)
 
     async def last_commit_at(self, repo: str, branch: str, path: str) -> datetime | None:
         self._call("git.last_commit_at", repo, branch, path)
@@ -265,6 +267,7 @@ class FakeGitHub:
         self.rest += 3 + (1 if spec.create and spec.branch in record.branches else 0)
         tree = {**self.commits[spec.base.commit_sha][0], **spec.files}
         sha = self._commit(tree, spec.base.commit_sha, spec.message)
+        self.commit_authors[sha] = BOT
         record.branches[spec.branch] = sha
         return sha
 

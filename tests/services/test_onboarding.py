@@ -150,6 +150,57 @@ async def test_nothing_makes_a_second_onboarding_pr(gh: FakeGitHub, again: str) 
     assert onboarding_pulls(gh) == [1] and gh.count("git.commit_files") == 1
 
 
+WORKER = "image:\n  repository: ghcr.io/acme/worker\n  tag: 2.0.0\n"
+
+
+def proposed_apps(gh: FakeGitHub) -> list[str]:
+    text = gh.files_at(ENV_REPO, ONBOARDING_BRANCH)[CONFIG_FILE]
+    return sorted(parse_config(text, builtin=builtin_policies()).apps)
+
+
+async def test_open_it_follows_the_default_branch_in_its_one_commit(gh: FakeGitHub) -> None:
+    """An app added on the default branch while the PR is open: the bot rewrites its commit
+    from the new head and the body; still one PR, one commit on the branch."""
+    gh.seed(ENV_REPO, UNCONFIGURED)
+    await install(gh, ENV_REPO)
+    head = gh.push(ENV_REPO, "main", {"envs/dev/worker.yaml": WORKER})
+    gh.calls.clear()
+    (outcome,) = await run_onboarding(workspace(gh))
+    assert (outcome.action, outcome.number) == ("updated", 1)
+    assert proposed_apps(gh) == ["api", "worker"]
+    [commit] = await gh.commits_between(ENV_REPO, "main", ONBOARDING_BRANCH)
+    assert gh.commits[commit.sha][1] == head and commit.message == COMMIT_MESSAGE
+    (pull,) = gh.pulls_of(ENV_REPO)
+    assert "ghcr.io/acme/worker" in gh.issues[(ENV_REPO, pull.number)].body
+    writes = [
+        c[0] for c in gh.calls if c[0] in ("pace.reserve", "git.commit_files", "pulls.update")
+    ]
+    assert writes == ["pace.reserve", "git.commit_files", "pulls.update"]
+    assert gh.count("pulls.open") == 0
+
+
+async def test_open_and_unchanged_it_costs_no_call_after_the_first_look(gh: FakeGitHub) -> None:
+    gh.seed(ENV_REPO, UNCONFIGURED)
+    await install(gh, ENV_REPO)
+    await run_onboarding(workspace(gh))  # reads the branch's tree and file once
+    before = gh.rest
+    (outcome,) = await run_onboarding(workspace(gh))
+    assert (outcome.action, outcome.reason) == ("skipped", "asked before in #1 (open)")
+    assert gh.rest - before == 1 + 1  # the heads and the PR lookup, as before this change
+
+
+async def test_open_and_edited_by_a_person_it_is_left_as_it_is(gh: FakeGitHub) -> None:
+    gh.seed(ENV_REPO, UNCONFIGURED)
+    await install(gh, ENV_REPO)
+    edited = gh.files_at(ENV_REPO, ONBOARDING_BRANCH)[CONFIG_FILE] + "# checked by alice\n"
+    gh.push(ENV_REPO, ONBOARDING_BRANCH, {CONFIG_FILE: edited})
+    gh.push(ENV_REPO, "main", {"envs/dev/worker.yaml": WORKER})
+    (outcome,) = await run_onboarding(workspace(gh))
+    assert (outcome.action, outcome.reason) == ("skipped", "#1 (open) was edited by a person")
+    assert gh.files_at(ENV_REPO, ONBOARDING_BRANCH)[CONFIG_FILE] == edited
+    assert gh.count("git.commit_files") == 1 and gh.count("pulls.update") == 0
+
+
 async def test_closed_it_is_never_asked_again_and_nothing_is_read(gh: FakeGitHub) -> None:
     gh.seed(ENV_REPO, UNCONFIGURED)
     await install(gh, ENV_REPO)
