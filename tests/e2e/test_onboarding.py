@@ -95,13 +95,12 @@ def test_open_it_follows_an_app_added_on_the_default_branch(onboarder: Stack) ->
     [moved] = onboarder.admin.run(pushed).updates
     repo = org.repo("env")
 
-    def proposed() -> str | None:
-        config = org.view.file(repo, CONFIG_FILE, BRANCH)
-        return config if f"ghcr.io/{org.name}/worker" in config else None
+    def updated() -> dict[str, Any] | None:  # the body is the last of the bot's writes
+        [again] = onboarding_pulls(org)
+        return again if f"ghcr.io/{org.name}/worker" in again["body"] else None
 
-    wait_until(proposed, "the onboarding PR proposing the worker")
-    [again] = onboarding_pulls(org)
-    assert again["number"] == pull["number"] and f"ghcr.io/{org.name}/worker" in again["body"]
+    assert wait_until(updated, "the onboarding PR proposing the worker")["number"] == pull["number"]
+    assert f"ghcr.io/{org.name}/worker" in org.view.file(repo, CONFIG_FILE, BRANCH)
     commits = org.view.get(f"/repos/{repo}/pulls/{pull['number']}/commits")
     assert [[p["sha"] for p in c["parents"]] for c in commits] == [[moved.after]]
 
