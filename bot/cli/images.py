@@ -1,8 +1,8 @@
 """``images`` (list the image references in files) and ``set-image`` (edit them, byte-exact).
 
 Both take files and directories; a directory is read for YAML (``*.yaml``, ``*.yml``) and
-Terraform (``*.tf``, ``*.tfvars``) files at any depth, skipping ``.git``, as kustomize, Flux and
-Terraform lay out a repository.
+Terraform (``*.tf``, ``*.tfvars``, and their JSON forms ``*.tf.json``, ``*.tfvars.json``) files at
+any depth, skipping ``.git``, as kustomize, Flux and Terraform lay out a repository.
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ class _Checkout:
         return cls(root, clone, _tree_paths(root, "."), branches, default)
 
     def texts(self, layout: Layout, place: Place) -> dict[str, str]:
-        """The files of ``place`` the bot reads for images (YAML, ``.tf``, ``.tfvars``) that
+        """The files of ``place`` the bot reads for images (YAML and Terraform) that
         pass its read bounds, by repository path."""
         if place.branch is None:
             wanted = list(layout.wanted(place, self.paths))

@@ -71,8 +71,8 @@ def images(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
         help="list the image references found in YAML and Terraform files",
         description="List every image reference (Kubernetes manifests, Helm values, "
         "kustomizations, Flux and marker comments, Terraform and OpenTofu variables) in the "
-        "files given; a directory is read for *.yaml, *.yml, *.tf and *.tfvars files at any "
-        "depth, skipping .git.",
+        "files given; a directory is read for *.yaml, *.yml, *.tf, *.tfvars, *.tf.json and "
+        "*.tfvars.json files at any depth, skipping .git.",
         exits={0: "the files were read", 2: "a file could not be read or parsed (the rest are)"},
         example=f"{PROGRAM} images . --json",
     )
@@ -84,9 +84,9 @@ def images(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
         help="set an image's tag in YAML and Terraform files, byte-exact",
         description="Set every reference to an image to a new tag (and digest), changing only "
         "those characters. One file: the new text goes to stdout unless --write or --diff; "
-        "several files or a directory (*.yaml, *.yml, *.tf and *.tfvars at any depth, "
-        "skipping .git) need "
-        "either. The changes are listed on stderr.",
+        "several files or a directory (*.yaml, *.yml, *.tf, *.tfvars, *.tf.json and "
+        "*.tfvars.json at any depth, skipping .git) need either. The changes are listed on "
+        "stderr.",
         exits={
             0: "the references were set (or already at the tag)",
             1: "no reference to the image in the files given",

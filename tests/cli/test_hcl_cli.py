@@ -17,7 +17,9 @@ def test_images_walks_terraform_files_beside_yaml(tmp_path, capsys):
     shutil.copy(TERRAFORM / "ecs-fargate.tf", tmp_path / "env" / "main.tf")
     shutil.copy(TERRAFORM / "environments-prod.tfvars", tmp_path / "env" / "prod.tfvars")
     (tmp_path / "env" / "values.yaml").write_text("image: ghcr.io/acme/api:1.0.0\n")
+    (tmp_path / "env" / "qa.tfvars.json").write_text('{"api_image": "ghcr.io/acme/api:1.1.0"}\n')
     (tmp_path / "env" / ".git" / "x.tf").write_text('image = "ghcr.io/acme/git:1"\n')
+    (tmp_path / "env" / "plan.json").write_text('{"api_image": "ghcr.io/acme/api:9"}\n')
     (tmp_path / "env" / "notes.txt").write_text('image = "ghcr.io/acme/txt:1"\n')
     assert run("images", "--json", str(tmp_path / "env")) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -27,6 +29,7 @@ def test_images_walks_terraform_files_beside_yaml(tmp_path, capsys):
         ("prod.tfvars", "terraform", "2.4.1"),
         ("prod.tfvars", "terraform", "2.4.1"),
         ("prod.tfvars", "terraform", "1.9.0"),
+        ("qa.tfvars.json", "helm-values", "1.1.0"),
         ("values.yaml", "helm-values", "1.0.0"),
     ]
 

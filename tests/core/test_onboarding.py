@@ -177,6 +177,17 @@ def files(*names: str) -> tuple[Place, ...]:
                 ),
             ),
         ),
+        (  # in Terraform's JSON syntax too, named without the two suffixes
+            ["tf/dev.tfvars.json", "tf/prod.tfvars.json", "tf/main.tf.json"],
+            ["main"],
+            Layout(
+                "directories",
+                (
+                    Place("dev", "tf/dev.tfvars.json", file=True),
+                    Place("prod", "tf/prod.tfvars.json", file=True),
+                ),
+            ),
+        ),
         (  # YAML ones too, named by their whole stem
             ["helm/values.yaml", "helm/values-dev.yaml", "helm/values-prod.yml", "helm/dev.md"],
             ["main"],

@@ -109,9 +109,9 @@ class TagKey(BaseModel):
 
     key: Annotated[str, StringConstraints(pattern=r"^\S+$")] = Field(
         description="The variable or key holding the tag: a Terraform variable "
-        "(`api_image_tag`, set in a `.tfvars` file or as the `default` of its `variable` "
-        "block), or a dotted path into YAML or into HCL objects (`global.apiTag`, "
-        "`image_tags.api`, `images[0].tag`)."
+        "(`api_image_tag`, set in a `.tfvars` or `.tfvars.json` file or as the `default` of "
+        "its `variable` block in `.tf` or `.tf.json`), or a dotted path into YAML, JSON or "
+        "HCL objects (`global.apiTag`, `image_tags.api`, `images[0].tag`)."
     )
     file: str | None = Field(
         default=None,
@@ -134,7 +134,7 @@ class App(BaseModel):
         default=None,
         description="Globs limiting which files of an environment hold the image; "
         "default: `defaults.files`, else every YAML (`.yaml`, `.yml`) and Terraform "
-        "(`.tf`, `.tfvars`) file.",
+        "(`.tf`, `.tfvars`, `.tf.json`, `.tfvars.json`) file.",
     )
     tags: tuple[TagKey, ...] = Field(
         default=(),

@@ -32,7 +32,7 @@ from typing import Literal
 
 from bot.core.config.model import BRANCH_PATTERN
 from bot.core.config.policy import NAME_PATTERN
-from bot.core.files.formats import IMAGE_FILE_SUFFIXES, is_hcl
+from bot.core.files.formats import IMAGE_FILE_SUFFIXES, is_hcl, stem
 from bot.core.files.images import ImageRefError, parse_image_ref
 from bot.core.files.sites import split_tag
 from bot.core.files.yamlnodes import YamlEditError
@@ -97,7 +97,8 @@ class Layout:
 
 
 def _readable(path: str) -> bool:
-    """Whether the bot reads ``path`` for images by default (YAML, ``.tf``, ``.tfvars``)."""
+    """Whether the bot reads ``path`` for images by default (YAML, ``.tf``, ``.tfvars``, and
+    their JSON forms ``.tf.json``, ``.tfvars.json``)."""
     return path.endswith(IMAGE_FILE_SUFFIXES)
 
 
@@ -162,7 +163,7 @@ def _directory_places(paths: Sequence[str]) -> tuple[Place, ...]:
         parts = path.split("/")
         for depth, name in enumerate(parts):
             last = depth == len(parts) - 1
-            word = name.rsplit(".", 1)[0] if last else name  # a file's name without extension
+            word = stem(name) if last else name  # a file's name without extension
             if environment_rank(word) is not None:
                 parent = "/".join(parts[:depth]) or "."
                 where = "/".join(parts[: depth + 1])

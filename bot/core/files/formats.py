@@ -1,8 +1,11 @@
 """Which reader a file gets: the one place that tells Terraform from YAML by the file's name.
 
 ``.tf`` and ``.tfvars`` files are HCL (``bot.core.files.hcledit``); every other file is YAML
-(``bot.core.files.yamledit``). The HCL modules are imported at the first such file, so the
-command line's start on YAML files pays nothing for them. Both answer with the same values
+(``bot.core.files.yamledit``), Terraform's JSON syntax (``.tf.json``, ``.tfvars.json``) too:
+JSON is YAML. In a ``.tf.json`` file a bare tag variable's key (``api_image_tag``) also names its
+``variable.api_image_tag.default``, as it names the ``default`` of its ``variable`` block in
+HCL. The HCL modules are imported at the first HCL file, so the command line's start on YAML
+files pays nothing for them. Both answer with the same values
 (``ImageOccurrence``, ``EditResult``) and refuse with a ``YamlEditError`` (``HclEditError`` is
 one), so planning, reviews, ``check-config`` and the command line never ask which format a file
 is in.
@@ -24,8 +27,9 @@ from bot.core.files.yamlscan import find_images as find_yaml_images
 
 YAML_SUFFIXES = (".yaml", ".yml")
 HCL_SUFFIXES = (".tf", ".tfvars")
+TERRAFORM_JSON_SUFFIXES = (".tf.json", ".tfvars.json")
 # The files an environment is made of when no ``files`` glob says otherwise.
-IMAGE_FILE_SUFFIXES = YAML_SUFFIXES + HCL_SUFFIXES
+IMAGE_FILE_SUFFIXES = YAML_SUFFIXES + HCL_SUFFIXES + TERRAFORM_JSON_SUFFIXES
 
 __all__ = [
     "HCL_SUFFIXES",
@@ -41,6 +45,20 @@ __all__ = [
 def is_hcl(file: str) -> bool:
     """Whether ``file`` is read as Terraform/OpenTofu HCL (by its name)."""
     return file.endswith(HCL_SUFFIXES)
+
+
+def stem(name: str) -> str:
+    """A file's name without the suffix that makes the bot read it (``dev`` of
+    ``dev.tfvars.json``; the last suffix of any other name)."""
+    suffix = next((s for s in IMAGE_FILE_SUFFIXES[::-1] if name.endswith(s)), None)
+    return name.removesuffix(suffix) if suffix else name.rsplit(".", 1)[0]
+
+
+def _variable_defaults(file: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """``keys``, and in a ``.tf.json`` file the ``variable.KEY.default`` of each plain key."""
+    if not file.endswith(".tf.json"):
+        return keys
+    return keys + tuple(f"variable.{key}.default" for key in keys if "." not in key)
 
 
 def find_images(
@@ -60,6 +78,7 @@ def find_images(
     found = find_yaml_images(text, file)
     if not keys:
         return found
+    keys = {k: image for key, image in keys.items() for k in _variable_defaults(file, (key,))}
     claimed = {o.path for o in found}
     keyed = [o for o in keyed_occurrences(text, file, keys) if o.path not in claimed]
     return sorted([*found, *keyed], key=lambda o: (o.line, o.path))
@@ -83,7 +102,8 @@ def set_image(
             text, image=image, tag=tag, digest=digest, file=file, tag_keys=tag_keys
         )
     result = set_yaml_image(text, image=image, tag=tag, digest=digest, file=file)
-    return set_keyed_tags(result, file=file, image=image, tag=tag, digest=digest, tag_keys=tag_keys)
+    keys = _variable_defaults(file, tag_keys)
+    return set_keyed_tags(result, file=file, image=image, tag=tag, digest=digest, tag_keys=keys)
 
 
 def hcl_values(text: str, file: str = "") -> dict[tuple[PathPart, ...], str]:
