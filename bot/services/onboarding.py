@@ -158,7 +158,7 @@ async def _refresh(
     if any(commit.author != ws.gh.bot_login for commit in written):
         return _skipped(name, f"#{number} (open) was edited by a person", number)
     await _write(ws, repo, tree, config, create=False)
-    await ws.gh.pulls.update(name, number, title=ONBOARDING_TITLE, body=body)
+    await ws.gh.pulls.update(name, number, title=asked.title, body=body)  # the title may be theirs
     log.info("onboarding pr updated repo=%s number=%d", name, number)
     return Onboarded(name, "updated", number=number)
 

@@ -164,6 +164,7 @@ async def test_open_it_follows_the_default_branch_in_its_one_commit(gh: FakeGitH
     gh.seed(ENV_REPO, UNCONFIGURED)
     await install(gh, ENV_REPO)
     head = gh.push(ENV_REPO, "main", {"envs/dev/worker.yaml": WORKER})
+    gh.issues[(ENV_REPO, 1)].title = "Configure Promotion Bot for the envs"  # a person's words
     gh.calls.clear()
     (outcome,) = await run_onboarding(workspace(gh))
     assert (outcome.action, outcome.number) == ("updated", 1)
@@ -171,7 +172,9 @@ async def test_open_it_follows_the_default_branch_in_its_one_commit(gh: FakeGitH
     [commit] = await gh.commits_between(ENV_REPO, "main", ONBOARDING_BRANCH)
     assert gh.commits[commit.sha][1] == head and commit.message == COMMIT_MESSAGE
     (pull,) = gh.pulls_of(ENV_REPO)
-    assert "ghcr.io/acme/worker" in gh.issues[(ENV_REPO, pull.number)].body
+    issue = gh.issues[(ENV_REPO, pull.number)]
+    assert "ghcr.io/acme/worker" in issue.body
+    assert issue.title == "Configure Promotion Bot for the envs"
     writes = [
         c[0] for c in gh.calls if c[0] in ("pace.reserve", "git.commit_files", "pulls.update")
     ]
