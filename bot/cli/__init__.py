@@ -8,6 +8,9 @@ A command's function takes the parsed namespace and returns the process exit cod
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import sys
 from collections.abc import Sequence
 
 from bot.cli.commands import RUNS, CommandParser
@@ -15,6 +18,8 @@ from bot.cli.parsers import FAMILIES
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
+# What a shell reports for a process that SIGPIPE ended: 128 + the signal's number.
+SIGPIPE_EXIT = 128 + signal.SIGPIPE
 # The modules that run the commands, each imported only when one of its commands runs.
 COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(r.partition(":")[0] for r in RUNS.values()))
 
@@ -36,5 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (``| head``): end silently, as ``seq`` or ``git log`` do,
+        # with stdout on /dev/null so the interpreter's last flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return SIGPIPE_EXIT
     return code

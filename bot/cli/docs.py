@@ -32,8 +32,9 @@ prints the same as each section below. A command imports what it needs only when
 `python -c pass`, without pydantic, githubkit, the web stack or the sandbox
 (docs/benchmarks.md, "Command-line start-up").
 
-Every command exits 2 when its arguments are wrong (argparse prints the usage); the other
-statuses are listed with each command. Examples marked `sh` run as shown in the tests
+Every command exits 2 when its arguments are wrong (argparse prints the usage), and 141 (128 +
+SIGPIPE), silently, when the reader of its output stops early (`| head`), as other Unix tools
+do; the other statuses are listed with each command. Examples marked `sh` run as shown in the tests
 (tests/test_docs_examples.py).
 """
 

@@ -136,6 +136,8 @@ def run_set_image(args: argparse.Namespace) -> int:
             )
     try:
         _output(edits, args, single)
+    except BrokenPipeError:
+        raise  # the reader stopped early: ``main`` ends quietly
     except OSError as err:
         print(f"promotion-bot set-image: writing failed: {err}", file=sys.stderr)
         return REFUSED

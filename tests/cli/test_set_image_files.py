@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,23 @@ def test_a_directory_where_a_file_is_needed(tmp_path, capsys):
     assert main(["check-config", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "is a directory; a file is needed" in err and "Traceback" not in err
+
+
+def test_a_reader_that_stops_early_ends_the_command_silently(tmp_path):
+    """``set-image --diff DIR | head -1``: exit 141 (128 + SIGPIPE) and nothing on stderr but
+    the change lines, as ``seq 1 100000 | head -1`` does. The diff is bigger than a pipe's
+    buffer, so the command is still writing when the reader closes."""
+    big = tmp_path / "values.yaml"
+    big.write_text("".join(f"c{i}:\n  image: ghcr.io/acme/api:1.2.0\n" for i in range(1500)))
+    command = [sys.executable, "-m", "bot", "set-image", str(tmp_path), *IMAGE, "--tag", "1.3.0"]
+    errors = tmp_path / "stderr"  # a file: 1,500 change lines would fill a pipe's buffer
+    with (
+        errors.open("wb") as stderr,
+        subprocess.Popen([*command, "--diff"], stdout=subprocess.PIPE, stderr=stderr) as process,
+    ):
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith(b"--- a/")
+        process.stdout.close()
+        assert process.wait(timeout=30) == 141
+    assert [line for line in errors.read_text().splitlines() if " -> " not in line] == []
+    assert big.read_text().count("1.2.0") == 1500  # --diff writes nothing
