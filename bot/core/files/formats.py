@@ -50,7 +50,7 @@ def is_hcl(file: str) -> bool:
 def stem(name: str) -> str:
     """A file's name without the suffix that makes the bot read it (``dev`` of
     ``dev.tfvars.json``; the last suffix of any other name)."""
-    suffix = next((s for s in IMAGE_FILE_SUFFIXES[::-1] if name.endswith(s)), None)
+    suffix = next((s for s in IMAGE_FILE_SUFFIXES if name.endswith(s)), None)
     return name.removesuffix(suffix) if suffix else name.rsplit(".", 1)[0]
 
 
